@@ -1,0 +1,1 @@
+//! The `.dis` grammar and parser: text in, spanned AST out.

@@ -1,0 +1,1 @@
+//! Disentanglement metrics on arrays of codes and factors.

@@ -1,0 +1,1 @@
+//! The runtime: carries out a Plan's jobs on burn, generic over the backend.

@@ -1,0 +1,7 @@
+//! One module per subcommand. Each exposes `XArgs` (clap) and `run(XArgs) -> ExitCode`.
+
+pub mod check;
+pub mod eval;
+pub mod explain;
+pub mod plan;
+pub mod run;

@@ -1,0 +1,41 @@
+//! The `disc` command line: the only place that reads files, prints, renders diagnostics,
+//! sets exit codes and picks the burn backend. Each subcommand lives in its own module under `cli/`.
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// disc: a typed experiment language for disentangled representation learning.
+#[derive(Debug, Parser)]
+#[command(name = "disc", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Type-check `.dis` files and report every mistake before any compute is spent.
+    Check(cli::check::CheckArgs),
+    /// Compile a `.dis` file into a plan of fully resolved jobs (RON), or list its jobs.
+    Plan(cli::plan::PlanArgs),
+    /// Explain a diagnostic code, e.g. `disc explain E0203`.
+    Explain(cli::explain::ExplainArgs),
+    /// Train the jobs of a `.dis` file or a plan, write checkpoints, images and metrics.
+    Run(cli::run::RunArgs),
+    /// Compute disentanglement metrics on arrays of codes and ground-truth factors.
+    Eval(cli::eval::EvalArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check(args) => cli::check::run(args),
+        Command::Plan(args) => cli::plan::run(args),
+        Command::Explain(args) => cli::explain::run(args),
+        Command::Run(args) => cli::run::run(args),
+        Command::Eval(args) => cli::eval::run(args),
+    }
+}
