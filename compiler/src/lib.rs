@@ -1,5 +1,77 @@
 //! The disc compiler: `.dis` source text in, a [`plan::Plan`] and diagnostics out.
 //!
-//! Pure: no file IO, no printing, no process exit. The CLI owns all of that.
+//! Pure: no file IO, no printing, no process exit; the CLI owns all of that and reads user files
+//! through a [`Loader`]. Phases (see ARCHITECTURE.md): [`resolve`] loads files and builds scopes,
+//! [`eval`] evaluates and type-checks expressions (with the primitives of [`builtins`]), [`sweep`]
+//! expands sweeps, [`lower`] assembles checked jobs into the plan.
+#![deny(clippy::unwrap_used, clippy::indexing_slicing)]
+#![warn(clippy::wildcard_enum_match_arm)]
 
+pub mod codes;
+pub mod diagnostic;
+pub mod graph;
+pub mod hash;
 pub mod plan;
+pub mod shape;
+pub mod suggest;
+
+mod builtins;
+mod eval;
+mod lower;
+mod resolve;
+mod stdlib;
+mod sweep;
+mod value;
+
+pub use codes::{CODES, CodeInfo, lookup};
+
+/// One source file of a compilation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// The name shown in diagnostics, e.g. `experiments/a.dis` or `<stdlib/arch.dis>`.
+    pub name: String,
+    /// Its full text.
+    pub text: String,
+}
+
+/// Reads user files named by `use "path.dis"`. IO lives in the CLI; tests use in-memory loaders.
+pub trait Loader {
+    /// The text of `path` (as written in the `use`), or a short reason it cannot be read.
+    fn load(&self, path: &str) -> Result<String, String>;
+}
+
+/// A loader that has no files (every `use "..."` fails with E0105).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoFiles;
+
+impl Loader for NoFiles {
+    fn load(&self, path: &str) -> Result<String, String> {
+        Err(format!("no file loader is available for `{path}`"))
+    }
+}
+
+/// The result of compiling one root file.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    /// The plan; `None` iff any diagnostic is an error.
+    pub plan: Option<plan::Plan>,
+    /// Every diagnostic, errors and warnings, in the order found.
+    pub diagnostics: Vec<diagnostic::Diagnostic>,
+    /// Every source involved: index `i` is `SourceId(i)`; the root file is 0.
+    pub sources: Vec<Source>,
+}
+
+/// Compiles `root` (and what it imports) into a plan, collecting every diagnostic.
+pub fn compile(root: Source, loader: &dyn Loader) -> Compiled {
+    let mut sink = eval::Sink::default();
+    let source_name = root.name.clone();
+    let Some(program) = resolve::load(root.clone(), loader, &mut sink) else {
+        return Compiled { plan: None, diagnostics: sink.into_diagnostics(), sources: vec![root] };
+    };
+    resolve::report_unused(&program, &mut sink);
+    let ctx = eval::Ctx::new(&program, sink);
+    let jobs = lower::lower_root(&ctx);
+    let sink = ctx.sink.into_inner();
+    let plan = (!sink.has_errors()).then(|| plan::Plan { version: plan::PLAN_VERSION, source: source_name, jobs });
+    Compiled { plan, diagnostics: sink.into_diagnostics(), sources: program.sources }
+}

@@ -1,1 +1,11 @@
 //! The `.dis` grammar and parser: text in, spanned AST out.
+//!
+//! `disc.pest` is the grammar, [`parse`] the only reader of pest's parse tree, [`ast`] the tree the
+//! compiler works on. Nothing here knows about names, types or plans.
+#![deny(clippy::unwrap_used, clippy::indexing_slicing)]
+#![warn(clippy::wildcard_enum_match_arm)]
+
+pub mod ast;
+pub mod parse;
+
+pub use parse::{ParseError, ParseErrorKind, parse_expr, parse_file};

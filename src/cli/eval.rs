@@ -1,13 +1,561 @@
-//! `disc eval` (not yet wired).
+//! `disc eval`: disentanglement metrics on arrays of codes and ground-truth factors made elsewhere.
+//!
+//! Reads `.npy` / `.npz` files, checks them, calls `disc_metrics::evaluate_arrays` once per metric, and
+//! prints one JSON object (or a table). The metric computations live in disc-metrics; this module only
+//! does IO, argument handling, messages and exit codes: 0 on success, 1 for bad input or a metric that
+//! cannot be computed, 2 for usage errors (clap).
 
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use disc_data::factors::FactorSpace;
+use disc_data::rng::RandomState;
+use disc_metrics::{METRIC_NAMES, MetricConfig, MetricError, evaluate_arrays};
+use ndarray::Array2;
+use npyz::{DType, NpyFile, Order, TypeChar};
+use serde_json::{Map, Value, json};
+
+/// Output format of `disc eval`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// One JSON object: `{ "<metric>": { "<key>": value }, ..., "parameters": {...} }`.
+    Json,
+    /// An aligned table for people.
+    Table,
+}
 
 /// Arguments of `disc eval`.
 #[derive(Debug, clap::Args)]
-pub struct EvalArgs {}
+#[command(
+    after_help = "Observational metrics use the first --num-train rows as the train sample and the \
+next --num-test rows as the test sample (clipped, with a warning, to what the arrays hold). \
+beta_vae_sklearn and factor_vae_metric need --factor-sizes: the rows must then be every factor \
+combination in row-major order (last factor fastest). Without --metric, every metric that the inputs \
+allow is computed."
+)]
+pub struct EvalArgs {
+    /// Codes: `.npy` float32/float64 of shape (n, d), or `.npz` holding arrays `codes` and `factors`.
+    #[arg(long, value_name = "FILE")]
+    pub codes: PathBuf,
+    /// Factors: `.npy` integer class indices of shape (n, k) (or an `.npz` with an array `factors`);
+    /// optional when --codes is an `.npz` that holds them.
+    #[arg(long, value_name = "FILE")]
+    pub factors: Option<PathBuf>,
+    /// Metric to compute (repeatable); default: all that the inputs allow.
+    #[arg(long = "metric", value_name = "NAME", value_parser = clap::builder::PossibleValuesParser::new(METRIC_NAMES))]
+    pub metrics: Vec<String>,
+    /// Train sample size (observational metrics); train points for BetaVAE/FactorVAE; the largest
+    /// downstream train size. Default: the reference study's (10000).
+    #[arg(long, value_name = "N")]
+    pub num_train: Option<usize>,
+    /// Test sample size (observational metrics); eval points for BetaVAE/FactorVAE. Default: 5000.
+    #[arg(long, value_name = "N")]
+    pub num_test: Option<usize>,
+    /// Factor sizes when the rows are the complete factor grid, e.g. `3,6,40,32,32`.
+    #[arg(long, value_name = "SIZES", value_delimiter = ',')]
+    pub factor_sizes: Option<Vec<u32>>,
+    /// Seed of the random state the interventional metrics sample with (numpy RandomState).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u32,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+}
+
+/// Why `disc eval` stopped (rendered on stderr, exit code 1).
+#[derive(Debug, thiserror::Error)]
+enum EvalError {
+    #[error("cannot read `{}`", path.display())]
+    Io { path: PathBuf, source: io::Error },
+    #[error("`{}` holds no array named `{name}`", path.display())]
+    MissingArray { path: PathBuf, name: &'static str },
+    #[error(
+        "no factors given: pass --factors FILE, or give an `.npz` with arrays `codes` and `factors` instead of `{}`",
+        path.display()
+    )]
+    NeedFactors { path: PathBuf },
+    #[error("`{}`: {what} must be {}, found dtype `{dtype}`", path.display(), expected_dtype(what))]
+    Dtype {
+        path: PathBuf,
+        what: &'static str,
+        dtype: String,
+    },
+    #[error("`{}`: {what} must be a 2-d array (n, columns), found shape {shape:?}", path.display())]
+    Shape {
+        path: PathBuf,
+        what: &'static str,
+        shape: Vec<u64>,
+    },
+    #[error(
+        "`{}`: factor at row {row}, column {column} is {value}; factors must be non-negative integer class indices",
+        path.display()
+    )]
+    FactorValue {
+        path: PathBuf,
+        row: usize,
+        column: usize,
+        value: String,
+    },
+    #[error("--factor-sizes {sizes:?} is not a factor space")]
+    Grid {
+        sizes: Vec<u32>,
+        source: disc_data::DataError,
+    },
+    #[error("{metric}: {source}")]
+    Metric {
+        metric: &'static str,
+        source: MetricError,
+    },
+}
+
+fn expected_dtype(what: &str) -> &'static str {
+    if what == "codes" {
+        "float32 or float64"
+    } else {
+        "an integer type (or floats holding whole numbers)"
+    }
+}
 
 /// Runs `disc eval`.
-pub fn run(_args: EvalArgs) -> ExitCode {
-    eprintln!("error: `disc eval` is not available in this build yet");
-    ExitCode::from(2)
+pub fn run(args: EvalArgs) -> ExitCode {
+    match eval(&args) {
+        Ok(output) => {
+            print!("{output}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            // A metric error's own text is already in the message; its causes follow.
+            let mut cause = match &error {
+                EvalError::Metric { source, .. } => std::error::Error::source(source),
+                other => std::error::Error::source(other),
+            };
+            while let Some(inner) = cause {
+                eprintln!("  caused by: {inner}");
+                cause = inner.source();
+            }
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// The whole command, returning the text to print.
+fn eval(args: &EvalArgs) -> Result<String, EvalError> {
+    let (codes, factors, factors_path) = load_inputs(args)?;
+    let grid = match &args.factor_sizes {
+        Some(sizes) => Some(
+            FactorSpace::new(sizes.clone()).map_err(|source| EvalError::Grid {
+                sizes: sizes.clone(),
+                source,
+            })?,
+        ),
+        None => None,
+    };
+
+    let requested: Vec<String> = if args.metrics.is_empty() {
+        METRIC_NAMES.iter().map(|s| s.to_string()).collect()
+    } else {
+        args.metrics.clone()
+    };
+    let mut configs = Vec::new();
+    for name in &requested {
+        let config = MetricConfig::from_name(name).map_err(|source| EvalError::Metric {
+            metric: "eval",
+            source,
+        })?;
+        if config.is_interventional() && grid.is_none() && args.metrics.is_empty() {
+            eprintln!(
+                "note: skipping `{name}`: it needs the complete factor grid (pass --factor-sizes when the rows are every factor combination)"
+            );
+            continue;
+        }
+        configs.push(with_sizes(config, args.num_train, args.num_test));
+    }
+
+    let mut results: BTreeMap<&'static str, BTreeMap<String, f64>> = BTreeMap::new();
+    let mut used_configs = Map::new();
+    let mut adjustments = Vec::new();
+    for config in &configs {
+        let mut rng = RandomState::new(args.seed);
+        let evaluation = evaluate_arrays(
+            config,
+            codes.view(),
+            factors.view(),
+            grid.as_ref(),
+            &mut rng,
+        )
+        .map_err(|source| EvalError::Metric {
+            metric: config.name(),
+            source,
+        })?;
+        for adjustment in &evaluation.adjustments {
+            eprintln!(
+                "warning: `{}`: {} = {} but the arrays provide {} rows for it; using {}",
+                adjustment.metric,
+                adjustment.parameter,
+                adjustment.requested,
+                adjustment.used,
+                adjustment.used
+            );
+            adjustments.push(json!({
+                "metric": adjustment.metric,
+                "parameter": adjustment.parameter,
+                "requested": adjustment.requested,
+                "used": adjustment.used,
+            }));
+        }
+        // `MetricConfig` serialises as `{variant: {...}}`; the metric name already says which.
+        let parameters = match serde_json::to_value(config) {
+            Ok(Value::Object(tagged)) if tagged.len() == 1 => {
+                tagged.into_iter().next().map(|(_, v)| v)
+            }
+            Ok(other) => Some(other),
+            Err(_) => None,
+        };
+        used_configs.insert(config.name().to_string(), parameters.unwrap_or(Value::Null));
+        results.insert(config.name(), evaluation.scores);
+    }
+
+    let parameters = json!({
+        "codes": args.codes.display().to_string(),
+        "factors": factors_path.display().to_string(),
+        "num_points": codes.nrows(),
+        "num_codes": codes.ncols(),
+        "num_factors": factors.ncols(),
+        "factor_sizes": args.factor_sizes,
+        "seed": args.seed,
+        "metrics": Value::Object(used_configs),
+        "clipped": adjustments,
+    });
+    Ok(match args.format {
+        Format::Json => render_json(&results, parameters),
+        Format::Table => render_table(&results),
+    })
+}
+
+/// Applies --num-train / --num-test to a metric's sizes.
+fn with_sizes(
+    mut config: MetricConfig,
+    num_train: Option<usize>,
+    num_test: Option<usize>,
+) -> MetricConfig {
+    match &mut config {
+        MetricConfig::BetaVae(c) => {
+            c.num_train = num_train.unwrap_or(c.num_train);
+            c.num_eval = num_test.unwrap_or(c.num_eval);
+        }
+        MetricConfig::FactorVae(c) => {
+            c.num_train = num_train.unwrap_or(c.num_train);
+            c.num_eval = num_test.unwrap_or(c.num_eval);
+        }
+        MetricConfig::Mig(c) => c.num_train = num_train.unwrap_or(c.num_train),
+        MetricConfig::Irs(c) => c.num_train = num_train.unwrap_or(c.num_train),
+        MetricConfig::Unsupervised(c) => c.num_train = num_train.unwrap_or(c.num_train),
+        MetricConfig::Sap(c) => {
+            c.num_train = num_train.unwrap_or(c.num_train);
+            c.num_test = num_test.unwrap_or(c.num_test);
+        }
+        MetricConfig::Modularity(c) => {
+            c.num_train = num_train.unwrap_or(c.num_train);
+            c.num_test = num_test.unwrap_or(c.num_test);
+        }
+        MetricConfig::Dci(c) => {
+            c.num_train = num_train.unwrap_or(c.num_train);
+            c.num_test = num_test.unwrap_or(c.num_test);
+        }
+        MetricConfig::DownstreamLogisticRegression(c) | MetricConfig::DownstreamBoostedTrees(c) => {
+            if let Some(n) = num_train {
+                // The reference sizes below N, then N itself as the largest.
+                let mut sizes: Vec<usize> =
+                    c.num_train.iter().copied().filter(|&s| s < n).collect();
+                sizes.push(n);
+                c.num_train = sizes;
+            }
+            c.num_test = num_test.unwrap_or(c.num_test);
+        }
+    }
+    config
+}
+
+/// Reads codes and factors, returning them with the path the factors came from.
+fn load_inputs(args: &EvalArgs) -> Result<(Array2<f64>, Array2<u32>, PathBuf), EvalError> {
+    let codes_path = &args.codes;
+    let codes = read_array(codes_path, "codes")?;
+    let codes = to_codes(codes_path, codes)?;
+    let factors_path = match &args.factors {
+        Some(path) => path.clone(),
+        None if is_npz(codes_path) => codes_path.clone(),
+        None => {
+            return Err(EvalError::NeedFactors {
+                path: codes_path.clone(),
+            });
+        }
+    };
+    let factors = read_array(&factors_path, "factors")?;
+    let factors = to_factors(&factors_path, factors)?;
+    Ok((codes, factors, factors_path))
+}
+
+fn is_npz(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("npz"))
+}
+
+/// A 2-d array as read from disk, before conversion.
+struct RawArray {
+    shape: Vec<u64>,
+    order: Order,
+    dtype: DType,
+    data: RawData,
+}
+
+enum RawData {
+    Float(Vec<f64>),
+    Int(Vec<i128>),
+}
+
+/// Reads array `name` from an `.npz`, or the whole `.npy`.
+fn read_array(path: &Path, name: &'static str) -> Result<RawArray, EvalError> {
+    let io_error = |source| EvalError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    if is_npz(path) {
+        let mut archive = npyz::npz::NpzArchive::open(path).map_err(io_error)?;
+        let npy = archive
+            .by_name(name)
+            .map_err(io_error)?
+            .ok_or(EvalError::MissingArray {
+                path: path.to_path_buf(),
+                name,
+            })?;
+        decode(path, name, npy)
+    } else {
+        let file = File::open(path).map_err(io_error)?;
+        let npy = NpyFile::new(BufReader::new(file)).map_err(io_error)?;
+        decode(path, name, npy)
+    }
+}
+
+fn decode<R: Read>(
+    path: &Path,
+    what: &'static str,
+    npy: NpyFile<R>,
+) -> Result<RawArray, EvalError> {
+    let shape = npy.shape().to_vec();
+    let order = npy.order();
+    let dtype = npy.dtype();
+    let io_error = |source| EvalError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let bad_dtype = || EvalError::Dtype {
+        path: path.to_path_buf(),
+        what,
+        dtype: dtype.descr(),
+    };
+    let DType::Plain(type_str) = &dtype else {
+        return Err(bad_dtype());
+    };
+    let data = match (type_str.type_char(), type_str.size_field()) {
+        (TypeChar::Float, 4) => RawData::Float(
+            npy.into_vec::<f32>()
+                .map_err(io_error)?
+                .into_iter()
+                .map(f64::from)
+                .collect(),
+        ),
+        (TypeChar::Float, 8) => RawData::Float(npy.into_vec::<f64>().map_err(io_error)?),
+        (TypeChar::Int, 1) => RawData::Int(
+            npy.into_vec::<i8>()
+                .map_err(io_error)?
+                .into_iter()
+                .map(i128::from)
+                .collect(),
+        ),
+        (TypeChar::Int, 2) => RawData::Int(
+            npy.into_vec::<i16>()
+                .map_err(io_error)?
+                .into_iter()
+                .map(i128::from)
+                .collect(),
+        ),
+        (TypeChar::Int, 4) => RawData::Int(
+            npy.into_vec::<i32>()
+                .map_err(io_error)?
+                .into_iter()
+                .map(i128::from)
+                .collect(),
+        ),
+        (TypeChar::Int, 8) => RawData::Int(
+            npy.into_vec::<i64>()
+                .map_err(io_error)?
+                .into_iter()
+                .map(i128::from)
+                .collect(),
+        ),
+        (TypeChar::Uint, 1) => RawData::Int(
+            npy.into_vec::<u8>()
+                .map_err(io_error)?
+                .into_iter()
+                .map(i128::from)
+                .collect(),
+        ),
+        (TypeChar::Uint, 2) => RawData::Int(
+            npy.into_vec::<u16>()
+                .map_err(io_error)?
+                .into_iter()
+                .map(i128::from)
+                .collect(),
+        ),
+        (TypeChar::Uint, 4) => RawData::Int(
+            npy.into_vec::<u32>()
+                .map_err(io_error)?
+                .into_iter()
+                .map(i128::from)
+                .collect(),
+        ),
+        (TypeChar::Uint, 8) => RawData::Int(
+            npy.into_vec::<u64>()
+                .map_err(io_error)?
+                .into_iter()
+                .map(i128::from)
+                .collect(),
+        ),
+        _ => return Err(bad_dtype()),
+    };
+    if shape.len() != 2 {
+        return Err(EvalError::Shape {
+            path: path.to_path_buf(),
+            what,
+            shape,
+        });
+    }
+    Ok(RawArray {
+        shape,
+        order,
+        dtype,
+        data,
+    })
+}
+
+/// (rows, columns) and the flat position of element (r, c) in the file's order.
+fn layout(raw: &RawArray) -> (usize, usize, impl Fn(usize, usize) -> usize) {
+    let rows = raw.shape[0] as usize;
+    let columns = raw.shape[1] as usize;
+    let fortran = raw.order == Order::Fortran;
+    (rows, columns, move |r: usize, c: usize| {
+        if fortran {
+            c * rows + r
+        } else {
+            r * columns + c
+        }
+    })
+}
+
+fn to_codes(path: &Path, raw: RawArray) -> Result<Array2<f64>, EvalError> {
+    let (rows, columns, position) = layout(&raw);
+    let RawData::Float(values) = &raw.data else {
+        return Err(EvalError::Dtype {
+            path: path.to_path_buf(),
+            what: "codes",
+            dtype: raw.dtype.descr(),
+        });
+    };
+    // Non-finite values are reported by the metrics' own checks, with row and column.
+    Ok(Array2::from_shape_fn((rows, columns), |(r, c)| {
+        values[position(r, c)]
+    }))
+}
+
+fn to_factors(path: &Path, raw: RawArray) -> Result<Array2<u32>, EvalError> {
+    let (rows, columns, position) = layout(&raw);
+    let mut out = Array2::zeros((rows, columns));
+    for r in 0..rows {
+        for c in 0..columns {
+            let index = position(r, c);
+            let value = match &raw.data {
+                RawData::Int(values) => u32::try_from(values[index]).ok(),
+                RawData::Float(values) => {
+                    let v = values[index];
+                    (v.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&v))
+                        .then_some(v as u32)
+                }
+            };
+            let Some(value) = value else {
+                let shown = match &raw.data {
+                    RawData::Int(values) => values[index].to_string(),
+                    RawData::Float(values) => values[index].to_string(),
+                };
+                return Err(EvalError::FactorValue {
+                    path: path.to_path_buf(),
+                    row: r,
+                    column: c,
+                    value: shown,
+                });
+            };
+            out[[r, c]] = value;
+        }
+    }
+    Ok(out)
+}
+
+/// A score as JSON: numbers, and the strings "inf"/"-inf" for the documented infinite total correlation
+/// (JSON has no infinity).
+fn number(value: f64) -> Value {
+    if value.is_finite() {
+        json!(value)
+    } else if value > 0.0 {
+        json!("inf")
+    } else {
+        json!("-inf")
+    }
+}
+
+fn render_json(
+    results: &BTreeMap<&'static str, BTreeMap<String, f64>>,
+    parameters: Value,
+) -> String {
+    let mut object = Map::new();
+    for (metric, scores) in results {
+        let scores: Map<String, Value> = scores
+            .iter()
+            .map(|(k, v)| (k.clone(), number(*v)))
+            .collect();
+        object.insert(metric.to_string(), Value::Object(scores));
+    }
+    object.insert("parameters".to_string(), parameters);
+    let mut text = serde_json::to_string_pretty(&Value::Object(object)).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+fn render_table(results: &BTreeMap<&'static str, BTreeMap<String, f64>>) -> String {
+    let metric_width = results.keys().map(|m| m.len()).max().unwrap_or(6).max(6);
+    let key_width = results
+        .values()
+        .flat_map(|s| s.keys())
+        .map(String::len)
+        .max()
+        .unwrap_or(3)
+        .max(3);
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "{:<metric_width$}  {:<key_width$}  value",
+        "metric", "key"
+    );
+    for (metric, scores) in results {
+        for (key, value) in scores {
+            let _ = writeln!(
+                text,
+                "{metric:<metric_width$}  {key:<key_width$}  {value:.6}"
+            );
+        }
+    }
+    text
 }

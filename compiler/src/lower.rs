@@ -1,0 +1,788 @@
+//! Lowering: each `experiment` of the root file → its jobs in the plan.
+//!
+//! For every sweep point the experiment's fields are evaluated with the point's overrides; a field's
+//! value is memoised by the assignments it can depend on (its transitive field references), and a
+//! job's assembled parts by the keys of the fields they use, so a 12,600-job study evaluates each
+//! distinct dataset, model and objective once. Assembly shape-checks the networks against the data,
+//! checks each loss term against the model, the graph, and the metrics' prerequisites.
+//! This module must not parse, do IO or print.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use disc_grammar::ast::{self, Entry, Expr, ExprKind, Ident, Item};
+
+use crate::eval::{Ctx, Env, Eval, ExpScope, Poisoned};
+use crate::plan::{
+    CodePrior, DatasetSpec, EvalSpec, GanSpec, Job, Layer, LossTerm, MetricSpec, ModelSpec, Network,
+    Representation, Term, TrainSpec, VaeSpec, Visuals,
+};
+use crate::resolve::collect_names;
+use crate::suggest::did_you_mean;
+use crate::sweep::{self, Axis, Point};
+use crate::value::{Arch, GraphValue, Loc, ModelValue, TermValue, Value};
+
+/// Fields with a meaning of their own; any other field is a variable.
+const STANDARD_FIELDS: &[&str] = &["data", "model", "loss", "train", "evaluate", "seed"];
+
+/// The parts of a job that do not depend on the seed.
+#[derive(Clone)]
+struct Assembled {
+    dataset: DatasetSpec,
+    model: ModelSpec,
+    objective: Vec<LossTerm>,
+    train: crate::value::TrainingValue,
+    evaluate: EvalSpec,
+}
+
+/// A memo key: the assignments of a point that a field can see.
+type Key = Vec<(usize, usize)>;
+
+/// Lowers every experiment of module 0 (the root file), appending jobs in order.
+pub(crate) fn lower_root(ctx: &Ctx<'_>) -> Vec<Job> {
+    let mut jobs = Vec::new();
+    let Some(root) = ctx.program.modules.first() else { return jobs };
+    let text = ctx.program.sources.first().map_or("", |s| s.text.as_str());
+    for item in &root.file.items {
+        if let Item::Experiment(exp) = item {
+            lower_experiment(ctx, root.source, text, exp, &mut jobs);
+        }
+    }
+    jobs
+}
+
+fn lower_experiment(ctx: &Ctx<'_>, source: u32, text: &str, exp: &ast::Experiment, jobs: &mut Vec<Job>) {
+    let env = Env { module: 0, source, locals: None, exp: None };
+    let name_loc = env.loc(exp.name.span);
+    // Collect fields, the graph block and the sweep block.
+    let mut fields: BTreeMap<String, Expr> = BTreeMap::new();
+    let mut field_names: BTreeMap<String, Ident> = BTreeMap::new();
+    let mut graph: Option<GraphValue> = None;
+    let mut sweep_block: Option<&ast::Sweep> = None;
+    let mut failed = false;
+    for entry in &exp.entries {
+        match entry {
+            Entry::Field { name, value } => {
+                if field_names.contains_key(&name.name) || name.name == "graph" || name.name == "sweep" {
+                    ctx.error(
+                        "E0102",
+                        env.loc(name.span),
+                        format!("field `{}` is defined twice in experiment `{}`", name.name, exp.name.name),
+                        "defined again here",
+                        (name.name == "graph" || name.name == "sweep")
+                            .then(|| format!("`{}` is written as a block: `{} {{ ... }}`", name.name, name.name)),
+                    );
+                    failed = true;
+                    continue;
+                }
+                field_names.insert(name.name.clone(), name.clone());
+                fields.insert(name.name.clone(), value.clone());
+            }
+            Entry::Graph { edges, span } => {
+                if graph.is_some() {
+                    ctx.error("E0102", env.loc(*span), "the experiment has two `graph` blocks".to_string(), "second graph", None);
+                    failed = true;
+                    continue;
+                }
+                graph = Some(GraphValue {
+                    edges: edges
+                        .iter()
+                        .map(|(a, b)| ((a.name.clone(), env.loc(a.span)), (b.name.clone(), env.loc(b.span))))
+                        .collect(),
+                    loc: env.loc(*span),
+                });
+            }
+            Entry::Sweep { sweep, span } => {
+                if sweep_block.is_some() {
+                    ctx.error("E0102", env.loc(*span), "the experiment has two `sweep` blocks".to_string(), "second sweep", Some("combine the axes with `*` and `+` in one block".to_string()));
+                    failed = true;
+                    continue;
+                }
+                sweep_block = Some(sweep);
+            }
+        }
+    }
+    for required in ["data", "model"] {
+        if !fields.contains_key(required) {
+            ctx.error(
+                "E0111",
+                name_loc,
+                format!("experiment `{}` has no `{required}` field", exp.name.name),
+                format!("`{required}` is missing"),
+                Some(format!("add `{required} = ...`")),
+            );
+            failed = true;
+        }
+    }
+    // Defaults, so that `seed` and `train.steps` can be swept without being written.
+    let synthetic = |name: &str, args: Vec<ast::Arg>| {
+        let span = exp.name.span;
+        Expr {
+            kind: ExprKind::Call {
+                callee: Box::new(Expr {
+                    kind: ExprKind::Member(
+                        Box::new(Expr { kind: ExprKind::Name("prim".to_string()), span }),
+                        Ident { name: name.to_string(), span },
+                    ),
+                    span,
+                }),
+                args,
+            },
+            span,
+        }
+    };
+    fields.entry("seed".to_string()).or_insert(Expr { kind: ExprKind::Int(0), span: exp.name.span });
+    fields.entry("train".to_string()).or_insert_with(|| synthetic("training", Vec::new()));
+
+    // Unused variables (W0003).
+    let mut referenced: BTreeSet<String> = BTreeSet::new();
+    for value in fields.values() {
+        collect_names(value, &mut referenced);
+    }
+    if let Some(s) = sweep_block {
+        crate::resolve::collect_sweep_names(s, &mut referenced);
+    }
+    for (name, ident) in &field_names {
+        if !STANDARD_FIELDS.contains(&name.as_str()) && !referenced.contains(name) {
+            ctx.warning(
+                "W0003",
+                env.loc(ident.span),
+                format!("field `{name}` is never used"),
+                "not a standard field and not referenced",
+                did_you_mean(name, STANDARD_FIELDS.iter().copied())
+                    .map(|s| format!("did you mean `{s}`?"))
+                    .or_else(|| Some("use it in another field or in the sweep, or remove it".to_string())),
+            );
+        }
+    }
+
+    // Sweep points.
+    let (axes, points): (Vec<Axis>, Vec<Point>) = match sweep_block {
+        Some(s) => match sweep::expand(ctx, env, text, s) {
+            Ok(r) => r,
+            Err(Poisoned) => return,
+        },
+        None => (Vec::new(), vec![Vec::new()]),
+    };
+    if failed {
+        return;
+    }
+
+    // Transitive field dependencies (a field depends on itself).
+    let direct: BTreeMap<&str, BTreeSet<String>> = fields
+        .iter()
+        .map(|(name, value)| {
+            let mut names = BTreeSet::new();
+            collect_names(value, &mut names);
+            names.retain(|n| fields.contains_key(n));
+            (name.as_str(), names)
+        })
+        .collect();
+    let deps: BTreeMap<&str, BTreeSet<String>> = fields
+        .keys()
+        .map(|name| {
+            let mut seen: BTreeSet<String> = BTreeSet::new();
+            let mut stack = vec![name.clone()];
+            while let Some(n) = stack.pop() {
+                if seen.insert(n.clone()) {
+                    if let Some(ds) = direct.get(n.as_str()) {
+                        stack.extend(ds.iter().cloned());
+                    }
+                }
+            }
+            (name.as_str(), seen)
+        })
+        .collect();
+    let axis_roots: Vec<String> = axes.iter().map(|a| a.path.first().map_or(String::new(), |i| i.name.clone())).collect();
+    let key_for = |field: &str, point: &Point| -> Key {
+        let Some(d) = deps.get(field) else { return Vec::new() };
+        point.iter().copied().filter(|(axis, _)| axis_roots.get(*axis).is_some_and(|r| d.contains(r))).collect()
+    };
+
+    let mut field_memo: BTreeMap<(&str, Key), Eval<Value>> = BTreeMap::new();
+    let mut assembled_memo: BTreeMap<Vec<Key>, Eval<Assembled>> = BTreeMap::new();
+    let core: Vec<&str> = ["data", "model", "loss", "train", "evaluate"].into_iter().filter(|f| fields.contains_key(*f)).collect();
+    let loss_loc = fields.get("loss").map(|e| env.loc(e.span));
+
+    for point in &points {
+        let mut eval_field = |field: &'static str| -> Eval<Value> {
+            let key = key_for(field, point);
+            if let Some(v) = field_memo.get(&(field, key.clone())) {
+                return v.clone();
+            }
+            let result = evaluate_field(ctx, env, &fields, &axes, &key, graph.as_ref(), field);
+            field_memo.insert((field, key), result.clone());
+            result
+        };
+        let seed = eval_field("seed");
+        let keys: Vec<Key> = core.iter().map(|f| key_for(f, point)).collect();
+        let assembled = match assembled_memo.get(&keys) {
+            Some(a) => a.clone(),
+            None => {
+                let data = eval_field("data");
+                let model = eval_field("model");
+                let loss = if fields.contains_key("loss") { Some(eval_field("loss")) } else { None };
+                let train = eval_field("train");
+                let evaluate = if fields.contains_key("evaluate") { Some(eval_field("evaluate")) } else { None };
+                let result = assemble(ctx, env, &fields, name_loc, loss_loc, graph.as_ref(), data, model, loss, train, evaluate);
+                assembled_memo.insert(keys, result.clone());
+                result
+            }
+        };
+        let (Ok(assembled), Ok(seed)) = (assembled, seed) else { continue };
+        let seed = match seed {
+            Value::Int(s) if s >= 0 => u64::try_from(s).unwrap_or(0),
+            other => {
+                let loc = fields.get("seed").map_or(name_loc, |e| env.loc(e.span));
+                match other {
+                    Value::Int(s) => ctx.out_of_range(loc, "seed", s, ">= 0"),
+                    other => type_error(ctx, loc, "seed", "int", &other),
+                };
+                continue;
+            }
+        };
+        if ctx.sink.borrow().has_errors() {
+            // Keep checking for more errors, but build no jobs once the plan is invalid.
+            continue;
+        }
+        let swept = point
+            .iter()
+            .filter_map(|(axis, value)| {
+                let a = axes.get(*axis)?;
+                Some((a.path_text(), a.values.get(*value)?.1.clone()))
+            })
+            .collect();
+        let Assembled { dataset, model, objective, train, evaluate } = assembled;
+        let mut job = Job {
+            index: u64::try_from(jobs.len()).unwrap_or(u64::MAX),
+            hash: String::new(),
+            experiment: exp.name.name.clone(),
+            swept,
+            dataset,
+            model,
+            objective,
+            train: TrainSpec {
+                steps: train.steps,
+                batch_size: train.batch_size,
+                optimizer: train.optimizer,
+                schedule: train.schedule,
+                seed,
+                checkpoint_every: train.checkpoint_every,
+                log_every: train.log_every,
+            },
+            evaluate,
+        };
+        job.hash = crate::hash::job_hash(&job);
+        jobs.push(job);
+    }
+}
+
+/// Evaluates `field` with the overrides in `key` applied.
+fn evaluate_field(
+    ctx: &Ctx<'_>,
+    env: Env<'_>,
+    base: &BTreeMap<String, Expr>,
+    axes: &[Axis],
+    key: &Key,
+    graph: Option<&GraphValue>,
+    field: &str,
+) -> Eval<Value> {
+    let mut fields = base.clone();
+    for (axis, value) in key {
+        let Some(a) = axes.get(*axis) else { continue };
+        let Some((expr, _)) = a.values.get(*value) else { continue };
+        sweep::apply(ctx, env.module, env.source, &mut fields, a, expr)?;
+    }
+    let scope = ExpScope {
+        fields: &fields,
+        memo: Default::default(),
+        active: Default::default(),
+        graph: graph.cloned().map(Value::Graph),
+    };
+    let loc = fields.get(field).map_or(env.loc(Default::default()), |e| env.loc(e.span));
+    ctx.eval_field(Env { exp: Some(&scope), ..env }, &scope, field, loc)
+}
+
+fn type_error(ctx: &Ctx<'_>, loc: Loc, field: &str, expected: &str, found: &Value) -> Poisoned {
+    ctx.error(
+        "E0201",
+        loc,
+        format!("field `{field}` must be `{expected}`, found `{}`", found.type_of()),
+        format!("this is `{}`", found.type_of()),
+        None,
+    )
+}
+
+/// Prefers a location in the experiment's own file; falls back to `fallback` (e.g. for terms made
+/// inside a stdlib preset).
+fn user_loc(loc: Loc, env: Env<'_>, fallback: Loc) -> Loc {
+    if loc.source == env.source { loc } else { fallback }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn assemble(
+    ctx: &Ctx<'_>,
+    env: Env<'_>,
+    fields: &BTreeMap<String, Expr>,
+    name_loc: Loc,
+    loss_loc: Option<Loc>,
+    graph: Option<&GraphValue>,
+    data: Eval<Value>,
+    model: Eval<Value>,
+    loss: Option<Eval<Value>>,
+    train: Eval<Value>,
+    evaluate: Option<Eval<Value>>,
+) -> Eval<Assembled> {
+    let field_loc = |f: &str| fields.get(f).map_or(name_loc, |e| env.loc(e.span));
+    let dataset = match data? {
+        Value::Dataset(d) => *d,
+        other => return Err(type_error(ctx, field_loc("data"), "data", "dataset", &other)),
+    };
+    let model_value = match model? {
+        Value::Model(m) => *m,
+        other => return Err(type_error(ctx, field_loc("model"), "model", "model", &other)),
+    };
+    let train = match train? {
+        Value::Training(t) => t,
+        other => return Err(type_error(ctx, field_loc("train"), "train", "training", &other)),
+    };
+    let evaluate = match evaluate.transpose()? {
+        None => (
+            EvalSpec {
+                representations: vec![Representation::Mean],
+                metrics: Vec::new(),
+                seed: 0,
+                visuals: Visuals { reconstructions: 0, samples: 0, traversal_steps: 0, traversal_limit: 2.0 },
+            },
+            Vec::new(),
+        ),
+        Some(Value::Evaluation(spec, locs)) => (*spec, locs),
+        Some(Value::Metric(m)) => (default_eval(vec![m.spec]), vec![m.loc]),
+        Some(Value::List(items)) if items.iter().all(|v| matches!(v, Value::Metric(_))) => {
+            let (specs, locs): (Vec<MetricSpec>, Vec<Loc>) = items
+                .into_iter()
+                .filter_map(|v| if let Value::Metric(m) = v { Some((m.spec, m.loc)) } else { None })
+                .unzip();
+            (default_eval(specs), locs)
+        }
+        Some(other) => return Err(type_error(ctx, field_loc("evaluate"), "evaluate", "evaluation", &other)),
+    };
+    let loss = loss.transpose()?;
+
+    let obs = dataset.observation_shape.to_vec();
+    let model = lower_model(ctx, &model_value, &obs)?;
+    let declared: Vec<String> = match &model {
+        ModelSpec::Vae(v) => v.latent_names.clone(),
+        ModelSpec::InfoGan(g) => g.codes.iter().map(|c| c.name.clone()).collect(),
+        ModelSpec::Pca { .. } | ModelSpec::Ica { .. } => Vec::new(),
+    };
+
+    // Objective.
+    let mut objective = Vec::new();
+    let mut failed = false;
+    let mut graph_used = false;
+    let loss_fallback = loss_loc.unwrap_or(name_loc);
+    match (&model, loss) {
+        (ModelSpec::Pca { .. } | ModelSpec::Ica { .. }, Some(Value::Loss(terms))) if !terms.is_empty() => {
+            return Err(ctx.error(
+                "E0208",
+                loss_fallback,
+                format!("a `{}` model is fitted, not trained: it takes no loss", model_value.kind_name()),
+                "remove this loss",
+                None,
+            ));
+        }
+        (ModelSpec::Pca { .. } | ModelSpec::Ica { .. }, _) => {}
+        (_, None) => {
+            return Err(ctx.error(
+                "E0111",
+                name_loc,
+                "the experiment has no `loss` field".to_string(),
+                "`loss` is missing",
+                Some("add e.g. `loss = beta_vae(beta: 4)` (from `std.models`)".to_string()),
+            ));
+        }
+        (_, Some(Value::Loss(terms))) => {
+            for t in terms {
+                let loc = user_loc(t.loc, env, loss_fallback);
+                match lower_term(ctx, &model, &declared, graph, t.coefficient, &t.term, loc, loss_fallback) {
+                    Ok(Some(term)) => {
+                        graph_used |= matches!(term, Term::Structural { .. });
+                        objective.push(LossTerm { coefficient: t.coefficient, term });
+                    }
+                    Ok(None) => {}
+                    Err(Poisoned) => failed = true,
+                }
+            }
+        }
+        (_, Some(other)) => return Err(type_error(ctx, loss_fallback, "loss", "loss", &other)),
+    }
+    if let Some(g) = graph {
+        if !graph_used && !failed {
+            ctx.warning(
+                "W0004",
+                g.loc,
+                "the graph is not used by any loss term".to_string(),
+                "has no effect",
+                Some("add `structure(graph)` to the loss, or remove the graph".to_string()),
+            );
+        }
+    }
+
+    // Metric prerequisites.
+    let (evaluate, metric_locs) = evaluate;
+    let eval_fallback = field_loc("evaluate");
+    for (i, metric) in evaluate.metrics.iter().enumerate() {
+        let loc = metric_locs.get(i).map_or(eval_fallback, |l| user_loc(*l, env, eval_fallback));
+        let name = metric_name(metric);
+        if dataset.factors.is_empty() {
+            ctx.error(
+                "E0402",
+                loc,
+                format!("metric `{name}` needs ground-truth factors, but dataset `{}` declares none", dataset.name),
+                "needs factors",
+                None,
+            );
+            failed = true;
+        } else if matches!(metric, MetricSpec::BetaVae { .. } | MetricSpec::FactorVae { .. }) && !dataset.complete_grid {
+            ctx.error(
+                "E0401",
+                loc,
+                format!("metric `{name}` needs a complete factor grid, but dataset `{}` does not have one", dataset.name),
+                "intervenes on factors",
+                Some("use metrics that only need samples, e.g. `mig`, `dci`, `sap`".to_string()),
+            );
+            failed = true;
+        }
+    }
+    if failed {
+        return Err(Poisoned);
+    }
+    Ok(Assembled { dataset, model, objective, train, evaluate })
+}
+
+fn default_eval(metrics: Vec<MetricSpec>) -> EvalSpec {
+    EvalSpec {
+        representations: vec![Representation::Mean],
+        metrics,
+        seed: 0,
+        visuals: Visuals { reconstructions: 0, samples: 0, traversal_steps: 0, traversal_limit: 2.0 },
+    }
+}
+
+fn metric_name(m: &MetricSpec) -> &'static str {
+    match m {
+        MetricSpec::BetaVae { .. } => "beta_vae_score",
+        MetricSpec::FactorVae { .. } => "factor_vae_score",
+        MetricSpec::Mig { .. } => "mig",
+        MetricSpec::Sap { .. } => "sap",
+        MetricSpec::ModularityExplicitness { .. } => "modularity",
+        MetricSpec::Dci { .. } => "dci",
+        MetricSpec::Irs { .. } => "irs",
+        MetricSpec::Unsupervised { .. } => "unsupervised",
+        MetricSpec::Downstream { .. } => "downstream",
+    }
+}
+
+/// Shape-infers an architecture, reporting E0203 at its location.
+fn network(ctx: &Ctx<'_>, what: &str, input: &[u32], arch: &Arch) -> Eval<Network> {
+    crate::shape::infer_network(input, &arch.layers).map_err(|err| {
+        ctx.error(
+            "E0203",
+            arch.loc,
+            format!("the {what} does not fit together: {err}"),
+            format!("layer {} of the {what} fails", err.layer_index),
+            Some(format!("the {what}'s input is {}", shape_text(input))),
+        )
+    })
+}
+
+fn shape_text(shape: &[u32]) -> String {
+    format!("[{}]", shape.iter().map(u32::to_string).collect::<Vec<_>>().join(", "))
+}
+
+fn lower_model(ctx: &Ctx<'_>, model: &ModelValue, obs: &[u32]) -> Eval<ModelSpec> {
+    match model {
+        ModelValue::Vae { latents, prefix, encoder, decoder, recon } => {
+            let enc = network(ctx, "encoder", obs, encoder);
+            let dec = network(ctx, "decoder", &[*latents], decoder);
+            let (enc, dec) = (enc?, dec?);
+            match encoder.layers.last() {
+                Some(Layer::GaussianHead { units }) if units == latents => {}
+                Some(Layer::GaussianHead { units }) => {
+                    return Err(ctx.error(
+                        "E0205",
+                        encoder.loc,
+                        format!("the encoder's gaussian head has {units} units, but the model has {latents} latents"),
+                        format!("outputs {units} latents"),
+                        Some(format!("pass `latents: {latents}` to the encoder")),
+                    ));
+                }
+                _ => {
+                    return Err(ctx.error(
+                        "E0205",
+                        encoder.loc,
+                        "the encoder must end in `gaussian_head(latents)`".to_string(),
+                        "no gaussian head at the end",
+                        Some(format!("append `gaussian_head({latents})`")),
+                    ));
+                }
+            }
+            if dec.output != obs {
+                return Err(ctx.error(
+                    "E0204",
+                    decoder.loc,
+                    format!("the decoder outputs {}, but observations are {}", shape_text(&dec.output), shape_text(obs)),
+                    format!("outputs {}", shape_text(&dec.output)),
+                    Some("match the data, e.g. `channels: data.channels`".to_string()),
+                ));
+            }
+            Ok(ModelSpec::Vae(VaeSpec {
+                latent_names: (0..*latents).map(|i| format!("{prefix}{i}")).collect(),
+                latents: *latents,
+                encoder: enc,
+                decoder: dec,
+                reconstruction: *recon,
+            }))
+        }
+        ModelValue::InfoGan { noise, codes, generator, discriminator, recognition, learned_variance, optimizer } => {
+            let code_width: u32 = codes
+                .iter()
+                .map(|(_, p)| match p {
+                    CodePrior::Categorical { k } => *k,
+                    CodePrior::Uniform { .. } | CodePrior::Normal { .. } => 1,
+                })
+                .sum();
+            let head_width: u32 = codes
+                .iter()
+                .map(|(_, p)| match p {
+                    CodePrior::Categorical { k } => *k,
+                    CodePrior::Uniform { .. } | CodePrior::Normal { .. } => {
+                        if *learned_variance { 2 } else { 1 }
+                    }
+                })
+                .sum();
+            let generator_net = network(ctx, "generator", &[noise + code_width], generator);
+            let disc = network(ctx, "discriminator", obs, discriminator);
+            let (generator_net, disc) = (generator_net?, disc?);
+            if generator_net.output != obs {
+                return Err(ctx.error(
+                    "E0204",
+                    generator.loc,
+                    format!("the generator outputs {}, but observations are {}", shape_text(&generator_net.output), shape_text(obs)),
+                    format!("outputs {}", shape_text(&generator_net.output)),
+                    None,
+                ));
+            }
+            let features = match disc.output.as_slice() {
+                [n] => *n,
+                other => {
+                    return Err(ctx.error(
+                        "E0209",
+                        discriminator.loc,
+                        format!("the discriminator must output a feature vector, found {}", shape_text(other)),
+                        "not a vector",
+                        Some("end it with `flatten` or a `dense` layer".to_string()),
+                    ));
+                }
+            };
+            let adversarial = Arch { layers: vec![Layer::Dense { units: 1 }], loc: discriminator.loc };
+            let mut rec_layers = recognition.layers.clone();
+            rec_layers.push(Layer::Dense { units: head_width });
+            let rec = Arch { layers: rec_layers, loc: recognition.loc };
+            let adversarial_head = network(ctx, "adversarial head", &[features], &adversarial)?;
+            let recognition_head = network(ctx, "recognition head", &[features], &rec)?;
+            Ok(ModelSpec::InfoGan(GanSpec {
+                noise: *noise,
+                codes: codes
+                    .iter()
+                    .map(|(name, prior)| crate::plan::CodeSpec { name: name.clone(), prior: prior.clone() })
+                    .collect(),
+                generator: generator_net,
+                discriminator: disc,
+                adversarial_head,
+                recognition_head,
+                learned_variance: *learned_variance,
+                discriminator_optimizer: optimizer.clone(),
+            }))
+        }
+        ModelValue::Pca { components } => Ok(ModelSpec::Pca { components: *components }),
+        ModelValue::Ica { components } => Ok(ModelSpec::Ica { components: *components }),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn lower_term(
+    ctx: &Ctx<'_>,
+    model: &ModelSpec,
+    declared: &[String],
+    exp_graph: Option<&GraphValue>,
+    coefficient: f64,
+    term: &TermValue,
+    loc: Loc,
+    loss_loc: Loc,
+) -> Eval<Option<Term>> {
+    let needs = |what: &str, ok: bool, name: &str| -> Eval<()> {
+        if ok {
+            Ok(())
+        } else {
+            Err(ctx.error(
+                "E0208",
+                loc,
+                format!("`{name}` needs a {what} model, but the model is not one"),
+                format!("needs a {what}"),
+                None,
+            ))
+        }
+    };
+    let is_vae = matches!(model, ModelSpec::Vae(_));
+    let is_gan = matches!(model, ModelSpec::InfoGan(_));
+    let nonneg = |name: &str| -> Eval<()> {
+        if coefficient >= 0.0 {
+            Ok(())
+        } else {
+            Err(ctx.error(
+                "E0202",
+                loss_loc,
+                format!("the weight of `{name}` must be >= 0, found {coefficient}"),
+                format!("gives `{name}` a negative weight"),
+                Some("β, γ and λ are non-negative".to_string()),
+            ))
+        }
+    };
+    Ok(Some(match term {
+        TermValue::Recon => {
+            needs("vae", is_vae, "recon")?;
+            Term::Reconstruction
+        }
+        TermValue::Kl => {
+            needs("vae", is_vae, "kl")?;
+            nonneg("kl")?;
+            Term::Kl
+        }
+        TermValue::Capacity { c_max, iteration_threshold } => {
+            needs("vae", is_vae, "capacity")?;
+            nonneg("capacity")?;
+            Term::Capacity { c_max: *c_max, iteration_threshold: *iteration_threshold }
+        }
+        TermValue::Tc => {
+            needs("vae", is_vae, "tc")?;
+            Term::TotalCorrelation
+        }
+        TermValue::DiscriminatorTc { discriminator, optimizer } => {
+            needs("vae", is_vae, "discriminator_tc")?;
+            nonneg("discriminator_tc")?;
+            let latents = match model {
+                ModelSpec::Vae(v) => v.latents,
+                ModelSpec::InfoGan(_) | ModelSpec::Pca { .. } | ModelSpec::Ica { .. } => 0,
+            };
+            let net = network(ctx, "discriminator", &[latents], discriminator)?;
+            if net.output != [2] {
+                return Err(ctx.error(
+                    "E0209",
+                    discriminator.loc,
+                    format!("the FactorVAE discriminator must output 2 logits, found {}", shape_text(&net.output)),
+                    "must end in `dense(2)`",
+                    None,
+                ));
+            }
+            Term::DiscriminatorTc { discriminator: net, optimizer: optimizer.clone() }
+        }
+        TermValue::Dip { kind, lambda_od, lambda_d } => {
+            needs("vae", is_vae, "dip")?;
+            Term::DipCovariance { kind: *kind, lambda_od: *lambda_od, lambda_d: *lambda_d }
+        }
+        TermValue::Gan => {
+            needs("infogan", is_gan, "gan")?;
+            Term::Adversarial
+        }
+        TermValue::Info { codes } => {
+            needs("infogan", is_gan, "info")?;
+            let codes = match codes {
+                None => declared.to_vec(),
+                Some((names, codes_loc)) => {
+                    for n in names {
+                        if !declared.contains(n) {
+                            return Err(ctx.error(
+                                "E0302",
+                                *codes_loc,
+                                format!("`{n}` is not a code of the model"),
+                                "undeclared code",
+                                did_you_mean(n, declared.iter().map(String::as_str)).map(|s| format!("did you mean `{s}`?")),
+                            ));
+                        }
+                    }
+                    names.clone()
+                }
+            };
+            Term::MutualInformation { codes }
+        }
+        TermValue::Structure { graph, cpd } => {
+            if matches!(model, ModelSpec::Pca { .. } | ModelSpec::Ica { .. }) {
+                needs("vae or infogan", false, "structure")?;
+            }
+            let Some(g) = graph.as_ref().or(exp_graph) else {
+                return Err(ctx.error(
+                    "E0303",
+                    loc,
+                    "`structure` needs a latent graph, but the experiment has none".to_string(),
+                    "no graph to score",
+                    Some("add a block like `graph { z0 -> z1 }` to the experiment".to_string()),
+                ));
+            };
+            Term::Structural { graph: lower_graph(ctx, g, declared)?, cpd: *cpd }
+        }
+    }))
+}
+
+/// Checks a graph against the declared latents/codes and makes it a DAG in topological order.
+fn lower_graph(ctx: &Ctx<'_>, g: &GraphValue, declared: &[String]) -> Eval<crate::plan::GraphSpec> {
+    let mut edges = Vec::new();
+    let mut failed = false;
+    for ((a, a_loc), (b, b_loc)) in &g.edges {
+        let mut index = |name: &str, loc: Loc| match declared.iter().position(|d| d == name) {
+            Some(i) => Some(i),
+            None => {
+                ctx.error(
+                    "E0302",
+                    loc,
+                    format!("graph node `{name}` is not a latent or code of the model"),
+                    "undeclared node",
+                    did_you_mean(name, declared.iter().map(String::as_str))
+                        .map(|s| format!("did you mean `{s}`?"))
+                        .or_else(|| {
+                            Some(match (declared.first(), declared.last()) {
+                                (Some(f), Some(l)) => format!("the model declares `{f}` .. `{l}`"),
+                                _ => "the model declares no latents".to_string(),
+                            })
+                        }),
+                );
+                failed = true;
+                None
+            }
+        };
+        let (ia, ib) = (index(a, *a_loc), index(b, *b_loc));
+        if let (Some(ia), Some(ib)) = (ia, ib) {
+            edges.push((ia, ib));
+        }
+    }
+    if failed {
+        return Err(Poisoned);
+    }
+    crate::graph::check_dag(declared, &edges).map_err(|err| {
+        let names: Vec<&str> = err.cycle.iter().filter_map(|i| declared.get(*i).map(String::as_str)).collect();
+        // Point at the first written edge that lies on the cycle.
+        let on_cycle = |a: &str, b: &str| names.windows(2).any(|w| matches!(w, [x, y] if *x == a && *y == b));
+        let loc = g
+            .edges
+            .iter()
+            .find(|((a, _), (b, _))| on_cycle(a, b))
+            .map_or(g.loc, |((_, la), (_, lb))| Loc { source: la.source, span: la.span.to(lb.span) });
+        ctx.error(
+            "E0301",
+            loc,
+            format!("the latent graph has a cycle: {}", names.join(" -> ")),
+            "this edge closes a cycle",
+            Some("a structural graph must be acyclic; remove one edge of the cycle".to_string()),
+        )
+    })
+}

@@ -1,0 +1,107 @@
+//! Reading `uint8` arrays out of numpy `.npz` archives (the released dSprites, Shapes3D and MPI3D
+//! files), through the `npyz` crate (zip + npy header parsing).
+//!
+//! Only C-ordered `|u1` arrays are read, straight into a `Vec<u8>` (no per-element decoding, and no
+//! conversion to float: images stay `u8` until a batch is built). Every failure names the file and
+//! what was expected. This module must not interpret the arrays; the datasets do.
+
+use std::{
+    fs::File,
+    io::{BufReader, Read},
+    path::{Path, PathBuf},
+};
+
+use npyz::{DType, Order, npz::NpzArchive};
+
+use crate::DataError;
+
+/// An open `.npz` archive.
+pub(crate) struct NpzFile {
+    path: PathBuf,
+    archive: NpzArchive<BufReader<File>>,
+}
+
+impl NpzFile {
+    /// Opens the archive, or says why it is not one.
+    pub fn open(path: &Path) -> Result<Self, DataError> {
+        let file =
+            File::open(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
+        let archive = NpzArchive::new(BufReader::new(file)).map_err(|err| DataError::Malformed {
+            path: path.to_path_buf(),
+            format: "npz",
+            expected: "a zip archive of .npy arrays".to_string(),
+            found: err.to_string(),
+        })?;
+        Ok(NpzFile { path: path.to_path_buf(), archive })
+    }
+
+    /// The names of the arrays in the archive, sorted.
+    pub fn array_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.archive.array_names().map(str::to_string).collect();
+        names.sort();
+        names
+    }
+
+    /// Reads array `key`, which must be C-ordered `uint8` with a shape accepted by `shape_ok`;
+    /// `expected` describes the accepted shapes for the error message. Returns the elements in
+    /// row-major order.
+    pub fn array_u8(
+        &mut self,
+        key: &str,
+        expected: &str,
+        shape_ok: impl Fn(&[u64]) -> bool,
+    ) -> Result<Vec<u8>, DataError> {
+        let available = self.array_names();
+        let path = self.path.clone();
+        let malformed = |found: String| DataError::Malformed {
+            path: path.clone(),
+            format: "npz",
+            expected: format!("a readable .npy array `{key}`"),
+            found,
+        };
+        let npy = self
+            .archive
+            .by_name(key)
+            .map_err(|err| malformed(err.to_string()))?
+            .ok_or_else(|| DataError::MissingArray {
+                path: path.clone(),
+                key: key.to_string(),
+                available,
+            })?;
+        let shape = npy.shape().to_vec();
+        let dtype = match npy.dtype() {
+            DType::Plain(type_str) => type_str.to_string(),
+            other => other.descr(),
+        };
+        let wrong_shape = |dtype: String| DataError::ArrayShape {
+            path: path.clone(),
+            key: key.to_string(),
+            found: shape.clone(),
+            dtype,
+            expected: expected.to_string(),
+        };
+        if dtype != "|u1" || !shape_ok(&shape) {
+            return Err(wrong_shape(dtype));
+        }
+        if npy.order() != Order::C {
+            return Err(wrong_shape(format!("{dtype} in Fortran order")));
+        }
+        let len = shape
+            .iter()
+            .try_fold(1u64, |acc, &d| acc.checked_mul(d))
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or_else(|| wrong_shape(dtype.clone()))?;
+        let mut data = Vec::new();
+        let mut reader = npy.into_inner().take(len as u64);
+        reader.read_to_end(&mut data).map_err(|err| malformed(err.to_string()))?;
+        if data.len() != len {
+            return Err(DataError::Malformed {
+                path: path.clone(),
+                format: "npz",
+                expected: format!("{len} bytes of data in array `{key}`"),
+                found: format!("{} bytes", data.len()),
+            });
+        }
+        Ok(data)
+    }
+}

@@ -1,0 +1,370 @@
+//! `disc eval` end to end: small `.npy` / `.npz` files written here, the binary run on them, its JSON,
+//! table, warnings and exit codes checked (0 success, 1 bad input, 2 usage).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use npyz::WriterBuilder;
+
+/// A fresh directory for one test's files.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("disc-eval-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir is writable");
+    dir
+}
+
+fn write_npy<T: npyz::Serialize + npyz::AutoSerialize + Copy>(
+    path: &Path,
+    shape: &[u64],
+    data: &[T],
+) {
+    let file = std::fs::File::create(path).expect("create npy");
+    let mut writer = npyz::WriteOptions::new()
+        .default_dtype()
+        .shape(shape)
+        .writer(std::io::BufWriter::new(file))
+        .begin_nd()
+        .expect("npy header");
+    writer.extend(data.iter().copied()).expect("npy data");
+    writer.finish().expect("npy finish");
+}
+
+/// The complete grid of factor sizes (4, 5, 6) in row-major order, and 5-d float32 codes that are noisy
+/// linear read-outs of it (deterministic pseudo-noise, so the test needs no RNG).
+fn grid_arrays() -> (Vec<f32>, Vec<i64>, usize) {
+    let sizes = [4i64, 5, 6];
+    let mut factors = Vec::new();
+    let mut codes = Vec::new();
+    let mut row = 0usize;
+    for a in 0..sizes[0] {
+        for b in 0..sizes[1] {
+            for c in 0..sizes[2] {
+                factors.extend([a, b, c]);
+                let noise =
+                    |k: usize| (((row * 7919 + k * 104_729) % 1000) as f32 / 1000.0 - 0.5) * 0.3;
+                codes.extend([
+                    a as f32 + noise(0),
+                    b as f32 + noise(1),
+                    c as f32 + noise(2),
+                    0.5 * a as f32 - b as f32 + noise(3),
+                    1.0, // a collapsed dimension
+                ]);
+                row += 1;
+            }
+        }
+    }
+    (codes, factors, row)
+}
+
+fn disc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_disc"))
+        .arg("eval")
+        .args(args)
+        .output()
+        .expect("run disc")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn every_metric_on_a_grid_with_reference_keys() {
+    let dir = scratch("grid");
+    let (codes, factors, n) = grid_arrays();
+    let codes_path = dir.join("codes.npy");
+    let factors_path = dir.join("factors.npy");
+    write_npy(&codes_path, &[n as u64, 5], &codes);
+    write_npy(&factors_path, &[n as u64, 3], &factors);
+    let output = disc(&[
+        "--codes",
+        codes_path.to_str().expect("utf-8 path"),
+        "--factors",
+        factors_path.to_str().expect("utf-8 path"),
+        "--factor-sizes",
+        "4,5,6",
+        "--num-train",
+        "80",
+        "--num-test",
+        "40",
+        "--seed",
+        "3",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stderr: {}",
+        text(&output.stderr)
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("stdout is one JSON object");
+    let expected: [(&str, &[&str]); 10] = [
+        ("beta_vae_sklearn", &["train_accuracy", "eval_accuracy"]),
+        (
+            "factor_vae_metric",
+            &["train_accuracy", "eval_accuracy", "num_active_dims"],
+        ),
+        ("mig", &["discrete_mig"]),
+        ("sap_score", &["SAP_score"]),
+        (
+            "modularity_explicitness",
+            &[
+                "modularity_score",
+                "explicitness_score_train",
+                "explicitness_score_test",
+            ],
+        ),
+        (
+            "dci",
+            &[
+                "disentanglement",
+                "completeness",
+                "informativeness_train",
+                "informativeness_test",
+            ],
+        ),
+        ("irs", &["IRS", "num_active_dims"]),
+        (
+            "unsupervised",
+            &[
+                "gaussian_total_correlation",
+                "gaussian_wasserstein_correlation",
+                "gaussian_wasserstein_correlation_norm",
+                "mutual_info_score",
+            ],
+        ),
+        (
+            "downstream_task_logistic_regression",
+            &[
+                "10:mean_test_accuracy",
+                "80:min_train_accuracy",
+                "80:test_accuracy_factor_2",
+            ],
+        ),
+        (
+            "downstream_task_boosted_trees",
+            &["10:mean_train_accuracy", "80:mean_test_accuracy"],
+        ),
+    ];
+    for (metric, keys) in expected {
+        for key in keys {
+            let value = json[metric][key].as_f64();
+            assert!(
+                value.is_some_and(f64::is_finite),
+                "{metric}.{key} = {:?}",
+                json[metric][key]
+            );
+        }
+    }
+    // The collapsed fifth code is counted out of FactorVAE's active dimensions (threshold 0.05).
+    assert_eq!(
+        json["factor_vae_metric"]["num_active_dims"].as_f64(),
+        Some(4.0)
+    );
+    assert_eq!(json["parameters"]["seed"].as_u64(), Some(3));
+    assert_eq!(json["parameters"]["num_points"].as_u64(), Some(120));
+    assert_eq!(
+        json["parameters"]["metrics"]["dci"]["num_train"].as_u64(),
+        Some(80)
+    );
+
+    // Same seed, same numbers.
+    let again = disc(&[
+        "--codes",
+        codes_path.to_str().expect("utf-8 path"),
+        "--factors",
+        factors_path.to_str().expect("utf-8 path"),
+        "--factor-sizes",
+        "4,5,6",
+        "--num-train",
+        "80",
+        "--num-test",
+        "40",
+        "--seed",
+        "3",
+    ]);
+    assert_eq!(output.stdout, again.stdout);
+}
+
+#[test]
+fn npz_input_table_output_and_clipping_warning() {
+    let dir = scratch("npz");
+    let (codes, factors, n) = grid_arrays();
+    let codes64: Vec<f64> = codes.iter().map(|&c| f64::from(c)).collect();
+    let path = dir.join("arrays.npz");
+    {
+        let mut npz = npyz::npz::NpzWriter::create(&path).expect("create npz");
+        let mut writer = npz
+            .array::<f64>("codes", Default::default())
+            .expect("codes entry")
+            .default_dtype()
+            .shape(&[n as u64, 5])
+            .begin_nd()
+            .expect("codes header");
+        writer.extend(codes64.iter().copied()).expect("codes data");
+        writer.finish().expect("codes finish");
+        let mut writer = npz
+            .array::<u8>("factors", Default::default())
+            .expect("factors entry")
+            .default_dtype()
+            .shape(&[n as u64, 3])
+            .begin_nd()
+            .expect("factors header");
+        writer
+            .extend(factors.iter().map(|&f| f as u8))
+            .expect("factors data");
+        writer.finish().expect("factors finish");
+    }
+    let output = disc(&[
+        "--codes",
+        path.to_str().expect("utf-8 path"),
+        "--metric",
+        "mig",
+        "--metric",
+        "dci",
+        "--format",
+        "table",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stderr: {}",
+        text(&output.stderr)
+    );
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("discrete_mig") && stdout.contains("disentanglement"),
+        "{stdout}"
+    );
+    // 120 rows cannot hold 10000 + 5000: DCI is clipped to 80/40, MIG to 120, with warnings.
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("warning: `dci`: num_train = 10000") && stderr.contains("using 80"),
+        "{stderr}"
+    );
+}
+
+/// Runs `disc eval` expecting a failure with `code` and a message containing `needle`.
+fn expect_failure(args: &[&str], code: i32, needle: &str) {
+    let output = disc(args);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(code), "stderr: {stderr}");
+    assert!(stderr.contains(needle), "expected `{needle}` in: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn bad_inputs_are_refused_with_clear_errors() {
+    let dir = scratch("bad");
+    let (codes, factors, n) = grid_arrays();
+    let p = |name: &str| dir.join(name).to_str().expect("utf-8 path").to_string();
+    write_npy(&dir.join("codes.npy"), &[n as u64, 5], &codes);
+    write_npy(&dir.join("factors.npy"), &[n as u64, 3], &factors);
+
+    let mut with_nan = codes.clone();
+    with_nan[3 * 5 + 1] = f32::NAN;
+    write_npy(&dir.join("nan.npy"), &[n as u64, 5], &with_nan);
+    expect_failure(
+        &[
+            "--codes",
+            &p("nan.npy"),
+            "--factors",
+            &p("factors.npy"),
+            "--metric",
+            "mig",
+        ],
+        1,
+        "row 3, column 1",
+    );
+
+    let fractional: Vec<f64> = factors.iter().map(|&f| f as f64 + 0.5).collect();
+    write_npy(&dir.join("fractional.npy"), &[n as u64, 3], &fractional);
+    expect_failure(
+        &[
+            "--codes",
+            &p("codes.npy"),
+            "--factors",
+            &p("fractional.npy"),
+        ],
+        1,
+        "integer class indices",
+    );
+
+    let mut one_value = factors.clone();
+    for row in 0..n {
+        one_value[row * 3 + 2] = 4;
+    }
+    write_npy(&dir.join("one_value.npy"), &[n as u64, 3], &one_value);
+    expect_failure(
+        &[
+            "--codes",
+            &p("codes.npy"),
+            "--factors",
+            &p("one_value.npy"),
+            "--metric",
+            "mig",
+        ],
+        1,
+        "factor 2 takes the single value 4",
+    );
+
+    write_npy(&dir.join("flat.npy"), &[(n * 5) as u64], &codes);
+    expect_failure(
+        &["--codes", &p("flat.npy"), "--factors", &p("factors.npy")],
+        1,
+        "2-d array",
+    );
+
+    write_npy(&dir.join("short.npy"), &[10, 3], &factors[..30]);
+    expect_failure(
+        &["--codes", &p("codes.npy"), "--factors", &p("short.npy")],
+        1,
+        "codes have 120 rows but factors have 10",
+    );
+
+    expect_failure(
+        &[
+            "--codes",
+            &p("codes.npy"),
+            "--factors",
+            &p("factors.npy"),
+            "--metric",
+            "beta_vae_sklearn",
+        ],
+        1,
+        "needs codes for the complete factor grid",
+    );
+    expect_failure(
+        &[
+            "--codes",
+            &p("codes.npy"),
+            "--factors",
+            &p("factors.npy"),
+            "--factor-sizes",
+            "4,5,7",
+            "--metric",
+            "factor_vae_metric",
+        ],
+        1,
+        "describe 140 combinations, but there are 120 rows",
+    );
+    expect_failure(
+        &["--codes", &p("missing.npy"), "--factors", &p("factors.npy")],
+        1,
+        "cannot read",
+    );
+    expect_failure(&["--codes", &p("codes.npy")], 1, "no factors given");
+    expect_failure(
+        &[
+            "--codes",
+            &p("codes.npy"),
+            "--factors",
+            &p("factors.npy"),
+            "--metric",
+            "nope",
+        ],
+        2,
+        "nope",
+    );
+}
