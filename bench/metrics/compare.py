@@ -13,9 +13,11 @@ loading. Encoder cost is excluded on both sides (codes are looked up).
 
 import argparse
 import json
+import logging
 import subprocess
 import sys
 import time
+import warnings
 
 import numpy as np
 import gin
@@ -32,6 +34,10 @@ from disentanglement_lib.evaluation.metrics import modularity_explicitness  # no
 from disentanglement_lib.evaluation.metrics import sap_score  # noqa: E402
 from disentanglement_lib.evaluation.metrics import unsupervised_metrics  # noqa: E402
 from disentanglement_lib.evaluation.metrics import utils  # noqa: E402
+
+# The reference's sklearn fits warn about lbfgs hitting max_iter (part of its defaults): not news here.
+warnings.filterwarnings("ignore")
+logging.getLogger().setLevel(logging.ERROR)
 
 SIZES = [3, 6, 40, 32, 32]
 # Keys whose value disc changes on purpose (documented in the metric's module): left out of the diff.

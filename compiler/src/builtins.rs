@@ -6,21 +6,44 @@
 //! files, except for the few settings that have a single sensible default (e.g. `stride: 1`).
 //! This module must not resolve names or evaluate expressions.
 
-use disc_grammar::ast::Span;
+// Matches on compile-time `Value`s end in a catch-all on purpose: every value of another type is
+// a type error there. AST and plan enums are matched exhaustively.
+#![allow(clippy::wildcard_enum_match_arm)]
 
-use crate::eval::{Bound, Ctx, Env, Eval, ParamSpec, Poisoned, as_f64};
+use crate::eval::{Bound, Ctx, Eval, ParamSpec, Poisoned, as_f64};
 use crate::plan::{
-    Activation, CodePrior, ConditionalFamily, DataSource, DatasetKind, DatasetSpec, DipKind, EvalSpec,
-    FactorSpec, Layer, LrSchedule, MetricSpec, Optimizer, OutputActivation, Padding, Predictor,
-    Reconstruction, Representation, Variance, Visuals,
+    Activation, CodePrior, ConditionalFamily, DataSource, DatasetKind, DatasetSpec, DipKind,
+    EvalSpec, FactorSpec, Layer, LrSchedule, MetricSpec, Optimizer, OutputActivation, Padding,
+    Predictor, Reconstruction, Representation, Variance, Visuals,
 };
-use crate::value::{Arch, GraphValue, Loc, MetricValue, ModelValue, TermValue, TrainingValue, Type, Value, WeightedTerm};
+use crate::value::{
+    Arch, GraphValue, Loc, MetricValue, ModelValue, TermValue, TrainingValue, Type, Value,
+    WeightedTerm,
+};
 
 /// `(name, reachable without prim., parameters as "name:type" or "name:type?" with a default)`.
 const PRIMS: &[(&str, bool, &[&str])] = &[
     // Layers.
-    ("conv", true, &["filters:int", "kernel:int", "stride:int?", "padding:padding?"]),
-    ("deconv", true, &["filters:int", "kernel:int", "stride:int?", "padding:padding?"]),
+    (
+        "conv",
+        true,
+        &[
+            "filters:int",
+            "kernel:int",
+            "stride:int?",
+            "padding:padding?",
+        ],
+    ),
+    (
+        "deconv",
+        true,
+        &[
+            "filters:int",
+            "kernel:int",
+            "stride:int?",
+            "padding:padding?",
+        ],
+    ),
     ("dense", true, &["units:int"]),
     ("flatten", true, &[]),
     ("reshape", true, &["shape:[int]"]),
@@ -32,7 +55,17 @@ const PRIMS: &[(&str, bool, &[&str])] = &[
     ("same", true, &[]),
     ("valid", true, &[]),
     // Models.
-    ("vae", true, &["latents:int", "encoder:architecture", "decoder:architecture", "recon:reconstruction?", "prefix:string?"]),
+    (
+        "vae",
+        true,
+        &[
+            "latents:int",
+            "encoder:architecture",
+            "decoder:architecture",
+            "recon:reconstruction?",
+            "prefix:string?",
+        ],
+    ),
     (
         "infogan",
         true,
@@ -51,7 +84,11 @@ const PRIMS: &[(&str, bool, &[&str])] = &[
     // Likelihoods.
     ("bernoulli", true, &["activation:activation?"]),
     ("l2", true, &["activation:activation?"]),
-    ("gaussian", true, &["activation:activation?", "variance:variance?"]),
+    (
+        "gaussian",
+        true,
+        &["activation:activation?", "variance:variance?"],
+    ),
     ("logits", true, &[]),
     ("learned", true, &[]),
     // Code priors.
@@ -64,7 +101,11 @@ const PRIMS: &[(&str, bool, &[&str])] = &[
     ("tc", true, &[]),
     ("gan", true, &[]),
     ("capacity", true, &["c_max:float", "threshold:int?"]),
-    ("discriminator_tc", true, &["discriminator:architecture?", "optimizer:optimizer?"]),
+    (
+        "discriminator_tc",
+        true,
+        &["discriminator:architecture?", "optimizer:optimizer?"],
+    ),
     ("dip_i", true, &["lambda_od:float", "lambda_d:float"]),
     ("dip_ii", true, &["lambda_od:float", "lambda_d:float"]),
     ("info", true, &["codes:[string]?"]),
@@ -74,16 +115,45 @@ const PRIMS: &[(&str, bool, &[&str])] = &[
     // Training.
     ("adam", true, &["lr:float?", "betas:tuple?", "eps:float?"]),
     ("constant", true, &[]),
-    ("exponential_decay", true, &["decay_steps:int", "rate:float", "staircase:bool?"]),
+    (
+        "exponential_decay",
+        true,
+        &["decay_steps:int", "rate:float", "staircase:bool?"],
+    ),
     ("piecewise", true, &["boundaries:[int]", "values:[float]"]),
     (
         "training",
         true,
-        &["steps:int?", "batch:int?", "optimizer:optimizer?", "schedule:schedule?", "checkpoint_every:int?", "log_every:int?"],
+        &[
+            "steps:int?",
+            "batch:int?",
+            "optimizer:optimizer?",
+            "schedule:schedule?",
+            "checkpoint_every:int?",
+            "log_every:int?",
+        ],
     ),
     // Evaluation.
-    ("evaluation", true, &["metrics:[metric]", "representation:[representation]?", "seed:int?", "visuals:visuals?"]),
-    ("visuals", true, &["reconstructions:int?", "samples:int?", "traversal_steps:int?", "traversal_limit:float?"]),
+    (
+        "evaluation",
+        true,
+        &[
+            "metrics:[metric]",
+            "representation:[representation]?",
+            "seed:int?",
+            "visuals:visuals?",
+        ],
+    ),
+    (
+        "visuals",
+        true,
+        &[
+            "reconstructions:int?",
+            "samples:int?",
+            "traversal_steps:int?",
+            "traversal_limit:float?",
+        ],
+    ),
     ("mean", true, &[]),
     ("sampled", true, &[]),
     ("logistic_regression_cv", true, &[]),
@@ -94,22 +164,89 @@ const PRIMS: &[(&str, bool, &[&str])] = &[
     (
         "dataset",
         false,
-        &["name:string", "kind:string", "factors:record", "shape:tuple", "complete_grid:bool", "source:source?", "mode:string?", "image:string?"],
+        &[
+            "name:string",
+            "kind:string",
+            "factors:record",
+            "shape:tuple",
+            "complete_grid:bool",
+            "source:source?",
+            "mode:string?",
+            "image:string?",
+        ],
     ),
     // Metrics (no defaults: the reference defaults are in stdlib/metrics.dis).
-    ("beta_vae_score", false, &["batch_size:int", "num_train:int", "num_eval:int"]),
+    (
+        "beta_vae_score",
+        false,
+        &["batch_size:int", "num_train:int", "num_eval:int"],
+    ),
     (
         "factor_vae_score",
         false,
-        &["batch_size:int", "num_train:int", "num_eval:int", "num_variance_estimate:int", "prune_threshold:float"],
+        &[
+            "batch_size:int",
+            "num_train:int",
+            "num_eval:int",
+            "num_variance_estimate:int",
+            "prune_threshold:float",
+        ],
     ),
-    ("mig", false, &["num_train:int", "batch_size:int", "num_bins:int"]),
-    ("sap", false, &["num_train:int", "num_test:int", "batch_size:int", "continuous_factors:bool"]),
-    ("modularity", false, &["num_train:int", "num_test:int", "batch_size:int", "num_bins:int"]),
-    ("dci", false, &["num_train:int", "num_test:int", "batch_size:int"]),
-    ("irs", false, &["num_train:int", "batch_size:int", "diff_quantile:float", "num_bins:int"]),
-    ("unsupervised", false, &["num_train:int", "batch_size:int", "num_bins:int"]),
-    ("downstream", false, &["num_train:[int]", "num_test:int", "batch_size:int", "predictor:predictor"]),
+    (
+        "mig",
+        false,
+        &["num_train:int", "batch_size:int", "num_bins:int"],
+    ),
+    (
+        "sap",
+        false,
+        &[
+            "num_train:int",
+            "num_test:int",
+            "batch_size:int",
+            "continuous_factors:bool",
+        ],
+    ),
+    (
+        "modularity",
+        false,
+        &[
+            "num_train:int",
+            "num_test:int",
+            "batch_size:int",
+            "num_bins:int",
+        ],
+    ),
+    (
+        "dci",
+        false,
+        &["num_train:int", "num_test:int", "batch_size:int"],
+    ),
+    (
+        "irs",
+        false,
+        &[
+            "num_train:int",
+            "batch_size:int",
+            "diff_quantile:float",
+            "num_bins:int",
+        ],
+    ),
+    (
+        "unsupervised",
+        false,
+        &["num_train:int", "batch_size:int", "num_bins:int"],
+    ),
+    (
+        "downstream",
+        false,
+        &[
+            "num_train:[int]",
+            "num_test:int",
+            "batch_size:int",
+            "predictor:predictor",
+        ],
+    ),
 ];
 
 fn parse_type(text: &str) -> Type {
@@ -131,7 +268,11 @@ pub(crate) fn params(name: &str) -> Option<Vec<ParamSpec>> {
                     Some(t) => (t, true),
                     None => (rest, false),
                 };
-                ParamSpec { name: pname.to_string(), ty: parse_type(ty), has_default }
+                ParamSpec {
+                    name: pname.to_string(),
+                    ty: parse_type(ty),
+                    has_default,
+                }
             })
             .collect(),
     )
@@ -144,7 +285,10 @@ pub(crate) fn is_bare(name: &str) -> bool {
 
 /// Names of primitives usable without `prim.`.
 pub(crate) fn bare_names() -> impl Iterator<Item = &'static str> {
-    PRIMS.iter().filter(|(_, bare, _)| *bare).map(|(n, _, _)| *n)
+    PRIMS
+        .iter()
+        .filter(|(_, bare, _)| *bare)
+        .map(|(n, _, _)| *n)
 }
 
 /// Names of all primitives.
@@ -197,7 +341,10 @@ impl Args<'_> {
     }
     fn arch(&self, name: &str) -> Option<Arch> {
         match self.slot(name) {
-            Some((Value::Arch(a), loc)) => Some(Arch { layers: a.layers.clone(), loc: *loc }),
+            Some((Value::Arch(a), loc)) => Some(Arch {
+                layers: a.layers.clone(),
+                loc: *loc,
+            }),
             _ => None,
         }
     }
@@ -212,7 +359,12 @@ impl Args<'_> {
     fn u32_in(&self, name: &str, default: i64, min: i64, errors: &mut bool) -> u32 {
         let v = self.int(name, default);
         if v < min || v > i64::from(u32::MAX) {
-            self.ctx.out_of_range(self.loc(name), name, v, &range_rule(min, i64::from(u32::MAX)));
+            self.ctx.out_of_range(
+                self.loc(name),
+                name,
+                v,
+                &range_rule(min, i64::from(u32::MAX)),
+            );
             *errors = true;
             return 0;
         }
@@ -222,14 +374,22 @@ impl Args<'_> {
     fn u64_min(&self, name: &str, default: i64, min: i64, errors: &mut bool) -> u64 {
         let v = self.int(name, default);
         if v < min {
-            self.ctx.out_of_range(self.loc(name), name, v, &format!("at least {min}"));
+            self.ctx
+                .out_of_range(self.loc(name), name, v, &format!("at least {min}"));
             *errors = true;
             return 0;
         }
         u64::try_from(v).unwrap_or(0)
     }
     /// A float satisfying `ok`, described by `rule`.
-    fn float_where(&self, name: &str, default: f64, ok: impl Fn(f64) -> bool, rule: &str, errors: &mut bool) -> f64 {
+    fn float_where(
+        &self,
+        name: &str,
+        default: f64,
+        ok: impl Fn(f64) -> bool,
+        rule: &str,
+        errors: &mut bool,
+    ) -> f64 {
         let v = self.float(name, default);
         if !ok(v) {
             self.ctx.out_of_range(self.loc(name), name, v, rule);
@@ -240,28 +400,45 @@ impl Args<'_> {
 }
 
 fn range_rule(min: i64, max: i64) -> String {
-    if max >= i64::from(u32::MAX) { format!("at least {min}") } else { format!("between {min} and {max}") }
+    if max >= i64::from(u32::MAX) {
+        format!("at least {min}")
+    } else {
+        format!("between {min} and {max}")
+    }
 }
 
 fn term(t: TermValue, loc: Loc) -> Value {
-    Value::Loss(vec![WeightedTerm { coefficient: 1.0, term: t, loc }])
+    Value::Loss(vec![WeightedTerm {
+        coefficient: 1.0,
+        term: t,
+        loc,
+    }])
 }
 
 /// The reference Adam (TF1 defaults as configured in the study, reference §1.7).
 fn adam(lr: f64, beta1: f64, beta2: f64, epsilon: f64) -> Optimizer {
-    Optimizer::Adam { lr, beta1, beta2, epsilon }
+    Optimizer::Adam {
+        lr,
+        beta1,
+        beta2,
+        epsilon,
+    }
 }
 
 /// Calls primitive `name` with bound arguments.
 pub(crate) fn call(
     ctx: &Ctx<'_>,
-    _env: Env<'_>,
     name: &str,
     specs: &[ParamSpec],
     slots: Bound,
     loc: Loc,
 ) -> Eval<Value> {
-    let a = Args { ctx, specs, slots, call: loc };
+    let a = Args {
+        ctx,
+        specs,
+        slots,
+        call: loc,
+    };
     let mut e = false;
     let value = match name {
         "conv" | "deconv" => {
@@ -273,20 +450,36 @@ pub(crate) fn call(
                 _ => Padding::Same,
             };
             Value::Layer(if name == "conv" {
-                Layer::Conv2d { filters, kernel, stride, padding }
+                Layer::Conv2d {
+                    filters,
+                    kernel,
+                    stride,
+                    padding,
+                }
             } else {
-                Layer::ConvTranspose2d { filters, kernel, stride, padding }
+                Layer::ConvTranspose2d {
+                    filters,
+                    kernel,
+                    stride,
+                    padding,
+                }
             })
         }
-        "dense" => Value::Layer(Layer::Dense { units: a.u32_in("units", 1, 1, &mut e) }),
-        "gaussian_head" => Value::Layer(Layer::GaussianHead { units: a.u32_in("units", 1, 1, &mut e) }),
+        "dense" => Value::Layer(Layer::Dense {
+            units: a.u32_in("units", 1, 1, &mut e),
+        }),
+        "gaussian_head" => Value::Layer(Layer::GaussianHead {
+            units: a.u32_in("units", 1, 1, &mut e),
+        }),
         "flatten" => Value::Layer(Layer::Flatten),
         "reshape" => {
             let shape = match a.value("shape") {
                 Some(Value::List(items)) => items
                     .iter()
                     .map(|v| match v {
-                        Value::Int(i) if *i >= 1 && *i <= i64::from(u32::MAX) => u32::try_from(*i).ok(),
+                        Value::Int(i) if *i >= 1 && *i <= i64::from(u32::MAX) => {
+                            u32::try_from(*i).ok()
+                        }
                         _ => None,
                     })
                     .collect::<Option<Vec<u32>>>(),
@@ -294,14 +487,27 @@ pub(crate) fn call(
             };
             match shape {
                 Some(s) if !s.is_empty() => Value::Layer(Layer::Reshape { shape: s }),
-                _ => return Err(ctx.out_of_range(a.loc("shape"), "shape", "a non-positive dimension", "a list of positive sizes")),
+                _ => {
+                    return Err(ctx.out_of_range(
+                        a.loc("shape"),
+                        "shape",
+                        "a non-positive dimension",
+                        "a list of positive sizes",
+                    ));
+                }
             }
         }
         "relu" => Value::Layer(Layer::Activation(Activation::Relu)),
         "tanh" => Value::Layer(Layer::Activation(Activation::Tanh)),
         "sigmoid" => Value::Layer(Layer::Activation(Activation::Sigmoid)),
         "leaky_relu" => {
-            let slope = a.float_where("slope", 0.2, |s| (0.0..1.0).contains(&s), "in [0, 1)", &mut e);
+            let slope = a.float_where(
+                "slope",
+                0.2,
+                |s| (0.0..1.0).contains(&s),
+                "in [0, 1)",
+                &mut e,
+            );
             Value::Layer(Layer::Activation(Activation::LeakyRelu { slope }))
         }
         "same" => Value::Padding(Padding::Same),
@@ -310,17 +516,32 @@ pub(crate) fn call(
             let latents = a.u32_in("latents", 1, 1, &mut e);
             let recon = match a.value("recon") {
                 Some(Value::Reconstruction(r)) => r,
-                _ => Reconstruction::Bernoulli { activation: OutputActivation::Logits },
+                _ => Reconstruction::Bernoulli {
+                    activation: OutputActivation::Logits,
+                },
             };
             let prefix = a.string("prefix", "z");
-            if prefix.is_empty() || !prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                ctx.out_of_range(a.loc("prefix"), "prefix", format!("\"{prefix}\""), "a non-empty name");
+            if prefix.is_empty()
+                || !prefix
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                ctx.out_of_range(
+                    a.loc("prefix"),
+                    "prefix",
+                    format!("\"{prefix}\""),
+                    "a non-empty name",
+                );
                 e = true;
             }
             match (a.arch("encoder"), a.arch("decoder")) {
-                (Some(encoder), Some(decoder)) if !e => {
-                    Value::Model(Box::new(ModelValue::Vae { latents, prefix, encoder, decoder, recon }))
-                }
+                (Some(encoder), Some(decoder)) if !e => Value::Model(Box::new(ModelValue::Vae {
+                    latents,
+                    prefix,
+                    encoder,
+                    decoder,
+                    recon,
+                })),
                 _ => return Err(Poisoned),
             }
         }
@@ -345,31 +566,45 @@ pub(crate) fn call(
                 }
             }
             if codes.is_empty() && !e {
-                ctx.out_of_range(a.loc("codes"), "codes", "an empty record", "at least one code");
+                ctx.out_of_range(
+                    a.loc("codes"),
+                    "codes",
+                    "an empty record",
+                    "at least one code",
+                );
                 e = true;
             }
             let recognition = a.arch("recognition").unwrap_or(Arch {
-                layers: vec![Layer::Dense { units: 128 }, Layer::Activation(Activation::LeakyRelu { slope: 0.2 })],
+                layers: vec![
+                    Layer::Dense { units: 128 },
+                    Layer::Activation(Activation::LeakyRelu { slope: 0.2 }),
+                ],
                 loc,
             });
             // InfoGAN's discriminator Adam (Chen et al. 2016): lr 2e-4, β1 0.5.
             let optimizer = a.optimizer("optimizer", adam(2e-4, 0.5, 0.999, 1e-8));
             let learned_variance = a.boolean("learned_variance", false);
             match (a.arch("generator"), a.arch("discriminator")) {
-                (Some(generator), Some(discriminator)) if !e => Value::Model(Box::new(ModelValue::InfoGan {
-                    noise,
-                    codes,
-                    generator,
-                    discriminator,
-                    recognition,
-                    learned_variance,
-                    optimizer,
-                })),
+                (Some(generator), Some(discriminator)) if !e => {
+                    Value::Model(Box::new(ModelValue::InfoGan {
+                        noise,
+                        codes,
+                        generator,
+                        discriminator,
+                        recognition,
+                        learned_variance,
+                        optimizer,
+                    }))
+                }
                 _ => return Err(Poisoned),
             }
         }
-        "pca" => Value::Model(Box::new(ModelValue::Pca { components: a.u32_in("components", 10, 1, &mut e) })),
-        "ica" => Value::Model(Box::new(ModelValue::Ica { components: a.u32_in("components", 10, 1, &mut e) })),
+        "pca" => Value::Model(Box::new(ModelValue::Pca {
+            components: a.u32_in("components", 10, 1, &mut e),
+        })),
+        "ica" => Value::Model(Box::new(ModelValue::Ica {
+            components: a.u32_in("components", 10, 1, &mut e),
+        })),
         "bernoulli" | "l2" | "gaussian" => {
             let activation = match a.value("activation") {
                 Some(Value::OutputActivation(o)) => o,
@@ -381,18 +616,35 @@ pub(crate) fn call(
                 _ => {
                     let variance = match a.value("variance") {
                         Some(Value::LearnedVariance) => Variance::Learned,
-                        _ => Variance::Fixed(a.float_where("variance", 1.0, |v| v > 0.0, "> 0", &mut e)),
+                        _ => Variance::Fixed(a.float_where(
+                            "variance",
+                            1.0,
+                            |v| v > 0.0,
+                            "> 0",
+                            &mut e,
+                        )),
                     };
-                    Reconstruction::Gaussian { activation, variance }
+                    Reconstruction::Gaussian {
+                        activation,
+                        variance,
+                    }
                 }
             })
         }
         "logits" => Value::OutputActivation(OutputActivation::Logits),
         "learned" => Value::LearnedVariance,
-        "categorical" => Value::Prior(CodePrior::Categorical { k: a.u32_in("k", 2, 2, &mut e) }),
+        "categorical" => Value::Prior(CodePrior::Categorical {
+            k: a.u32_in("k", 2, 2, &mut e),
+        }),
         "uniform" => {
             let low = a.float("low", -1.0);
-            let high = a.float_where("high", 1.0, |h| h > low, &format!("greater than `low` ({low})"), &mut e);
+            let high = a.float_where(
+                "high",
+                1.0,
+                |h| h > low,
+                &format!("greater than `low` ({low})"),
+                &mut e,
+            );
             Value::Prior(CodePrior::Uniform { low, high })
         }
         "normal" => {
@@ -407,7 +659,13 @@ pub(crate) fn call(
         "capacity" => {
             let c_max = a.float_where("c_max", 0.0, |c| c >= 0.0, ">= 0", &mut e);
             let iteration_threshold = a.u64_min("threshold", 100_000, 1, &mut e);
-            term(TermValue::Capacity { c_max, iteration_threshold }, loc)
+            term(
+                TermValue::Capacity {
+                    c_max,
+                    iteration_threshold,
+                },
+                loc,
+            )
         }
         "discriminator_tc" => {
             let Some(discriminator) = a.arch("discriminator") else {
@@ -421,13 +679,30 @@ pub(crate) fn call(
             };
             // FactorVAE's discriminator Adam (reference §1.4): lr 1e-4, β1 0.5, β2 0.9, ε 1e-8.
             let optimizer = a.optimizer("optimizer", adam(1e-4, 0.5, 0.9, 1e-8));
-            term(TermValue::DiscriminatorTc { discriminator, optimizer }, loc)
+            term(
+                TermValue::DiscriminatorTc {
+                    discriminator,
+                    optimizer,
+                },
+                loc,
+            )
         }
         "dip_i" | "dip_ii" => {
             let lambda_od = a.float_where("lambda_od", 0.0, |l| l >= 0.0, ">= 0", &mut e);
             let lambda_d = a.float_where("lambda_d", 0.0, |l| l >= 0.0, ">= 0", &mut e);
-            let kind = if name == "dip_i" { DipKind::I } else { DipKind::II };
-            term(TermValue::Dip { kind, lambda_od, lambda_d }, loc)
+            let kind = if name == "dip_i" {
+                DipKind::I
+            } else {
+                DipKind::II
+            };
+            term(
+                TermValue::Dip {
+                    kind,
+                    lambda_od,
+                    lambda_d,
+                },
+                loc,
+            )
         }
         "info" => {
             let codes = match a.slot("codes") {
@@ -457,15 +732,25 @@ pub(crate) fn call(
             term(TermValue::Structure { graph, cpd }, loc)
         }
         "linear_gaussian" => Value::Cpd(ConditionalFamily::LinearGaussian),
-        "nonlinear_gaussian" => Value::Cpd(ConditionalFamily::NonlinearGaussian { hidden: a.u32_in("hidden", 32, 1, &mut e) }),
+        "nonlinear_gaussian" => Value::Cpd(ConditionalFamily::NonlinearGaussian {
+            hidden: a.u32_in("hidden", 32, 1, &mut e),
+        }),
         "adam" => {
             let lr = a.float_where("lr", 1e-4, |v| v > 0.0, "> 0", &mut e);
             let (beta1, beta2) = match a.slot("betas") {
                 Some((Value::Tuple(items), l)) => match items.as_slice() {
-                    [b1 @ (Value::Int(_) | Value::Float(_)), b2 @ (Value::Int(_) | Value::Float(_))] => {
+                    [
+                        b1 @ (Value::Int(_) | Value::Float(_)),
+                        b2 @ (Value::Int(_) | Value::Float(_)),
+                    ] => {
                         let (b1, b2) = (as_f64(b1), as_f64(b2));
                         if !(0.0..1.0).contains(&b1) || !(0.0..1.0).contains(&b2) {
-                            ctx.out_of_range(*l, "betas", format!("({b1}, {b2})"), "two numbers in [0, 1)");
+                            ctx.out_of_range(
+                                *l,
+                                "betas",
+                                format!("({b1}, {b2})"),
+                                "two numbers in [0, 1)",
+                            );
                             e = true;
                         }
                         (b1, b2)
@@ -474,7 +759,8 @@ pub(crate) fn call(
                         ctx.error(
                             "E0201",
                             *l,
-                            "`betas` of `adam` expects two numbers, e.g. `(0.9, 0.999)`".to_string(),
+                            "`betas` of `adam` expects two numbers, e.g. `(0.9, 0.999)`"
+                                .to_string(),
                             "expected `(beta1, beta2)`",
                             None,
                         );
@@ -490,11 +776,24 @@ pub(crate) fn call(
         "exponential_decay" => {
             let decay_steps = a.u64_min("decay_steps", 1, 1, &mut e);
             let rate = a.float_where("rate", 1.0, |r| r > 0.0, "> 0", &mut e);
-            Value::Schedule(LrSchedule::ExponentialDecay { decay_steps, rate, staircase: a.boolean("staircase", false) })
+            Value::Schedule(LrSchedule::ExponentialDecay {
+                decay_steps,
+                rate,
+                staircase: a.boolean("staircase", false),
+            })
         }
         "piecewise" => {
             let boundaries: Vec<i64> = match a.value("boundaries") {
-                Some(Value::List(items)) => items.iter().filter_map(|v| if let Value::Int(i) = v { Some(*i) } else { None }).collect(),
+                Some(Value::List(items)) => items
+                    .iter()
+                    .filter_map(|v| {
+                        if let Value::Int(i) = v {
+                            Some(*i)
+                        } else {
+                            None
+                        }
+                    })
+                    .collect(),
                 _ => Vec::new(),
             };
             let values: Vec<f64> = match a.value("values") {
@@ -505,18 +804,37 @@ pub(crate) fn call(
                 return Err(ctx.out_of_range(
                     a.loc("values"),
                     "values",
-                    format!("{} values for {} boundaries", values.len(), boundaries.len()),
+                    format!(
+                        "{} values for {} boundaries",
+                        values.len(),
+                        boundaries.len()
+                    ),
                     "one more value than boundaries",
                 ));
             }
-            if boundaries.windows(2).any(|w| matches!(w, [x, y] if x >= y)) || boundaries.iter().any(|b| *b < 1) {
-                return Err(ctx.out_of_range(a.loc("boundaries"), "boundaries", "a non-increasing list", "positive and strictly increasing"));
+            if boundaries.windows(2).any(|w| matches!(w, [x, y] if x >= y))
+                || boundaries.iter().any(|b| *b < 1)
+            {
+                return Err(ctx.out_of_range(
+                    a.loc("boundaries"),
+                    "boundaries",
+                    "a non-increasing list",
+                    "positive and strictly increasing",
+                ));
             }
             if values.iter().any(|v| *v <= 0.0) {
-                return Err(ctx.out_of_range(a.loc("values"), "values", "a value <= 0", "learning rates > 0"));
+                return Err(ctx.out_of_range(
+                    a.loc("values"),
+                    "values",
+                    "a value <= 0",
+                    "learning rates > 0",
+                ));
             }
             Value::Schedule(LrSchedule::PiecewiseConstant {
-                boundaries: boundaries.iter().map(|b| u64::try_from(*b).unwrap_or(0)).collect(),
+                boundaries: boundaries
+                    .iter()
+                    .map(|b| u64::try_from(*b).unwrap_or(0))
+                    .collect(),
                 values,
             })
         }
@@ -530,7 +848,14 @@ pub(crate) fn call(
             };
             let checkpoint_every = a.u64_min("checkpoint_every", 0, 0, &mut e);
             let log_every = a.u64_min("log_every", 100, 1, &mut e);
-            Value::Training(TrainingValue { steps, batch_size, optimizer, schedule, checkpoint_every, log_every })
+            Value::Training(TrainingValue {
+                steps,
+                batch_size,
+                optimizer,
+                schedule,
+                checkpoint_every,
+                log_every,
+            })
         }
         "evaluation" => {
             let mut metrics = Vec::new();
@@ -546,27 +871,63 @@ pub(crate) fn call(
             let mut representations: Vec<Representation> = match a.value("representation") {
                 Some(Value::List(items)) => items
                     .iter()
-                    .filter_map(|v| if let Value::Representation(r) = v { Some(*r) } else { None })
+                    .filter_map(|v| {
+                        if let Value::Representation(r) = v {
+                            Some(*r)
+                        } else {
+                            None
+                        }
+                    })
                     .collect(),
                 _ => vec![Representation::Mean],
             };
-            representations.dedup();
+            // Keep the first occurrence of each representation, in the order written.
+            let mut seen = Vec::new();
+            representations.retain(|r| {
+                let first = !seen.contains(r);
+                seen.push(*r);
+                first
+            });
             if representations.is_empty() {
-                ctx.out_of_range(a.loc("representation"), "representation", "an empty list", "`mean`, `sampled` or both");
+                ctx.out_of_range(
+                    a.loc("representation"),
+                    "representation",
+                    "an empty list",
+                    "`mean`, `sampled` or both",
+                );
                 e = true;
             }
             let seed = a.u64_min("seed", 0, 0, &mut e);
             let visuals = match a.value("visuals") {
                 Some(Value::Visuals(v)) => v,
-                _ => Visuals { reconstructions: 0, samples: 0, traversal_steps: 0, traversal_limit: 2.0 },
+                _ => Visuals {
+                    reconstructions: 0,
+                    samples: 0,
+                    traversal_steps: 0,
+                    traversal_limit: 2.0,
+                },
             };
-            Value::Evaluation(Box::new(EvalSpec { representations, metrics, seed, visuals }), locs)
+            Value::Evaluation(
+                Box::new(EvalSpec {
+                    representations,
+                    metrics,
+                    seed,
+                    visuals,
+                }),
+                locs,
+            )
         }
         "visuals" => Value::Visuals(Visuals {
             reconstructions: a.u32_in("reconstructions", 16, 0, &mut e),
             samples: a.u32_in("samples", 16, 0, &mut e),
             traversal_steps: a.u32_in("traversal_steps", 10, 0, &mut e),
-            traversal_limit: a.float_where("traversal_limit", 2.0, |v| v > 0.0 && v.is_finite(), "> 0", &mut e),
+            traversal_limit: a.float_where(
+                "traversal_limit",
+                2.0,
+                |v| v > 0.0 && v.is_finite(),
+                "> 0",
+                &mut e,
+            ),
         }),
         "mean" => Value::Representation(Representation::Mean),
         "sampled" => Value::Representation(Representation::Sampled),
@@ -597,7 +958,9 @@ fn dataset(a: &Args<'_>, loc: Loc) -> Eval<Value> {
         "noisy_dsprites" => DatasetKind::NoisyDsprites,
         "scream_dsprites" => {
             let image = a.string("image", "");
-            DatasetKind::ScreamDsprites { image: (!image.is_empty()).then_some(image) }
+            DatasetKind::ScreamDsprites {
+                image: (!image.is_empty()).then_some(image),
+            }
         }
         "shapes3d" => DatasetKind::Shapes3d,
         "smallnorb" => DatasetKind::SmallNorb,
@@ -605,7 +968,12 @@ fn dataset(a: &Args<'_>, loc: Loc) -> Eval<Value> {
         "mpi3d" => {
             let mode = a.string("mode", "");
             if !["toy", "realistic", "real"].contains(&mode.as_str()) {
-                return Err(ctx.out_of_range(a.loc("mode"), "mode", format!("\"{mode}\""), "\"toy\", \"realistic\" or \"real\""));
+                return Err(ctx.out_of_range(
+                    a.loc("mode"),
+                    "mode",
+                    format!("\"{mode}\""),
+                    "\"toy\", \"realistic\" or \"real\"",
+                ));
             }
             DatasetKind::Mpi3d { mode }
         }
@@ -623,11 +991,17 @@ fn dataset(a: &Args<'_>, loc: Loc) -> Eval<Value> {
     if let Some(Value::Record(entries)) = a.value("factors") {
         for (fname, size) in entries {
             match size {
-                Value::Int(s) if s >= 1 && s <= i64::from(u32::MAX) => {
-                    factors.push(FactorSpec { name: fname, size: u32::try_from(s).unwrap_or(1) })
-                }
+                Value::Int(s) if s >= 1 && s <= i64::from(u32::MAX) => factors.push(FactorSpec {
+                    name: fname,
+                    size: u32::try_from(s).unwrap_or(1),
+                }),
                 other => {
-                    ctx.out_of_range(a.loc("factors"), &format!("factors.{fname}"), format!("`{}`", render(&other)), "a positive integer");
+                    ctx.out_of_range(
+                        a.loc("factors"),
+                        &format!("factors.{fname}"),
+                        format!("`{}`", render(&other)),
+                        "a positive integer",
+                    );
                     e = true;
                 }
             }
@@ -638,7 +1012,14 @@ fn dataset(a: &Args<'_>, loc: Loc) -> Eval<Value> {
             [Value::Int(h), Value::Int(w), Value::Int(c)] if *h >= 1 && *w >= 1 && *c >= 1 => {
                 [*h, *w, *c].map(|v| u32::try_from(v).unwrap_or(u32::MAX))
             }
-            _ => return Err(ctx.out_of_range(a.loc("shape"), "shape", "this tuple", "`(height, width, channels)` with positive sizes")),
+            _ => {
+                return Err(ctx.out_of_range(
+                    a.loc("shape"),
+                    "shape",
+                    "this tuple",
+                    "`(height, width, channels)` with positive sizes",
+                ));
+            }
         },
         _ => return Err(Poisoned),
     };
@@ -646,11 +1027,18 @@ fn dataset(a: &Args<'_>, loc: Loc) -> Eval<Value> {
         Some(Value::DataSource(s)) => s,
         _ => DataSource::Procedural,
     };
-    let file_only = matches!(kind, DatasetKind::SmallNorb | DatasetKind::Cars3d | DatasetKind::Mpi3d { .. });
+    let file_only = matches!(
+        kind,
+        DatasetKind::SmallNorb | DatasetKind::Cars3d | DatasetKind::Mpi3d { .. }
+    );
     if file_only && source == DataSource::Procedural {
         return Err(ctx.error(
             "E0406",
-            if a.slot("source").is_some() { a.loc("source") } else { loc },
+            if a.slot("source").is_some() {
+                a.loc("source")
+            } else {
+                loc
+            },
             format!("dataset `{name}` cannot be generated procedurally"),
             "needs the released files",
             Some("pass `path: \"...\"` with the location of the released data".to_string()),
@@ -711,7 +1099,13 @@ fn metric(a: &Args<'_>, name: &str, loc: Loc) -> Eval<Value> {
         "irs" => MetricSpec::Irs {
             num_train: positive("num_train", &mut e),
             batch_size: positive("batch_size", &mut e),
-            diff_quantile: a.float_where("diff_quantile", 0.99, |q| q > 0.0 && q <= 1.0, "in (0, 1]", &mut e),
+            diff_quantile: a.float_where(
+                "diff_quantile",
+                0.99,
+                |q| q > 0.0 && q <= 1.0,
+                "in (0, 1]",
+                &mut e,
+            ),
             num_bins: bins(&mut e),
         },
         "unsupervised" => MetricSpec::Unsupervised {
@@ -721,15 +1115,32 @@ fn metric(a: &Args<'_>, name: &str, loc: Loc) -> Eval<Value> {
         },
         "downstream" => {
             let sizes: Vec<i64> = match a.value("num_train") {
-                Some(Value::List(items)) => items.iter().filter_map(|v| if let Value::Int(i) = v { Some(*i) } else { None }).collect(),
+                Some(Value::List(items)) => items
+                    .iter()
+                    .filter_map(|v| {
+                        if let Value::Int(i) = v {
+                            Some(*i)
+                        } else {
+                            None
+                        }
+                    })
+                    .collect(),
                 _ => Vec::new(),
             };
             if sizes.is_empty() || sizes.iter().any(|s| *s < 1 || *s > i64::from(u32::MAX)) {
-                a.ctx.out_of_range(a.loc("num_train"), "num_train", "this list", "a non-empty list of positive sizes");
+                a.ctx.out_of_range(
+                    a.loc("num_train"),
+                    "num_train",
+                    "this list",
+                    "a non-empty list of positive sizes",
+                );
                 e = true;
             }
             MetricSpec::Downstream {
-                num_train: sizes.iter().map(|s| u32::try_from(*s).unwrap_or(1)).collect(),
+                num_train: sizes
+                    .iter()
+                    .map(|s| u32::try_from(*s).unwrap_or(1))
+                    .collect(),
                 num_test: positive("num_test", &mut e),
                 batch_size: positive("batch_size", &mut e),
                 predictor: match a.value("predictor") {
@@ -740,7 +1151,11 @@ fn metric(a: &Args<'_>, name: &str, loc: Loc) -> Eval<Value> {
         }
         _ => return Err(Poisoned),
     };
-    if e { Err(Poisoned) } else { Ok(Value::Metric(MetricValue { spec, loc })) }
+    if e {
+        Err(Poisoned)
+    } else {
+        Ok(Value::Metric(MetricValue { spec, loc }))
+    }
 }
 
 /// `value.field`.
@@ -758,7 +1173,9 @@ pub(crate) fn member(ctx: &Ctx<'_>, value: Value, field: &str, loc: Loc) -> Eval
             }
         }
         Value::Model(m) => match (field, m.as_ref()) {
-            ("latents", ModelValue::Vae { latents, .. }) => return Ok(Value::Int(i64::from(*latents))),
+            ("latents", ModelValue::Vae { latents, .. }) => {
+                return Ok(Value::Int(i64::from(*latents)));
+            }
             ("latents", ModelValue::Pca { components } | ModelValue::Ica { components }) => {
                 return Ok(Value::Int(i64::from(*components)));
             }
@@ -774,7 +1191,8 @@ pub(crate) fn member(ctx: &Ctx<'_>, value: Value, field: &str, loc: Loc) -> Eval
                 loc,
                 format!("the record has no field `{field}`"),
                 "unknown field",
-                crate::suggest::did_you_mean(field, keys.iter().copied()).map(|s| format!("did you mean `{s}`?")),
+                crate::suggest::did_you_mean(field, keys.iter().copied())
+                    .map(|s| format!("did you mean `{s}`?")),
             ));
         }
         _ => &[],
@@ -782,11 +1200,25 @@ pub(crate) fn member(ctx: &Ctx<'_>, value: Value, field: &str, loc: Loc) -> Eval
     Err(ctx.error(
         "E0110",
         loc,
-        format!("a value of type `{}` has no field `{field}`", value.type_of()),
+        format!(
+            "a value of type `{}` has no field `{field}`",
+            value.type_of()
+        ),
         "unknown field",
         crate::suggest::did_you_mean(field, fields.iter().copied())
             .map(|s| format!("did you mean `{s}`?"))
-            .or_else(|| (!fields.is_empty()).then(|| format!("fields: {}", fields.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")))),
+            .or_else(|| {
+                (!fields.is_empty()).then(|| {
+                    format!(
+                        "fields: {}",
+                        fields
+                            .iter()
+                            .map(|f| format!("`{f}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                })
+            }),
     ))
 }
 
@@ -801,12 +1233,6 @@ pub(crate) fn render(v: &Value) -> String {
     }
 }
 
-/// A span-less location for values made by the compiler itself.
-#[allow(dead_code)]
-pub(crate) fn nowhere() -> Loc {
-    Loc { source: 0, span: Span::default() }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -816,7 +1242,10 @@ mod tests {
         for (name, _, ps) in PRIMS {
             for p in *ps {
                 let (_, rest) = p.split_once(':').expect("params are written name:type");
-                let ty = rest.trim_end_matches('?').trim_start_matches('[').trim_end_matches(']');
+                let ty = rest
+                    .trim_end_matches('?')
+                    .trim_start_matches('[')
+                    .trim_end_matches(']');
                 assert!(Type::from_name(ty).is_some(), "{name}: unknown type in {p}");
             }
         }

@@ -28,6 +28,11 @@ pub static CODES: &[CodeInfo] = &[
         explanation: "An integer literal (after applying a `k` or `M` suffix) does not fit in a signed 64-bit integer. Use a smaller value; no parameter in disc needs numbers this large.",
     },
     CodeInfo {
+        code: "E0003",
+        title: "nested too deeply",
+        explanation: "Brackets are nested, operators or member accesses chained (`a + b + c ...`), or definitions call each other more than 128 levels deep. Such input is refused so that no file can exhaust the compiler's stack; split the expression into definitions, or flatten the chain of definitions.",
+    },
+    CodeInfo {
         code: "E0101",
         title: "unknown name",
         explanation: "The name is not a definition of this file, an imported name, an experiment field or a built-in. Check the spelling (a suggestion is shown when a close name exists) or import it, e.g. `use std.arch.conv_encoder`.",
@@ -193,6 +198,11 @@ pub static CODES: &[CodeInfo] = &[
         explanation: "A sweep axis takes a list literal `[a, b, c]` or an integer range `a..b`, so that each job's swept values can be shown as written.",
     },
     CodeInfo {
+        code: "E0408",
+        title: "parameter swept twice in one job",
+        explanation: "Two axes combined with `*` or `zip` set the same parameter, so every job would get two values for it and the second would silently win. Put all the values in one axis, or join alternatives with `+` (e.g. `(loss in [a] * loss.beta in [1, 2]) + (loss in [b] * loss.beta in [3])`).",
+    },
+    CodeInfo {
         code: "W0001",
         title: "unused definition",
         explanation: "A `def` in this file is never used by an experiment or another definition. Remove it or use it.",
@@ -205,7 +215,7 @@ pub static CODES: &[CodeInfo] = &[
     CodeInfo {
         code: "W0003",
         title: "unused experiment field",
-        explanation: "An experiment field that is not one of `data`, `model`, `loss`, `train`, `evaluate` or `seed` is a variable for other fields or the sweep; this one is never used. It may be a misspelt field name.",
+        explanation: "An experiment field that is not one of `data`, `model`, `loss`, `train`, `evaluate` or `seed` is a variable for other fields; this one is read by no field, so it has no effect (also when the sweep varies it). It may be a misspelt field name.",
     },
     CodeInfo {
         code: "W0004",
@@ -232,9 +242,17 @@ mod tests {
         }
         for info in CODES {
             assert_eq!(info.code.len(), 5, "{}", info.code);
-            assert!(info.code.starts_with('E') || info.code.starts_with('W'), "{}", info.code);
+            assert!(
+                info.code.starts_with('E') || info.code.starts_with('W'),
+                "{}",
+                info.code
+            );
             assert!(!info.title.ends_with('.'), "{}", info.code);
-            assert!(info.explanation.len() > 40, "{} needs a real explanation", info.code);
+            assert!(
+                info.explanation.len() > 40,
+                "{} needs a real explanation",
+                info.code
+            );
             assert_eq!(lookup(info.code), Some(info));
         }
         assert_eq!(lookup("E9999"), None);

@@ -6,6 +6,10 @@
 //! returns [`Poisoned`], which stops cascades: a poisoned value is never reported again.
 //! This module must not lower to the plan or do IO.
 
+// Matches on compile-time `Value`s end in a catch-all on purpose: every value of another type is
+// a type error there. AST and plan enums are matched exhaustively.
+#![allow(clippy::wildcard_enum_match_arm)]
+
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -21,6 +25,9 @@ use crate::value::{Arch, Loc, Type, Value, WeightedTerm};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Poisoned;
 
+/// How deep definitions (and experiment fields) may call each other; bounds the evaluator's stack.
+const MAX_CALL_DEPTH: usize = 128;
+
 /// Result of evaluating something.
 pub(crate) type Eval<T> = Result<T, Poisoned>;
 
@@ -35,7 +42,13 @@ pub(crate) struct Sink {
 impl Sink {
     /// Adds a diagnostic unless the same one is already there.
     pub fn push(&mut self, d: Diagnostic) {
-        let key = (d.code, d.source.0, d.span.start, d.span.end, d.message.clone());
+        let key = (
+            d.code,
+            d.source.0,
+            d.span.start,
+            d.span.end,
+            d.message.clone(),
+        );
         if self.seen.insert(key) {
             if matches!(d.severity, Severity::Error) {
                 self.errors += 1;
@@ -135,7 +148,10 @@ pub(crate) struct Env<'e> {
 impl Env<'_> {
     /// The location of `span` in this env's file.
     pub fn loc(&self, span: disc_grammar::ast::Span) -> Loc {
-        Loc { source: self.source, span }
+        Loc {
+            source: self.source,
+            span,
+        }
     }
 }
 
@@ -184,7 +200,9 @@ impl<'p> Ctx<'p> {
         label: impl Into<String>,
         help: Option<String>,
     ) -> Poisoned {
-        self.sink.borrow_mut().error(code, loc, message, label, help);
+        self.sink
+            .borrow_mut()
+            .error(code, loc, message, label, help);
         Poisoned
     }
 
@@ -197,11 +215,19 @@ impl<'p> Ctx<'p> {
         label: impl Into<String>,
         help: Option<String>,
     ) {
-        self.sink.borrow_mut().warning(code, loc, message, label, help);
+        self.sink
+            .borrow_mut()
+            .warning(code, loc, message, label, help);
     }
 
     /// Reports a value outside its allowed range (E0202).
-    pub fn out_of_range(&self, loc: Loc, what: &str, value: impl std::fmt::Display, rule: &str) -> Poisoned {
+    pub fn out_of_range(
+        &self,
+        loc: Loc,
+        what: &str,
+        value: impl std::fmt::Display,
+        rule: &str,
+    ) -> Poisoned {
         self.error(
             "E0202",
             loc,
@@ -222,10 +248,11 @@ impl<'p> Ctx<'p> {
             ExprKind::Name(name) => self.eval_name(env, name, loc),
             ExprKind::Member(base, field) => {
                 // `prim.x`: the primitive `x`, also where a stdlib definition shadows it.
-                if let ExprKind::Name(root) = &base.kind {
-                    if root == "prim" && !self.name_is_bound(env, root) {
-                        return self.call_prim_by_name(env, &field.name, &[], env.loc(field.span), loc);
-                    }
+                if let ExprKind::Name(root) = &base.kind
+                    && root == "prim"
+                    && !self.name_is_bound(env, root)
+                {
+                    return self.call_prim_by_name(&field.name, &[], env.loc(field.span), loc);
                 }
                 let value = self.eval(env, base)?;
                 builtins::member(self, value, &field.name, env.loc(field.span))
@@ -280,7 +307,11 @@ impl<'p> Ctx<'p> {
                         Err(Poisoned) => poisoned = true,
                     }
                 }
-                if poisoned { Err(Poisoned) } else { Ok(Value::Record(out)) }
+                if poisoned {
+                    Err(Poisoned)
+                } else {
+                    Ok(Value::Record(out))
+                }
             }
             ExprKind::Neg(inner) => {
                 let v = self.eval(env, inner)?;
@@ -309,14 +340,23 @@ impl<'p> Ctx<'p> {
                 match (s, e) {
                     (Value::Int(s), Value::Int(e)) => {
                         if e.saturating_sub(s) > 10_000_000 {
-                            return Err(self.out_of_range(loc, "range", format!("{s}..{e}"), "at most 10M long"));
+                            return Err(self.out_of_range(
+                                loc,
+                                "range",
+                                format!("{s}..{e}"),
+                                "at most 10M long",
+                            ));
                         }
                         Ok(Value::List((s..e).map(Value::Int).collect()))
                     }
                     (s, e) => Err(self.error(
                         "E0201",
                         loc,
-                        format!("a range needs integer bounds, found `{}` and `{}`", s.type_of(), e.type_of()),
+                        format!(
+                            "a range needs integer bounds, found `{}` and `{}`",
+                            s.type_of(),
+                            e.type_of()
+                        ),
                         "expected `int..int`",
                         None,
                     )),
@@ -328,7 +368,11 @@ impl<'p> Ctx<'p> {
     fn name_is_bound(&self, env: Env<'_>, name: &str) -> bool {
         env.locals.is_some_and(|l| l.contains_key(name))
             || env.exp.is_some_and(|e| e.fields.contains_key(name))
-            || self.program.modules.get(env.module).is_some_and(|m| m.scope.contains_key(name))
+            || self
+                .program
+                .modules
+                .get(env.module)
+                .is_some_and(|m| m.scope.contains_key(name))
     }
 
     fn eval_name(&self, env: Env<'_>, name: &str, loc: Loc) -> Eval<Value> {
@@ -336,20 +380,25 @@ impl<'p> Ctx<'p> {
             return Ok(v.clone());
         }
         if let Some(exp) = env.exp {
-            if name == "graph" {
-                if let Some(g) = &exp.graph {
-                    return Ok(g.clone());
-                }
+            if name == "graph"
+                && let Some(g) = &exp.graph
+            {
+                return Ok(g.clone());
             }
             if exp.fields.contains_key(name) {
                 return self.eval_field(env, exp, name, loc);
             }
         }
-        if let Some(id) = self.program.modules.get(env.module).and_then(|m| m.scope.get(name)) {
-            return self.call_def(*id, &[], loc, true);
+        if let Some(id) = self
+            .program
+            .modules
+            .get(env.module)
+            .and_then(|m| m.scope.get(name))
+        {
+            return self.call_def(*id, &[], loc);
         }
         if builtins::is_bare(name) {
-            return self.call_prim_by_name(env, name, &[], loc, loc);
+            return self.call_prim_by_name(name, &[], loc, loc);
         }
         Err(self.unknown_name(env, name, loc))
     }
@@ -371,13 +420,34 @@ impl<'p> Ctx<'p> {
             Some(s) => Some(format!("did you mean `{s}`?")),
             None => stdlib_home(name).map(|m| format!("import it with `use std.{m}.{name}`")),
         };
-        self.error("E0101", loc, format!("unknown name `{name}`"), "not defined", help)
+        self.error(
+            "E0101",
+            loc,
+            format!("unknown name `{name}`"),
+            "not defined",
+            help,
+        )
     }
 
     /// Evaluates an experiment field (memoised per scope, with cycle detection).
-    pub fn eval_field(&self, env: Env<'_>, exp: &ExpScope<'_>, name: &str, loc: Loc) -> Eval<Value> {
+    pub fn eval_field(
+        &self,
+        env: Env<'_>,
+        exp: &ExpScope<'_>,
+        name: &str,
+        loc: Loc,
+    ) -> Eval<Value> {
         if let Some(v) = exp.memo.borrow().get(name) {
             return v.clone();
+        }
+        if exp.active.borrow().len() >= MAX_CALL_DEPTH {
+            return Err(self.error(
+                "E0003",
+                loc,
+                format!("fields refer to each other more than {MAX_CALL_DEPTH} levels deep"),
+                "nested too deeply",
+                None,
+            ));
         }
         if exp.active.borrow().iter().any(|n| n == name) {
             let chain = exp.active.borrow().join(" -> ");
@@ -393,10 +463,17 @@ impl<'p> Ctx<'p> {
             return Err(self.unknown_name(env, name, loc));
         };
         exp.active.borrow_mut().push(name.to_string());
-        let field_env = Env { module: env.module, source: env.source, locals: None, exp: Some(exp) };
+        let field_env = Env {
+            module: env.module,
+            source: env.source,
+            locals: None,
+            exp: Some(exp),
+        };
         let result = self.eval(field_env, expr);
         exp.active.borrow_mut().pop();
-        exp.memo.borrow_mut().insert(name.to_string(), result.clone());
+        exp.memo
+            .borrow_mut()
+            .insert(name.to_string(), result.clone());
         result
     }
 
@@ -418,20 +495,26 @@ impl<'p> Ctx<'p> {
         match &callee.kind {
             ExprKind::Name(name) => {
                 let shadowed = env.locals.is_some_and(|l| l.contains_key(name.as_str()))
-                    || env.exp.is_some_and(|e| e.fields.contains_key(name.as_str()));
+                    || env
+                        .exp
+                        .is_some_and(|e| e.fields.contains_key(name.as_str()));
                 if !shadowed {
-                    if let Some(id) = self.program.modules.get(env.module).and_then(|m| m.scope.get(name))
+                    if let Some(id) = self
+                        .program
+                        .modules
+                        .get(env.module)
+                        .and_then(|m| m.scope.get(name))
                     {
                         if poisoned {
                             return Err(Poisoned);
                         }
-                        return self.call_def(*id, &values, loc, false);
+                        return self.call_def(*id, &values, loc);
                     }
                     if builtins::is_bare(name) {
                         if poisoned {
                             return Err(Poisoned);
                         }
-                        return self.call_prim_by_name(env, name, &values, callee_loc, loc);
+                        return self.call_prim_by_name(name, &values, callee_loc, loc);
                     }
                     if !self.name_is_bound(env, name) {
                         return Err(self.unknown_name(env, name, callee_loc));
@@ -439,13 +522,14 @@ impl<'p> Ctx<'p> {
                 }
             }
             ExprKind::Member(base, field) => {
-                if let ExprKind::Name(root) = &base.kind {
-                    if root == "prim" && !self.name_is_bound(env, root) {
-                        if poisoned {
-                            return Err(Poisoned);
-                        }
-                        return self.call_prim_by_name(env, &field.name, &values, env.loc(field.span), loc);
+                if let ExprKind::Name(root) = &base.kind
+                    && root == "prim"
+                    && !self.name_is_bound(env, root)
+                {
+                    if poisoned {
+                        return Err(Poisoned);
                     }
+                    return self.call_prim_by_name(&field.name, &values, env.loc(field.span), loc);
                 }
             }
             _ => {}
@@ -462,7 +546,6 @@ impl<'p> Ctx<'p> {
 
     fn call_prim_by_name(
         &self,
-        env: Env<'_>,
         name: &str,
         args: &[ArgValue],
         name_loc: Loc,
@@ -471,14 +554,26 @@ impl<'p> Ctx<'p> {
         let Some(spec) = builtins::params(name) else {
             let help = did_you_mean(name, builtins::all_names())
                 .map(|s| format!("did you mean `prim.{s}`?"));
-            return Err(self.error("E0101", name_loc, format!("unknown built-in `{name}`"), "not a built-in", help));
+            return Err(self.error(
+                "E0101",
+                name_loc,
+                format!("unknown built-in `{name}`"),
+                "not a built-in",
+                help,
+            ));
         };
         let bound = self.bind(name, &spec, args, call_loc)?;
-        builtins::call(self, env, name, &spec, bound, call_loc)
+        builtins::call(self, name, &spec, bound, call_loc)
     }
 
     /// Matches arguments to parameters, converting each to its parameter type.
-    pub fn bind(&self, callee: &str, params: &[ParamSpec], args: &[ArgValue], call_loc: Loc) -> Eval<Bound> {
+    pub fn bind(
+        &self,
+        callee: &str,
+        params: &[ParamSpec],
+        args: &[ArgValue],
+        call_loc: Loc,
+    ) -> Eval<Bound> {
         let mut slots: Bound = vec![None; params.len()];
         let mut failed = false;
         let mut next_positional = 0usize;
@@ -495,7 +590,11 @@ impl<'p> Ctx<'p> {
                                 } else {
                                     format!(
                                         "`{callee}` takes {}",
-                                        params.iter().map(|p| format!("`{}`", p.name)).collect::<Vec<_>>().join(", ")
+                                        params
+                                            .iter()
+                                            .map(|p| format!("`{}`", p.name))
+                                            .collect::<Vec<_>>()
+                                            .join(", ")
                                     )
                                 })
                             });
@@ -517,7 +616,11 @@ impl<'p> Ctx<'p> {
                         self.error(
                             "E0112",
                             arg.loc,
-                            format!("`{callee}` takes {} argument(s), this is one too many", params.len()),
+                            format!(
+                                "`{callee}` takes {} argument{}, this is one too many",
+                                params.len(),
+                                if params.len() == 1 { "" } else { "s" }
+                            ),
                             "extra argument",
                             None,
                         );
@@ -527,8 +630,12 @@ impl<'p> Ctx<'p> {
                     i
                 }
             };
-            let Some(param) = params.get(index) else { continue };
-            let Some(slot) = slots.get_mut(index) else { continue };
+            let Some(param) = params.get(index) else {
+                continue;
+            };
+            let Some(slot) = slots.get_mut(index) else {
+                continue;
+            };
             if slot.is_some() {
                 self.error(
                     "E0108",
@@ -546,7 +653,10 @@ impl<'p> Ctx<'p> {
                     self.error(
                         "E0201",
                         arg.loc,
-                        format!("`{}` of `{callee}` expects `{}`, found `{found}`", param.name, param.ty),
+                        format!(
+                            "`{}` of `{callee}` expects `{}`, found `{found}`",
+                            param.name, param.ty
+                        ),
                         format!("this is `{found}`"),
                         conversion_help(&param.ty, &found),
                     );
@@ -559,7 +669,10 @@ impl<'p> Ctx<'p> {
                 self.error(
                     "E0107",
                     call_loc,
-                    format!("`{callee}` needs the argument `{}` ({})", param.name, param.ty),
+                    format!(
+                        "`{callee}` needs the argument `{}` ({})",
+                        param.name, param.ty
+                    ),
                     format!("`{}` is missing", param.name),
                     Some(format!("pass it as `{}: ...`", param.name)),
                 );
@@ -569,16 +682,32 @@ impl<'p> Ctx<'p> {
         if failed { Err(Poisoned) } else { Ok(slots) }
     }
 
-    /// Calls a definition. `bare` is true when it was written without parentheses.
-    pub fn call_def(&self, id: DefId, args: &[ArgValue], loc: Loc, bare: bool) -> Eval<Value> {
-        let Some(def) = self.program.def(id) else { return Err(Poisoned) };
-        let Some(module) = self.program.modules.get(id.module) else { return Err(Poisoned) };
-        let def_env = Env { module: id.module, source: module.source, locals: None, exp: None };
+    /// Calls a definition (written bare, it is called with no arguments).
+    pub fn call_def(&self, id: DefId, args: &[ArgValue], loc: Loc) -> Eval<Value> {
+        let Some(def) = self.program.def(id) else {
+            return Err(Poisoned);
+        };
+        let Some(module) = self.program.modules.get(id.module) else {
+            return Err(Poisoned);
+        };
+        let def_env = Env {
+            module: id.module,
+            source: module.source,
+            locals: None,
+            exp: None,
+        };
         let memoisable = args.is_empty();
-        if memoisable {
-            if let Some(v) = self.consts.borrow().get(&id) {
-                return v.clone();
-            }
+        if memoisable && let Some(v) = self.consts.borrow().get(&id) {
+            return v.clone();
+        }
+        if self.stack.borrow().len() >= MAX_CALL_DEPTH {
+            return Err(self.error(
+                "E0003",
+                loc,
+                format!("definitions call each other more than {MAX_CALL_DEPTH} levels deep"),
+                "nested too deeply",
+                Some("flatten the chain of definitions".to_string()),
+            ));
         }
         if self.stack.borrow().contains(&id) {
             return Err(self.error(
@@ -589,12 +718,15 @@ impl<'p> Ctx<'p> {
                 Some("definitions cannot be recursive".to_string()),
             ));
         }
-        let _ = bare;
         let params = def.params.as_deref().unwrap_or(&[]);
         let mut specs = Vec::with_capacity(params.len());
         for p in params {
             let ty = self.resolve_type(module.source, &p.ty)?;
-            specs.push(ParamSpec { name: p.name.name.clone(), ty, has_default: p.default.is_some() });
+            specs.push(ParamSpec {
+                name: p.name.name.clone(),
+                ty,
+                has_default: p.default.is_some(),
+            });
         }
         if def.params.is_none() && !args.is_empty() {
             return Err(self.error(
@@ -613,14 +745,22 @@ impl<'p> Ctx<'p> {
                 let value = match slot {
                     Some((v, _)) => v,
                     None => {
-                        let Some(default) = &p.default else { return Err(Poisoned) };
-                        let env = Env { locals: Some(&locals), ..def_env };
+                        let Some(default) = &p.default else {
+                            return Err(Poisoned);
+                        };
+                        let env = Env {
+                            locals: Some(&locals),
+                            ..def_env
+                        };
                         let v = self.eval(env, default)?;
                         coerce(v, &spec.ty, env.loc(default.span)).map_err(|found| {
                             self.error(
                                 "E0201",
                                 env.loc(default.span),
-                                format!("default of `{}` should be `{}`, found `{found}`", p.name.name, spec.ty),
+                                format!(
+                                    "default of `{}` should be `{}`, found `{found}`",
+                                    p.name.name, spec.ty
+                                ),
                                 format!("this is `{found}`"),
                                 None,
                             )
@@ -629,7 +769,10 @@ impl<'p> Ctx<'p> {
                 };
                 locals.insert(p.name.name.clone(), value);
             }
-            let env = Env { locals: Some(&locals), ..def_env };
+            let env = Env {
+                locals: Some(&locals),
+                ..def_env
+            };
             let value = self.eval(env, &def.body)?;
             match &def.ty {
                 Some(ty_expr) => {
@@ -638,7 +781,10 @@ impl<'p> Ctx<'p> {
                         self.error(
                             "E0201",
                             env.loc(def.body.span),
-                            format!("`{}` is declared as `{ty}` but its body is `{found}`", def.name.name),
+                            format!(
+                                "`{}` is declared as `{ty}` but its body is `{found}`",
+                                def.name.name
+                            ),
                             format!("this is `{found}`"),
                             None,
                         )
@@ -660,10 +806,14 @@ impl<'p> Ctx<'p> {
             TypeExprKind::Named(name) => Type::from_name(name).ok_or_else(|| {
                 self.error(
                     "E0109",
-                    Loc { source, span: ty.span },
+                    Loc {
+                        source,
+                        span: ty.span,
+                    },
                     format!("unknown type `{name}`"),
                     "not a type",
-                    did_you_mean(name, Type::NAMES.iter().copied()).map(|s| format!("did you mean `{s}`?")),
+                    did_you_mean(name, Type::NAMES.iter().copied())
+                        .map(|s| format!("did you mean `{s}`?")),
                 )
             }),
             TypeExprKind::List(elem) => Ok(Type::List(Box::new(self.resolve_type(source, elem)?))),
@@ -674,12 +824,24 @@ impl<'p> Ctx<'p> {
     pub fn callee_params(&self, module: usize, callee: &Expr) -> Option<Vec<String>> {
         match &callee.kind {
             ExprKind::Name(name) => {
-                if let Some(id) = self.program.modules.get(module).and_then(|m| m.scope.get(name)) {
+                if let Some(id) = self
+                    .program
+                    .modules
+                    .get(module)
+                    .and_then(|m| m.scope.get(name))
+                {
                     let def = self.program.def(*id)?;
-                    return Some(def.params.iter().flatten().map(|p| p.name.name.clone()).collect());
+                    return Some(
+                        def.params
+                            .iter()
+                            .flatten()
+                            .map(|p| p.name.name.clone())
+                            .collect(),
+                    );
                 }
                 if builtins::is_bare(name) {
-                    return builtins::params(name).map(|ps| ps.into_iter().map(|p| p.name).collect());
+                    return builtins::params(name)
+                        .map(|ps| ps.into_iter().map(|p| p.name).collect());
                 }
                 None
             }
@@ -697,7 +859,10 @@ fn stdlib_home(name: &str) -> Option<&'static str> {
         text.lines()
             .any(|l| {
                 l.strip_prefix("def ")
-                    .is_some_and(|rest| rest.starts_with(name) && !rest[name.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_'))
+                    .and_then(|rest| rest.strip_prefix(name))
+                    .is_some_and(|after| {
+                        !after.starts_with(|c: char| c.is_alphanumeric() || c == '_')
+                    })
             })
             .then_some(*module)
     })
@@ -706,15 +871,25 @@ fn stdlib_home(name: &str) -> Option<&'static str> {
 fn conversion_help(expected: &Type, found: &Type) -> Option<String> {
     match (expected, found) {
         (Type::Int, Type::Float) => Some("write a whole number".to_string()),
-        (Type::Architecture, _) => Some("an architecture is a list of layers, e.g. `[dense(256), relu]`".to_string()),
-        (Type::Loss, Type::Float | Type::Int) => Some("scale a term instead, e.g. `4 * kl`".to_string()),
+        (Type::Architecture, _) => {
+            Some("an architecture is a list of layers, e.g. `[dense(256), relu]`".to_string())
+        }
+        (Type::Loss, Type::Float | Type::Int) => {
+            Some("scale a term instead, e.g. `4 * kl`".to_string())
+        }
         _ => None,
     }
 }
 
 /// Multiplies every coefficient of a loss.
 pub(crate) fn scale_terms(terms: Vec<WeightedTerm>, factor: f64) -> Vec<WeightedTerm> {
-    terms.into_iter().map(|t| WeightedTerm { coefficient: t.coefficient * factor, ..t }).collect()
+    terms
+        .into_iter()
+        .map(|t| WeightedTerm {
+            coefficient: t.coefficient * factor,
+            ..t
+        })
+        .collect()
 }
 
 fn binary(ctx: &Ctx<'_>, op: BinOp, l: Value, r: Value, loc: Loc) -> Eval<Value> {
@@ -723,7 +898,12 @@ fn binary(ctx: &Ctx<'_>, op: BinOp, l: Value, r: Value, loc: Loc) -> Eval<Value>
         ctx.error(
             "E0206",
             loc,
-            format!("cannot apply `{}` to `{}` and `{}`", op.symbol(), l.type_of(), r.type_of()),
+            format!(
+                "cannot apply `{}` to `{}` and `{}`",
+                op.symbol(),
+                l.type_of(),
+                r.type_of()
+            ),
             "invalid operands",
             match (l, r) {
                 (Loss(_), Int(_) | Float(_)) | (Int(_) | Float(_), Loss(_)) if op == BinOp::Add => {
@@ -739,7 +919,13 @@ fn binary(ctx: &Ctx<'_>, op: BinOp, l: Value, r: Value, loc: Loc) -> Eval<Value>
         (BinOp::Mul, Int(a), Int(b)) => a.checked_mul(b).map(Int).ok_or_else(|| overflow(ctx, loc)),
         (BinOp::Div, Int(a), Int(b)) => {
             if b == 0 {
-                Err(ctx.error("E0202", loc, "division by zero".to_string(), "divides by 0", None))
+                Err(ctx.error(
+                    "E0202",
+                    loc,
+                    "division by zero".to_string(),
+                    "divides by 0",
+                    None,
+                ))
             } else {
                 Ok(Float(a as f64 / b as f64))
             }
@@ -755,7 +941,13 @@ fn binary(ctx: &Ctx<'_>, op: BinOp, l: Value, r: Value, loc: Loc) -> Eval<Value>
             if v.is_finite() {
                 Ok(Float(v))
             } else {
-                Err(ctx.error("E0202", loc, "arithmetic gives a non-finite number".to_string(), "not finite", None))
+                Err(ctx.error(
+                    "E0202",
+                    loc,
+                    "arithmetic gives a non-finite number".to_string(),
+                    "not finite",
+                    None,
+                ))
             }
         }
         (BinOp::Add, Loss(mut a), Loss(b)) => {
@@ -766,9 +958,8 @@ fn binary(ctx: &Ctx<'_>, op: BinOp, l: Value, r: Value, loc: Loc) -> Eval<Value>
             a.extend(scale_terms(b, -1.0));
             Ok(Loss(a))
         }
-        (BinOp::Mul, n @ (Int(_) | Float(_)), Loss(t)) | (BinOp::Mul, Loss(t), n @ (Int(_) | Float(_))) => {
-            Ok(Loss(scale_terms(t, as_f64(&n))))
-        }
+        (BinOp::Mul, n @ (Int(_) | Float(_)), Loss(t))
+        | (BinOp::Mul, Loss(t), n @ (Int(_) | Float(_))) => Ok(Loss(scale_terms(t, as_f64(&n)))),
         (BinOp::Div, Loss(t), n @ (Int(_) | Float(_))) if as_f64(&n) != 0.0 => {
             Ok(Loss(scale_terms(t, 1.0 / as_f64(&n))))
         }
@@ -777,7 +968,13 @@ fn binary(ctx: &Ctx<'_>, op: BinOp, l: Value, r: Value, loc: Loc) -> Eval<Value>
 }
 
 fn overflow(ctx: &Ctx<'_>, loc: Loc) -> Poisoned {
-    ctx.error("E0202", loc, "integer arithmetic overflows".to_string(), "too large", None)
+    ctx.error(
+        "E0202",
+        loc,
+        "integer arithmetic overflows".to_string(),
+        "too large",
+        None,
+    )
 }
 
 /// A number as `f64` (0 for non-numbers; callers match numbers first).
@@ -796,17 +993,27 @@ pub(crate) fn coerce(value: Value, ty: &Type, loc: Loc) -> Result<Value, Type> {
         (Type::Float, Value::Int(i)) => Ok(Value::Float(i as f64)),
         (Type::Variance, Value::Int(i)) => Ok(Value::Float(i as f64)),
         (Type::Variance, v @ (Value::Float(_) | Value::LearnedVariance)) => Ok(v),
-        (Type::OutputActivation, Value::Layer(crate::plan::Layer::Activation(crate::plan::Activation::Tanh))) => {
-            Ok(Value::OutputActivation(crate::plan::OutputActivation::Tanh))
-        }
-        (Type::Architecture, Value::Arch(a)) => Ok(Value::Arch(Arch { loc: a.loc, layers: a.layers })),
-        (Type::Architecture, Value::Layer(l)) => Ok(Value::Arch(Arch { layers: vec![l], loc })),
-        (Type::Architecture, Value::List(items)) if items.is_empty() => Ok(Value::Arch(Arch { layers: vec![], loc })),
+        (
+            Type::OutputActivation,
+            Value::Layer(crate::plan::Layer::Activation(crate::plan::Activation::Tanh)),
+        ) => Ok(Value::OutputActivation(crate::plan::OutputActivation::Tanh)),
+        (Type::Architecture, Value::Arch(a)) => Ok(Value::Arch(Arch {
+            loc: a.loc,
+            layers: a.layers,
+        })),
+        (Type::Architecture, Value::Layer(l)) => Ok(Value::Arch(Arch {
+            layers: vec![l],
+            loc,
+        })),
+        (Type::Architecture, Value::List(items)) if items.is_empty() => Ok(Value::Arch(Arch {
+            layers: vec![],
+            loc,
+        })),
         (Type::Tuple, Value::List(items)) => Ok(Value::Tuple(items)),
         (Type::Evaluation, v @ Value::Evaluation(..)) => Ok(v),
-        (Type::List(elem), Value::Arch(a)) if **elem == Type::Layer => {
-            Ok(Value::List(a.layers.into_iter().map(Value::Layer).collect()))
-        }
+        (Type::List(elem), Value::Arch(a)) if **elem == Type::Layer => Ok(Value::List(
+            a.layers.into_iter().map(Value::Layer).collect(),
+        )),
         (Type::List(elem), Value::List(items)) => {
             let mut out = Vec::with_capacity(items.len());
             for item in items {

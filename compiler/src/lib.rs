@@ -63,15 +63,41 @@ pub struct Compiled {
 
 /// Compiles `root` (and what it imports) into a plan, collecting every diagnostic.
 pub fn compile(root: Source, loader: &dyn Loader) -> Compiled {
+    run(root, loader, true)
+}
+
+/// Checks `root` exactly as [`compile`] does (same diagnostics) without building the jobs:
+/// every distinct configuration of every sweep is still evaluated and checked, but no job is
+/// materialised or hashed. `plan` is always `None`. This is what `disc check` needs.
+pub fn check(root: Source, loader: &dyn Loader) -> Compiled {
+    run(root, loader, false)
+}
+
+fn run(root: Source, loader: &dyn Loader, build_jobs: bool) -> Compiled {
     let mut sink = eval::Sink::default();
     let source_name = root.name.clone();
     let Some(program) = resolve::load(root.clone(), loader, &mut sink) else {
-        return Compiled { plan: None, diagnostics: sink.into_diagnostics(), sources: vec![root] };
+        return Compiled {
+            plan: None,
+            diagnostics: sink.into_diagnostics(),
+            sources: vec![root],
+        };
     };
     resolve::report_unused(&program, &mut sink);
     let ctx = eval::Ctx::new(&program, sink);
-    let jobs = lower::lower_root(&ctx);
+    let jobs = lower::lower_root(&ctx, build_jobs);
     let sink = ctx.sink.into_inner();
-    let plan = (!sink.has_errors()).then(|| plan::Plan { version: plan::PLAN_VERSION, source: source_name, jobs });
-    Compiled { plan, diagnostics: sink.into_diagnostics(), sources: program.sources }
+    let plan = (build_jobs && !sink.has_errors()).then_some(plan::Plan {
+        version: plan::PLAN_VERSION,
+        source: source_name,
+        jobs,
+    });
+    Compiled {
+        plan,
+        diagnostics: sink.into_diagnostics(),
+        sources: program.sources,
+    }
 }
+
+#[cfg(test)]
+mod tests;

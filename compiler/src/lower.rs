@@ -13,8 +13,8 @@ use disc_grammar::ast::{self, Entry, Expr, ExprKind, Ident, Item};
 
 use crate::eval::{Ctx, Env, Eval, ExpScope, Poisoned};
 use crate::plan::{
-    CodePrior, DatasetSpec, EvalSpec, GanSpec, Job, Layer, LossTerm, MetricSpec, ModelSpec, Network,
-    Representation, Term, TrainSpec, VaeSpec, Visuals,
+    CodePrior, DatasetSpec, EvalSpec, GanSpec, Job, Layer, LossTerm, MetricSpec, ModelSpec,
+    Network, Representation, Term, TrainSpec, VaeSpec, Visuals,
 };
 use crate::resolve::collect_names;
 use crate::suggest::did_you_mean;
@@ -22,7 +22,7 @@ use crate::sweep::{self, Axis, Point};
 use crate::value::{Arch, GraphValue, Loc, ModelValue, TermValue, Value};
 
 /// Fields with a meaning of their own; any other field is a variable.
-const STANDARD_FIELDS: &[&str] = &["data", "model", "loss", "train", "evaluate", "seed"];
+const STANDARD_FIELDS: [&str; 6] = ["data", "model", "loss", "train", "evaluate", "seed"];
 
 /// The parts of a job that do not depend on the seed.
 #[derive(Clone)]
@@ -38,20 +38,69 @@ struct Assembled {
 type Key = Vec<(usize, usize)>;
 
 /// Lowers every experiment of module 0 (the root file), appending jobs in order.
-pub(crate) fn lower_root(ctx: &Ctx<'_>) -> Vec<Job> {
+/// With `build_jobs` false, every point is still checked but no job is built (for `disc check`).
+pub(crate) fn lower_root(ctx: &Ctx<'_>, build_jobs: bool) -> Vec<Job> {
     let mut jobs = Vec::new();
-    let Some(root) = ctx.program.modules.first() else { return jobs };
+    let Some(root) = ctx.program.modules.first() else {
+        return jobs;
+    };
     let text = ctx.program.sources.first().map_or("", |s| s.text.as_str());
     for item in &root.file.items {
         if let Item::Experiment(exp) = item {
-            lower_experiment(ctx, root.source, text, exp, &mut jobs);
+            lower_experiment(ctx, root.source, text, exp, build_jobs, &mut jobs);
+        }
+    }
+    // Content hashes are independent per job: compute them in parallel (order is unaffected).
+    {
+        use rayon::prelude::*;
+        jobs.par_iter_mut()
+            .for_each(|job| job.hash = crate::hash::job_hash(job));
+    }
+    // Definitions are checked where they are used; check the root file's definitions whose
+    // parameters all have defaults once as written, so mistakes in unused ones surface too.
+    for (item, def) in root
+        .file
+        .items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, it)| match it {
+            Item::Def(d) => Some((i, d)),
+            Item::Use(_) | Item::Experiment(_) => None,
+        })
+    {
+        let all_defaulted = def.params.iter().flatten().all(|p| p.default.is_some());
+        if all_defaulted
+            && root.scope.get(&def.name.name) == Some(&crate::resolve::DefId { module: 0, item })
+        {
+            // Errors are reported through the sink; the value is not needed.
+            let _ = ctx.call_def(
+                crate::resolve::DefId { module: 0, item },
+                &[],
+                Loc {
+                    source: root.source,
+                    span: def.name.span,
+                },
+            );
         }
     }
     jobs
 }
 
-fn lower_experiment(ctx: &Ctx<'_>, source: u32, text: &str, exp: &ast::Experiment, jobs: &mut Vec<Job>) {
-    let env = Env { module: 0, source, locals: None, exp: None };
+#[allow(clippy::wildcard_enum_match_arm)] // the catch-all matches a `seed` value of the wrong type
+fn lower_experiment(
+    ctx: &Ctx<'_>,
+    source: u32,
+    text: &str,
+    exp: &ast::Experiment,
+    build_jobs: bool,
+    jobs: &mut Vec<Job>,
+) {
+    let env = Env {
+        module: 0,
+        source,
+        locals: None,
+        exp: None,
+    };
     let name_loc = env.loc(exp.name.span);
     // Collect fields, the graph block and the sweep block.
     let mut fields: BTreeMap<String, Expr> = BTreeMap::new();
@@ -62,14 +111,24 @@ fn lower_experiment(ctx: &Ctx<'_>, source: u32, text: &str, exp: &ast::Experimen
     for entry in &exp.entries {
         match entry {
             Entry::Field { name, value } => {
-                if field_names.contains_key(&name.name) || name.name == "graph" || name.name == "sweep" {
+                if field_names.contains_key(&name.name)
+                    || name.name == "graph"
+                    || name.name == "sweep"
+                {
                     ctx.error(
                         "E0102",
                         env.loc(name.span),
-                        format!("field `{}` is defined twice in experiment `{}`", name.name, exp.name.name),
+                        format!(
+                            "field `{}` is defined twice in experiment `{}`",
+                            name.name, exp.name.name
+                        ),
                         "defined again here",
-                        (name.name == "graph" || name.name == "sweep")
-                            .then(|| format!("`{}` is written as a block: `{} {{ ... }}`", name.name, name.name)),
+                        (name.name == "graph" || name.name == "sweep").then(|| {
+                            format!(
+                                "`{}` is written as a block: `{} {{ ... }}`",
+                                name.name, name.name
+                            )
+                        }),
                     );
                     failed = true;
                     continue;
@@ -79,21 +138,38 @@ fn lower_experiment(ctx: &Ctx<'_>, source: u32, text: &str, exp: &ast::Experimen
             }
             Entry::Graph { edges, span } => {
                 if graph.is_some() {
-                    ctx.error("E0102", env.loc(*span), "the experiment has two `graph` blocks".to_string(), "second graph", None);
+                    ctx.error(
+                        "E0102",
+                        env.loc(*span),
+                        "the experiment has two `graph` blocks".to_string(),
+                        "second graph",
+                        None,
+                    );
                     failed = true;
                     continue;
                 }
                 graph = Some(GraphValue {
                     edges: edges
                         .iter()
-                        .map(|(a, b)| ((a.name.clone(), env.loc(a.span)), (b.name.clone(), env.loc(b.span))))
+                        .map(|(a, b)| {
+                            (
+                                (a.name.clone(), env.loc(a.span)),
+                                (b.name.clone(), env.loc(b.span)),
+                            )
+                        })
                         .collect(),
                     loc: env.loc(*span),
                 });
             }
             Entry::Sweep { sweep, span } => {
                 if sweep_block.is_some() {
-                    ctx.error("E0102", env.loc(*span), "the experiment has two `sweep` blocks".to_string(), "second sweep", Some("combine the axes with `*` and `+` in one block".to_string()));
+                    ctx.error(
+                        "E0102",
+                        env.loc(*span),
+                        "the experiment has two `sweep` blocks".to_string(),
+                        "second sweep",
+                        Some("combine the axes with `*` and `+` in one block".to_string()),
+                    );
                     failed = true;
                     continue;
                 }
@@ -120,8 +196,14 @@ fn lower_experiment(ctx: &Ctx<'_>, source: u32, text: &str, exp: &ast::Experimen
             kind: ExprKind::Call {
                 callee: Box::new(Expr {
                     kind: ExprKind::Member(
-                        Box::new(Expr { kind: ExprKind::Name("prim".to_string()), span }),
-                        Ident { name: name.to_string(), span },
+                        Box::new(Expr {
+                            kind: ExprKind::Name("prim".to_string()),
+                            span,
+                        }),
+                        Ident {
+                            name: name.to_string(),
+                            span,
+                        },
                     ),
                     span,
                 }),
@@ -130,29 +212,45 @@ fn lower_experiment(ctx: &Ctx<'_>, source: u32, text: &str, exp: &ast::Experimen
             span,
         }
     };
-    fields.entry("seed".to_string()).or_insert(Expr { kind: ExprKind::Int(0), span: exp.name.span });
-    fields.entry("train".to_string()).or_insert_with(|| synthetic("training", Vec::new()));
+    fields.entry("seed".to_string()).or_insert(Expr {
+        kind: ExprKind::Int(0),
+        span: exp.name.span,
+    });
+    fields
+        .entry("train".to_string())
+        .or_insert_with(|| synthetic("training", Vec::new()));
 
-    // Unused variables (W0003).
+    // Unused variables (W0003): a variable no field reads has no effect, even when it is swept.
     let mut referenced: BTreeSet<String> = BTreeSet::new();
     for value in fields.values() {
         collect_names(value, &mut referenced);
     }
+    let mut swept_names: BTreeSet<String> = BTreeSet::new();
     if let Some(s) = sweep_block {
-        crate::resolve::collect_sweep_names(s, &mut referenced);
+        crate::resolve::collect_sweep_names(s, &mut swept_names);
     }
     for (name, ident) in &field_names {
-        if !STANDARD_FIELDS.contains(&name.as_str()) && !referenced.contains(name) {
-            ctx.warning(
-                "W0003",
-                env.loc(ident.span),
-                format!("field `{name}` is never used"),
-                "not a standard field and not referenced",
-                did_you_mean(name, STANDARD_FIELDS.iter().copied())
-                    .map(|s| format!("did you mean `{s}`?"))
-                    .or_else(|| Some("use it in another field or in the sweep, or remove it".to_string())),
-            );
+        if STANDARD_FIELDS.contains(&name.as_str()) || referenced.contains(name) {
+            continue;
         }
+        let swept = swept_names.contains(name);
+        ctx.warning(
+            "W0003",
+            env.loc(ident.span),
+            if swept {
+                format!("field `{name}` is swept but no other field uses it")
+            } else {
+                format!("field `{name}` is never used")
+            },
+            "not a standard field and not referenced",
+            did_you_mean(name, STANDARD_FIELDS.iter().copied())
+                .map(|s| format!("did you mean `{s}`?"))
+                .or_else(|| {
+                    Some(format!(
+                        "use `{name}` in another field, e.g. `loss`, or remove it"
+                    ))
+                }),
+        );
     }
 
     // Sweep points.
@@ -183,52 +281,97 @@ fn lower_experiment(ctx: &Ctx<'_>, source: u32, text: &str, exp: &ast::Experimen
             let mut seen: BTreeSet<String> = BTreeSet::new();
             let mut stack = vec![name.clone()];
             while let Some(n) = stack.pop() {
-                if seen.insert(n.clone()) {
-                    if let Some(ds) = direct.get(n.as_str()) {
-                        stack.extend(ds.iter().cloned());
-                    }
+                if seen.insert(n.clone())
+                    && let Some(ds) = direct.get(n.as_str())
+                {
+                    stack.extend(ds.iter().cloned());
                 }
             }
             (name.as_str(), seen)
         })
         .collect();
-    let axis_roots: Vec<String> = axes.iter().map(|a| a.path.first().map_or(String::new(), |i| i.name.clone())).collect();
-    let key_for = |field: &str, point: &Point| -> Key {
-        let Some(d) = deps.get(field) else { return Vec::new() };
-        point.iter().copied().filter(|(axis, _)| axis_roots.get(*axis).is_some_and(|r| d.contains(r))).collect()
+    // For each axis, which of the standard fields it can change (its root is in their dependencies).
+    let axis_affects: Vec<[bool; 6]> = axes
+        .iter()
+        .map(|a| {
+            let root = a.path.first().map_or("", |i| i.name.as_str());
+            STANDARD_FIELDS.map(|f| deps.get(f).is_some_and(|d| d.contains(root)))
+        })
+        .collect();
+    let field_index = |field: &str| {
+        STANDARD_FIELDS
+            .iter()
+            .position(|f| *f == field)
+            .unwrap_or(0)
+    };
+    let key_for = |fi: usize, point: &Point| -> Key {
+        point
+            .iter()
+            .copied()
+            .filter(|(axis, _)| {
+                axis_affects
+                    .get(*axis)
+                    .and_then(|a| a.get(fi))
+                    .copied()
+                    .unwrap_or(false)
+            })
+            .collect()
     };
 
-    let mut field_memo: BTreeMap<(&str, Key), Eval<Value>> = BTreeMap::new();
+    let mut field_memo: BTreeMap<(usize, Key), Eval<Value>> = BTreeMap::new();
     let mut assembled_memo: BTreeMap<Vec<Key>, Eval<Assembled>> = BTreeMap::new();
-    let core: Vec<&str> = ["data", "model", "loss", "train", "evaluate"].into_iter().filter(|f| fields.contains_key(*f)).collect();
+    let core: Vec<usize> = ["data", "model", "loss", "train", "evaluate"]
+        .into_iter()
+        .filter(|f| fields.contains_key(*f))
+        .map(field_index)
+        .collect();
     let loss_loc = fields.get("loss").map(|e| env.loc(e.span));
 
     for point in &points {
         let mut eval_field = |field: &'static str| -> Eval<Value> {
-            let key = key_for(field, point);
-            if let Some(v) = field_memo.get(&(field, key.clone())) {
+            let fi = field_index(field);
+            let key = key_for(fi, point);
+            if let Some(v) = field_memo.get(&(fi, key.clone())) {
                 return v.clone();
             }
             let result = evaluate_field(ctx, env, &fields, &axes, &key, graph.as_ref(), field);
-            field_memo.insert((field, key), result.clone());
+            field_memo.insert((fi, key), result.clone());
             result
         };
         let seed = eval_field("seed");
-        let keys: Vec<Key> = core.iter().map(|f| key_for(f, point)).collect();
-        let assembled = match assembled_memo.get(&keys) {
-            Some(a) => a.clone(),
-            None => {
-                let data = eval_field("data");
-                let model = eval_field("model");
-                let loss = if fields.contains_key("loss") { Some(eval_field("loss")) } else { None };
-                let train = eval_field("train");
-                let evaluate = if fields.contains_key("evaluate") { Some(eval_field("evaluate")) } else { None };
-                let result = assemble(ctx, env, &fields, name_loc, loss_loc, graph.as_ref(), data, model, loss, train, evaluate);
-                assembled_memo.insert(keys, result.clone());
-                result
-            }
+        let keys: Vec<Key> = core.iter().map(|fi| key_for(*fi, point)).collect();
+        if !assembled_memo.contains_key(&keys) {
+            let data = eval_field("data");
+            let model = eval_field("model");
+            let loss = if fields.contains_key("loss") {
+                Some(eval_field("loss"))
+            } else {
+                None
+            };
+            let train = eval_field("train");
+            let evaluate = if fields.contains_key("evaluate") {
+                Some(eval_field("evaluate"))
+            } else {
+                None
+            };
+            let result = assemble(
+                ctx,
+                env,
+                &fields,
+                name_loc,
+                loss_loc,
+                graph.as_ref(),
+                data,
+                model,
+                loss,
+                train,
+                evaluate,
+            );
+            assembled_memo.insert(keys.clone(), result);
+        }
+        let (Some(Ok(assembled)), Ok(seed)) = (assembled_memo.get(&keys), seed) else {
+            continue;
         };
-        let (Ok(assembled), Ok(seed)) = (assembled, seed) else { continue };
         let seed = match seed {
             Value::Int(s) if s >= 0 => u64::try_from(s).unwrap_or(0),
             other => {
@@ -240,7 +383,7 @@ fn lower_experiment(ctx: &Ctx<'_>, source: u32, text: &str, exp: &ast::Experimen
                 continue;
             }
         };
-        if ctx.sink.borrow().has_errors() {
+        if !build_jobs || ctx.sink.borrow().has_errors() {
             // Keep checking for more errors, but build no jobs once the plan is invalid.
             continue;
         }
@@ -251,8 +394,14 @@ fn lower_experiment(ctx: &Ctx<'_>, source: u32, text: &str, exp: &ast::Experimen
                 Some((a.path_text(), a.values.get(*value)?.1.clone()))
             })
             .collect();
-        let Assembled { dataset, model, objective, train, evaluate } = assembled;
-        let mut job = Job {
+        let Assembled {
+            dataset,
+            model,
+            objective,
+            train,
+            evaluate,
+        } = assembled.clone();
+        let job = Job {
             index: u64::try_from(jobs.len()).unwrap_or(u64::MAX),
             hash: String::new(),
             experiment: exp.name.name.clone(),
@@ -271,7 +420,6 @@ fn lower_experiment(ctx: &Ctx<'_>, source: u32, text: &str, exp: &ast::Experimen
             },
             evaluate,
         };
-        job.hash = crate::hash::job_hash(&job);
         jobs.push(job);
     }
 }
@@ -289,7 +437,9 @@ fn evaluate_field(
     let mut fields = base.clone();
     for (axis, value) in key {
         let Some(a) = axes.get(*axis) else { continue };
-        let Some((expr, _)) = a.values.get(*value) else { continue };
+        let Some((expr, _)) = a.values.get(*value) else {
+            continue;
+        };
         sweep::apply(ctx, env.module, env.source, &mut fields, a, expr)?;
     }
     let scope = ExpScope {
@@ -298,15 +448,28 @@ fn evaluate_field(
         active: Default::default(),
         graph: graph.cloned().map(Value::Graph),
     };
-    let loc = fields.get(field).map_or(env.loc(Default::default()), |e| env.loc(e.span));
-    ctx.eval_field(Env { exp: Some(&scope), ..env }, &scope, field, loc)
+    let loc = fields
+        .get(field)
+        .map_or(env.loc(Default::default()), |e| env.loc(e.span));
+    ctx.eval_field(
+        Env {
+            exp: Some(&scope),
+            ..env
+        },
+        &scope,
+        field,
+        loc,
+    )
 }
 
 fn type_error(ctx: &Ctx<'_>, loc: Loc, field: &str, expected: &str, found: &Value) -> Poisoned {
     ctx.error(
         "E0201",
         loc,
-        format!("field `{field}` must be `{expected}`, found `{}`", found.type_of()),
+        format!(
+            "field `{field}` must be `{expected}`, found `{}`",
+            found.type_of()
+        ),
         format!("this is `{}`", found.type_of()),
         None,
     )
@@ -315,10 +478,15 @@ fn type_error(ctx: &Ctx<'_>, loc: Loc, field: &str, expected: &str, found: &Valu
 /// Prefers a location in the experiment's own file; falls back to `fallback` (e.g. for terms made
 /// inside a stdlib preset).
 fn user_loc(loc: Loc, env: Env<'_>, fallback: Loc) -> Loc {
-    if loc.source == env.source { loc } else { fallback }
+    if loc.source == env.source {
+        loc
+    } else {
+        fallback
+    }
 }
 
-#[allow(clippy::too_many_arguments)]
+// The catch-all arms match compile-time `Value`s of the wrong type (type errors).
+#[allow(clippy::too_many_arguments, clippy::wildcard_enum_match_arm)]
 fn assemble(
     ctx: &Ctx<'_>,
     env: Env<'_>,
@@ -335,15 +503,39 @@ fn assemble(
     let field_loc = |f: &str| fields.get(f).map_or(name_loc, |e| env.loc(e.span));
     let dataset = match data? {
         Value::Dataset(d) => *d,
-        other => return Err(type_error(ctx, field_loc("data"), "data", "dataset", &other)),
+        other => {
+            return Err(type_error(
+                ctx,
+                field_loc("data"),
+                "data",
+                "dataset",
+                &other,
+            ));
+        }
     };
     let model_value = match model? {
         Value::Model(m) => *m,
-        other => return Err(type_error(ctx, field_loc("model"), "model", "model", &other)),
+        other => {
+            return Err(type_error(
+                ctx,
+                field_loc("model"),
+                "model",
+                "model",
+                &other,
+            ));
+        }
     };
     let train = match train? {
         Value::Training(t) => t,
-        other => return Err(type_error(ctx, field_loc("train"), "train", "training", &other)),
+        other => {
+            return Err(type_error(
+                ctx,
+                field_loc("train"),
+                "train",
+                "training",
+                &other,
+            ));
+        }
     };
     let evaluate = match evaluate.transpose()? {
         None => (
@@ -351,7 +543,12 @@ fn assemble(
                 representations: vec![Representation::Mean],
                 metrics: Vec::new(),
                 seed: 0,
-                visuals: Visuals { reconstructions: 0, samples: 0, traversal_steps: 0, traversal_limit: 2.0 },
+                visuals: Visuals {
+                    reconstructions: 0,
+                    samples: 0,
+                    traversal_steps: 0,
+                    traversal_limit: 2.0,
+                },
             },
             Vec::new(),
         ),
@@ -360,11 +557,25 @@ fn assemble(
         Some(Value::List(items)) if items.iter().all(|v| matches!(v, Value::Metric(_))) => {
             let (specs, locs): (Vec<MetricSpec>, Vec<Loc>) = items
                 .into_iter()
-                .filter_map(|v| if let Value::Metric(m) = v { Some((m.spec, m.loc)) } else { None })
+                .filter_map(|v| {
+                    if let Value::Metric(m) = v {
+                        Some((m.spec, m.loc))
+                    } else {
+                        None
+                    }
+                })
                 .unzip();
             (default_eval(specs), locs)
         }
-        Some(other) => return Err(type_error(ctx, field_loc("evaluate"), "evaluate", "evaluation", &other)),
+        Some(other) => {
+            return Err(type_error(
+                ctx,
+                field_loc("evaluate"),
+                "evaluate",
+                "evaluation",
+                &other,
+            ));
+        }
     };
     let loss = loss.transpose()?;
 
@@ -382,11 +593,16 @@ fn assemble(
     let mut graph_used = false;
     let loss_fallback = loss_loc.unwrap_or(name_loc);
     match (&model, loss) {
-        (ModelSpec::Pca { .. } | ModelSpec::Ica { .. }, Some(Value::Loss(terms))) if !terms.is_empty() => {
+        (ModelSpec::Pca { .. } | ModelSpec::Ica { .. }, Some(Value::Loss(terms)))
+            if !terms.is_empty() =>
+        {
             return Err(ctx.error(
                 "E0208",
                 loss_fallback,
-                format!("a `{}` model is fitted, not trained: it takes no loss", model_value.kind_name()),
+                format!(
+                    "a `{}` model is fitted, not trained: it takes no loss",
+                    model_value.kind_name()
+                ),
                 "remove this loss",
                 None,
             ));
@@ -404,10 +620,22 @@ fn assemble(
         (_, Some(Value::Loss(terms))) => {
             for t in terms {
                 let loc = user_loc(t.loc, env, loss_fallback);
-                match lower_term(ctx, &model, &declared, graph, t.coefficient, &t.term, loc, loss_fallback) {
+                match lower_term(
+                    ctx,
+                    &model,
+                    &declared,
+                    graph,
+                    t.coefficient,
+                    &t.term,
+                    loc,
+                    loss_fallback,
+                ) {
                     Ok(Some(term)) => {
                         graph_used |= matches!(term, Term::Structural { .. });
-                        objective.push(LossTerm { coefficient: t.coefficient, term });
+                        objective.push(LossTerm {
+                            coefficient: t.coefficient,
+                            term,
+                        });
                     }
                     Ok(None) => {}
                     Err(Poisoned) => failed = true,
@@ -416,34 +644,44 @@ fn assemble(
         }
         (_, Some(other)) => return Err(type_error(ctx, loss_fallback, "loss", "loss", &other)),
     }
-    if let Some(g) = graph {
-        if !graph_used && !failed {
-            ctx.warning(
-                "W0004",
-                g.loc,
-                "the graph is not used by any loss term".to_string(),
-                "has no effect",
-                Some("add `structure(graph)` to the loss, or remove the graph".to_string()),
-            );
-        }
+    if let Some(g) = graph
+        && !graph_used
+        && !failed
+    {
+        ctx.warning(
+            "W0004",
+            g.loc,
+            "the graph is not used by any loss term".to_string(),
+            "has no effect",
+            Some("add `structure(graph)` to the loss, or remove the graph".to_string()),
+        );
     }
 
     // Metric prerequisites.
     let (evaluate, metric_locs) = evaluate;
     let eval_fallback = field_loc("evaluate");
     for (i, metric) in evaluate.metrics.iter().enumerate() {
-        let loc = metric_locs.get(i).map_or(eval_fallback, |l| user_loc(*l, env, eval_fallback));
+        let loc = metric_locs
+            .get(i)
+            .map_or(eval_fallback, |l| user_loc(*l, env, eval_fallback));
         let name = metric_name(metric);
         if dataset.factors.is_empty() {
             ctx.error(
                 "E0402",
                 loc,
-                format!("metric `{name}` needs ground-truth factors, but dataset `{}` declares none", dataset.name),
+                format!(
+                    "metric `{name}` needs ground-truth factors, but dataset `{}` declares none",
+                    dataset.name
+                ),
                 "needs factors",
                 None,
             );
             failed = true;
-        } else if matches!(metric, MetricSpec::BetaVae { .. } | MetricSpec::FactorVae { .. }) && !dataset.complete_grid {
+        } else if matches!(
+            metric,
+            MetricSpec::BetaVae { .. } | MetricSpec::FactorVae { .. }
+        ) && !dataset.complete_grid
+        {
             ctx.error(
                 "E0401",
                 loc,
@@ -457,7 +695,13 @@ fn assemble(
     if failed {
         return Err(Poisoned);
     }
-    Ok(Assembled { dataset, model, objective, train, evaluate })
+    Ok(Assembled {
+        dataset,
+        model,
+        objective,
+        train,
+        evaluate,
+    })
 }
 
 fn default_eval(metrics: Vec<MetricSpec>) -> EvalSpec {
@@ -465,7 +709,12 @@ fn default_eval(metrics: Vec<MetricSpec>) -> EvalSpec {
         representations: vec![Representation::Mean],
         metrics,
         seed: 0,
-        visuals: Visuals { reconstructions: 0, samples: 0, traversal_steps: 0, traversal_limit: 2.0 },
+        visuals: Visuals {
+            reconstructions: 0,
+            samples: 0,
+            traversal_steps: 0,
+            traversal_limit: 2.0,
+        },
     }
 }
 
@@ -497,12 +746,25 @@ fn network(ctx: &Ctx<'_>, what: &str, input: &[u32], arch: &Arch) -> Eval<Networ
 }
 
 fn shape_text(shape: &[u32]) -> String {
-    format!("[{}]", shape.iter().map(u32::to_string).collect::<Vec<_>>().join(", "))
+    format!(
+        "[{}]",
+        shape
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
 }
 
 fn lower_model(ctx: &Ctx<'_>, model: &ModelValue, obs: &[u32]) -> Eval<ModelSpec> {
     match model {
-        ModelValue::Vae { latents, prefix, encoder, decoder, recon } => {
+        ModelValue::Vae {
+            latents,
+            prefix,
+            encoder,
+            decoder,
+            recon,
+        } => {
             let enc = network(ctx, "encoder", obs, encoder);
             let dec = network(ctx, "decoder", &[*latents], decoder);
             let (enc, dec) = (enc?, dec?);
@@ -531,7 +793,11 @@ fn lower_model(ctx: &Ctx<'_>, model: &ModelValue, obs: &[u32]) -> Eval<ModelSpec
                 return Err(ctx.error(
                     "E0204",
                     decoder.loc,
-                    format!("the decoder outputs {}, but observations are {}", shape_text(&dec.output), shape_text(obs)),
+                    format!(
+                        "the decoder outputs {}, but observations are {}",
+                        shape_text(&dec.output),
+                        shape_text(obs)
+                    ),
                     format!("outputs {}", shape_text(&dec.output)),
                     Some("match the data, e.g. `channels: data.channels`".to_string()),
                 ));
@@ -544,7 +810,15 @@ fn lower_model(ctx: &Ctx<'_>, model: &ModelValue, obs: &[u32]) -> Eval<ModelSpec
                 reconstruction: *recon,
             }))
         }
-        ModelValue::InfoGan { noise, codes, generator, discriminator, recognition, learned_variance, optimizer } => {
+        ModelValue::InfoGan {
+            noise,
+            codes,
+            generator,
+            discriminator,
+            recognition,
+            learned_variance,
+            optimizer,
+        } => {
             let code_width: u32 = codes
                 .iter()
                 .map(|(_, p)| match p {
@@ -552,15 +826,16 @@ fn lower_model(ctx: &Ctx<'_>, model: &ModelValue, obs: &[u32]) -> Eval<ModelSpec
                     CodePrior::Uniform { .. } | CodePrior::Normal { .. } => 1,
                 })
                 .sum();
-            let head_width: u32 = codes
-                .iter()
-                .map(|(_, p)| match p {
-                    CodePrior::Categorical { k } => *k,
-                    CodePrior::Uniform { .. } | CodePrior::Normal { .. } => {
-                        if *learned_variance { 2 } else { 1 }
-                    }
-                })
-                .sum();
+            let head_width: u32 =
+                codes
+                    .iter()
+                    .map(|(_, p)| match p {
+                        CodePrior::Categorical { k } => *k,
+                        CodePrior::Uniform { .. } | CodePrior::Normal { .. } => {
+                            if *learned_variance { 2 } else { 1 }
+                        }
+                    })
+                    .sum();
             let generator_net = network(ctx, "generator", &[noise + code_width], generator);
             let disc = network(ctx, "discriminator", obs, discriminator);
             let (generator_net, disc) = (generator_net?, disc?);
@@ -568,7 +843,11 @@ fn lower_model(ctx: &Ctx<'_>, model: &ModelValue, obs: &[u32]) -> Eval<ModelSpec
                 return Err(ctx.error(
                     "E0204",
                     generator.loc,
-                    format!("the generator outputs {}, but observations are {}", shape_text(&generator_net.output), shape_text(obs)),
+                    format!(
+                        "the generator outputs {}, but observations are {}",
+                        shape_text(&generator_net.output),
+                        shape_text(obs)
+                    ),
                     format!("outputs {}", shape_text(&generator_net.output)),
                     None,
                 ));
@@ -579,23 +858,35 @@ fn lower_model(ctx: &Ctx<'_>, model: &ModelValue, obs: &[u32]) -> Eval<ModelSpec
                     return Err(ctx.error(
                         "E0209",
                         discriminator.loc,
-                        format!("the discriminator must output a feature vector, found {}", shape_text(other)),
+                        format!(
+                            "the discriminator must output a feature vector, found {}",
+                            shape_text(other)
+                        ),
                         "not a vector",
                         Some("end it with `flatten` or a `dense` layer".to_string()),
                     ));
                 }
             };
-            let adversarial = Arch { layers: vec![Layer::Dense { units: 1 }], loc: discriminator.loc };
+            let adversarial = Arch {
+                layers: vec![Layer::Dense { units: 1 }],
+                loc: discriminator.loc,
+            };
             let mut rec_layers = recognition.layers.clone();
             rec_layers.push(Layer::Dense { units: head_width });
-            let rec = Arch { layers: rec_layers, loc: recognition.loc };
+            let rec = Arch {
+                layers: rec_layers,
+                loc: recognition.loc,
+            };
             let adversarial_head = network(ctx, "adversarial head", &[features], &adversarial)?;
             let recognition_head = network(ctx, "recognition head", &[features], &rec)?;
             Ok(ModelSpec::InfoGan(GanSpec {
                 noise: *noise,
                 codes: codes
                     .iter()
-                    .map(|(name, prior)| crate::plan::CodeSpec { name: name.clone(), prior: prior.clone() })
+                    .map(|(name, prior)| crate::plan::CodeSpec {
+                        name: name.clone(),
+                        prior: prior.clone(),
+                    })
                     .collect(),
                 generator: generator_net,
                 discriminator: disc,
@@ -605,8 +896,12 @@ fn lower_model(ctx: &Ctx<'_>, model: &ModelValue, obs: &[u32]) -> Eval<ModelSpec
                 discriminator_optimizer: optimizer.clone(),
             }))
         }
-        ModelValue::Pca { components } => Ok(ModelSpec::Pca { components: *components }),
-        ModelValue::Ica { components } => Ok(ModelSpec::Ica { components: *components }),
+        ModelValue::Pca { components } => Ok(ModelSpec::Pca {
+            components: *components,
+        }),
+        ModelValue::Ica { components } => Ok(ModelSpec::Ica {
+            components: *components,
+        }),
     }
 }
 
@@ -621,6 +916,12 @@ fn lower_term(
     loc: Loc,
     loss_loc: Loc,
 ) -> Eval<Option<Term>> {
+    let model_kind = match model {
+        ModelSpec::Vae(_) => "vae",
+        ModelSpec::InfoGan(_) => "infogan",
+        ModelSpec::Pca { .. } => "pca",
+        ModelSpec::Ica { .. } => "ica",
+    };
     let needs = |what: &str, ok: bool, name: &str| -> Eval<()> {
         if ok {
             Ok(())
@@ -628,8 +929,8 @@ fn lower_term(
             Err(ctx.error(
                 "E0208",
                 loc,
-                format!("`{name}` needs a {what} model, but the model is not one"),
-                format!("needs a {what}"),
+                format!("`{name}` needs the model to be `{what}`, but it is `{model_kind}`"),
+                format!("needs `{what}`"),
                 None,
             ))
         }
@@ -659,16 +960,25 @@ fn lower_term(
             nonneg("kl")?;
             Term::Kl
         }
-        TermValue::Capacity { c_max, iteration_threshold } => {
+        TermValue::Capacity {
+            c_max,
+            iteration_threshold,
+        } => {
             needs("vae", is_vae, "capacity")?;
             nonneg("capacity")?;
-            Term::Capacity { c_max: *c_max, iteration_threshold: *iteration_threshold }
+            Term::Capacity {
+                c_max: *c_max,
+                iteration_threshold: *iteration_threshold,
+            }
         }
         TermValue::Tc => {
             needs("vae", is_vae, "tc")?;
             Term::TotalCorrelation
         }
-        TermValue::DiscriminatorTc { discriminator, optimizer } => {
+        TermValue::DiscriminatorTc {
+            discriminator,
+            optimizer,
+        } => {
             needs("vae", is_vae, "discriminator_tc")?;
             nonneg("discriminator_tc")?;
             let latents = match model {
@@ -680,16 +990,30 @@ fn lower_term(
                 return Err(ctx.error(
                     "E0209",
                     discriminator.loc,
-                    format!("the FactorVAE discriminator must output 2 logits, found {}", shape_text(&net.output)),
+                    format!(
+                        "the FactorVAE discriminator must output 2 logits, found {}",
+                        shape_text(&net.output)
+                    ),
                     "must end in `dense(2)`",
                     None,
                 ));
             }
-            Term::DiscriminatorTc { discriminator: net, optimizer: optimizer.clone() }
+            Term::DiscriminatorTc {
+                discriminator: net,
+                optimizer: optimizer.clone(),
+            }
         }
-        TermValue::Dip { kind, lambda_od, lambda_d } => {
+        TermValue::Dip {
+            kind,
+            lambda_od,
+            lambda_d,
+        } => {
             needs("vae", is_vae, "dip")?;
-            Term::DipCovariance { kind: *kind, lambda_od: *lambda_od, lambda_d: *lambda_d }
+            Term::DipCovariance {
+                kind: *kind,
+                lambda_od: *lambda_od,
+                lambda_d: *lambda_d,
+            }
         }
         TermValue::Gan => {
             needs("infogan", is_gan, "gan")?;
@@ -707,7 +1031,8 @@ fn lower_term(
                                 *codes_loc,
                                 format!("`{n}` is not a code of the model"),
                                 "undeclared code",
-                                did_you_mean(n, declared.iter().map(String::as_str)).map(|s| format!("did you mean `{s}`?")),
+                                did_you_mean(n, declared.iter().map(String::as_str))
+                                    .map(|s| format!("did you mean `{s}`?")),
                             ));
                         }
                     }
@@ -718,7 +1043,7 @@ fn lower_term(
         }
         TermValue::Structure { graph, cpd } => {
             if matches!(model, ModelSpec::Pca { .. } | ModelSpec::Ica { .. }) {
-                needs("vae or infogan", false, "structure")?;
+                needs("vae` or `infogan", false, "structure")?;
             }
             let Some(g) = graph.as_ref().or(exp_graph) else {
                 return Err(ctx.error(
@@ -729,7 +1054,10 @@ fn lower_term(
                     Some("add a block like `graph { z0 -> z1 }` to the experiment".to_string()),
                 ));
             };
-            Term::Structural { graph: lower_graph(ctx, g, declared)?, cpd: *cpd }
+            Term::Structural {
+                graph: lower_graph(ctx, g, declared)?,
+                cpd: *cpd,
+            }
         }
     }))
 }
@@ -769,14 +1097,25 @@ fn lower_graph(ctx: &Ctx<'_>, g: &GraphValue, declared: &[String]) -> Eval<crate
         return Err(Poisoned);
     }
     crate::graph::check_dag(declared, &edges).map_err(|err| {
-        let names: Vec<&str> = err.cycle.iter().filter_map(|i| declared.get(*i).map(String::as_str)).collect();
+        let names: Vec<&str> = err
+            .cycle
+            .iter()
+            .filter_map(|i| declared.get(*i).map(String::as_str))
+            .collect();
         // Point at the first written edge that lies on the cycle.
-        let on_cycle = |a: &str, b: &str| names.windows(2).any(|w| matches!(w, [x, y] if *x == a && *y == b));
+        let on_cycle = |a: &str, b: &str| {
+            names
+                .windows(2)
+                .any(|w| matches!(w, [x, y] if *x == a && *y == b))
+        };
         let loc = g
             .edges
             .iter()
             .find(|((a, _), (b, _))| on_cycle(a, b))
-            .map_or(g.loc, |((_, la), (_, lb))| Loc { source: la.source, span: la.span.to(lb.span) });
+            .map_or(g.loc, |((_, la), (_, lb))| Loc {
+                source: la.source,
+                span: la.span.to(lb.span),
+            });
         ctx.error(
             "E0301",
             loc,

@@ -67,8 +67,9 @@ pub struct DatasetSpec {
     pub factors: Vec<FactorSpec>,
     /// `[height, width, channels]` of one observation.
     pub observation_shape: [u32; 3],
-    /// True when every factor combination has exactly one observation, addressable by its
-    /// row-major index. The BetaVAE and FactorVAE scores need it.
+    /// True when every factor combination can be observed: for the grid datasets it has exactly one
+    /// observation, addressable by its row-major index; SmallNORB draws its nuisance factor (the
+    /// instance) at random for each combination. The BetaVAE and FactorVAE scores need it.
     pub complete_grid: bool,
 }
 
@@ -206,9 +207,19 @@ pub struct LayerSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Layer {
     /// 2-D convolution over `[h, w, c]`.
-    Conv2d { filters: u32, kernel: u32, stride: u32, padding: Padding },
+    Conv2d {
+        filters: u32,
+        kernel: u32,
+        stride: u32,
+        padding: Padding,
+    },
     /// 2-D transposed convolution; with `Same` padding the output is `stride ×` the input.
-    ConvTranspose2d { filters: u32, kernel: u32, stride: u32, padding: Padding },
+    ConvTranspose2d {
+        filters: u32,
+        kernel: u32,
+        stride: u32,
+        padding: Padding,
+    },
     /// Fully connected layer on a vector.
     Dense { units: u32 },
     /// `[h, w, c]` → `[h·w·c]` in (H, W, C) order.
@@ -234,7 +245,9 @@ pub enum Padding {
 pub enum Activation {
     Relu,
     /// Leaky ReLU with the given negative slope (the reference discriminator uses 0.2).
-    LeakyRelu { slope: f64 },
+    LeakyRelu {
+        slope: f64,
+    },
     Tanh,
     Sigmoid,
 }
@@ -247,7 +260,10 @@ pub enum Reconstruction {
     /// Σ (x − act(logits))².
     L2 { activation: OutputActivation },
     /// Gaussian negative log-likelihood with mean act(logits) and a fixed or learned variance.
-    Gaussian { activation: OutputActivation, variance: Variance },
+    Gaussian {
+        activation: OutputActivation,
+        variance: Variance,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -282,21 +298,34 @@ pub enum Term {
     /// Batch mean of KL(q(z|x) ‖ N(0, I)) summed over latents (reference §1.1).
     Kl,
     /// |KL − C(t)| with C(t) = min(c_max, c_max·t/iteration_threshold), t the step from 0 (§1.3).
-    Capacity { c_max: f64, iteration_threshold: u64 },
+    Capacity {
+        c_max: f64,
+        iteration_threshold: u64,
+    },
     /// β-TCVAE minibatch-weighted-sampling total correlation estimate (§1.6).
     TotalCorrelation,
     /// FactorVAE density-ratio TC estimate with a discriminator trained alongside (§1.4).
-    DiscriminatorTc { discriminator: Network, optimizer: Optimizer },
+    DiscriminatorTc {
+        discriminator: Network,
+        optimizer: Optimizer,
+    },
     /// DIP-VAE covariance penalty λ_od·Σ_{i≠j} M_ij² + λ_d·Σ_i (M_ii − 1)² (§1.5).
     /// The coefficient multiplies the whole penalty (it is 1 for the reference presets).
-    DipCovariance { kind: DipKind, lambda_od: f64, lambda_d: f64 },
+    DipCovariance {
+        kind: DipKind,
+        lambda_od: f64,
+        lambda_d: f64,
+    },
     /// The non-saturating GAN loss (generator and discriminator).
     Adversarial,
     /// InfoGAN's variational lower bound on I(codes; G(noise, codes)), as a loss (−L_I).
     MutualInformation { codes: Vec<String> },
     /// Negative log-likelihood of the latents (VAE: the sampled z; InfoGAN: the codes the
     /// recognition head extracts) under the structural model of the graph.
-    Structural { graph: GraphSpec, cpd: ConditionalFamily },
+    Structural {
+        graph: GraphSpec,
+        cpd: ConditionalFamily,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -347,7 +376,12 @@ pub struct TrainSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Optimizer {
     /// Adam. `epsilon` sits outside the bias-corrected square root, as in TF1 (reference §1.7).
-    Adam { lr: f64, beta1: f64, beta2: f64, epsilon: f64 },
+    Adam {
+        lr: f64,
+        beta1: f64,
+        beta2: f64,
+        epsilon: f64,
+    },
 }
 
 /// Learning-rate schedule, a function of the step (from 0).
@@ -355,10 +389,17 @@ pub enum Optimizer {
 pub enum LrSchedule {
     Constant,
     /// lr · rate^(step/decay_steps), with the exponent floored when `staircase`.
-    ExponentialDecay { decay_steps: u64, rate: f64, staircase: bool },
+    ExponentialDecay {
+        decay_steps: u64,
+        rate: f64,
+        staircase: bool,
+    },
     /// `values[i]` while step < `boundaries[i]`, the last value after; `values.len() == boundaries.len() + 1`.
     /// The optimizer's lr is ignored when this schedule is used.
-    PiecewiseConstant { boundaries: Vec<u64>, values: Vec<f64> },
+    PiecewiseConstant {
+        boundaries: Vec<u64>,
+        values: Vec<f64>,
+    },
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -386,7 +427,11 @@ pub enum Representation {
 /// A metric with every parameter resolved (defaults are the reference study's, §3).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum MetricSpec {
-    BetaVae { batch_size: u32, num_train: u32, num_eval: u32 },
+    BetaVae {
+        batch_size: u32,
+        num_train: u32,
+        num_eval: u32,
+    },
     FactorVae {
         batch_size: u32,
         num_train: u32,
@@ -394,13 +439,45 @@ pub enum MetricSpec {
         num_variance_estimate: u32,
         prune_threshold: f64,
     },
-    Mig { num_train: u32, batch_size: u32, num_bins: u32 },
-    Sap { num_train: u32, num_test: u32, batch_size: u32, continuous_factors: bool },
-    ModularityExplicitness { num_train: u32, num_test: u32, batch_size: u32, num_bins: u32 },
-    Dci { num_train: u32, num_test: u32, batch_size: u32 },
-    Irs { num_train: u32, batch_size: u32, diff_quantile: f64, num_bins: u32 },
-    Unsupervised { num_train: u32, batch_size: u32, num_bins: u32 },
-    Downstream { num_train: Vec<u32>, num_test: u32, batch_size: u32, predictor: Predictor },
+    Mig {
+        num_train: u32,
+        batch_size: u32,
+        num_bins: u32,
+    },
+    Sap {
+        num_train: u32,
+        num_test: u32,
+        batch_size: u32,
+        continuous_factors: bool,
+    },
+    ModularityExplicitness {
+        num_train: u32,
+        num_test: u32,
+        batch_size: u32,
+        num_bins: u32,
+    },
+    Dci {
+        num_train: u32,
+        num_test: u32,
+        batch_size: u32,
+    },
+    Irs {
+        num_train: u32,
+        batch_size: u32,
+        diff_quantile: f64,
+        num_bins: u32,
+    },
+    Unsupervised {
+        num_train: u32,
+        batch_size: u32,
+        num_bins: u32,
+    },
+    Downstream {
+        num_train: Vec<u32>,
+        num_test: u32,
+        batch_size: u32,
+        predictor: Predictor,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -67,10 +67,12 @@ pub(crate) fn syntax_diagnostic(source: u32, err: &ParseError) -> Diagnostic {
     let (code, label) = match &err.kind {
         ParseErrorKind::Unexpected { found, .. } => ("E0001", format!("unexpected {found}")),
         ParseErrorKind::NumberTooLarge { .. } => ("E0002", "does not fit in 64 bits".to_string()),
+        ParseErrorKind::TooDeep => ("E0003", "nested too deeply".to_string()),
     };
     let help = match &err.kind {
-        ParseErrorKind::Unexpected { .. } => None,
+        ParseErrorKind::Unexpected { expected, found } => syntax_help(expected, found),
         ParseErrorKind::NumberTooLarge { .. } => Some("use a smaller number".to_string()),
+        ParseErrorKind::TooDeep => Some("split the expression into definitions".to_string()),
     };
     Diagnostic {
         code,
@@ -80,6 +82,26 @@ pub(crate) fn syntax_diagnostic(source: u32, err: &ParseError) -> Diagnostic {
         span: err.span.range(),
         label,
         help,
+    }
+}
+
+/// A hint for the most common syntax slips, keyed on what was expected and found.
+fn syntax_help(expected: &[&str], found: &str) -> Option<String> {
+    let expects = |what: &str| expected.contains(&what);
+    if found == "`=`" {
+        Some("named arguments and record entries use `:` (`latents: 10`); only fields use `=`".to_string())
+    } else if expects("a field (`name = value`)") {
+        Some("experiment fields are written `name = value`".to_string())
+    } else if expects("a parameter") {
+        Some("a parameter is written `name: type` or `name: type = default`".to_string())
+    } else if found == "end of file" {
+        Some("a closing `}`, `)` or `]` may be missing".to_string())
+    } else if found == "`\"`" {
+        Some("a string ends with `\"` on the same line".to_string())
+    } else if expects("`..`") && !expects("an expression") {
+        Some("sweep axes are combined with `*`, `+` or `zip(...)`".to_string())
+    } else {
+        None
     }
 }
 
@@ -96,11 +118,21 @@ pub(crate) fn load(root: Source, loader: &dyn Loader, sink: &mut Sink) -> Option
             return None;
         }
     };
-    program.modules.push(Module { source: 0, file, scope: BTreeMap::new() });
+    program.modules.push(Module {
+        source: 0,
+        file,
+        scope: BTreeMap::new(),
+    });
 
     // Breadth-first over imports. `by_origin` makes each file load once, so import cycles are harmless.
     let mut by_origin: BTreeMap<String, Option<usize>> = BTreeMap::new();
-    by_origin.insert(format!("file:{}", program.sources.first().map_or("", |s| s.name.as_str())), Some(0));
+    by_origin.insert(
+        format!(
+            "file:{}",
+            program.sources.first().map_or("", |s| s.name.as_str())
+        ),
+        Some(0),
+    );
     // (importing module, item index) -> imported module
     let mut links: BTreeMap<(usize, usize), usize> = BTreeMap::new();
     let mut next = 0;
@@ -134,9 +166,22 @@ pub(crate) fn load(root: Source, loader: &dyn Loader, sink: &mut Sink) -> Option
                         ["std", name] if stdlib::module(name).is_some() => {
                             (format!("std:{name}"), Origin::Std(stdlib_name(name)), loc)
                         }
+                        ["std"] if names_of(&target).first().is_some_and(|n| stdlib::module(n).is_some()) => {
+                            let module = names_of(&target).first().copied().unwrap_or("");
+                            sink.error(
+                                "E0103",
+                                loc,
+                                format!("`use std.{module}` names a module, not something to import"),
+                                "imports nothing",
+                                Some(format!("name what to import, e.g. `use std.{module}.{{...}}`")),
+                            );
+                            continue;
+                        }
                         _ => {
-                            let names: Vec<String> =
-                                stdlib::MODULES.iter().map(|(n, _, _)| format!("std.{n}")).collect();
+                            let names: Vec<String> = stdlib::MODULES
+                                .iter()
+                                .map(|(n, _, _)| format!("std.{n}"))
+                                .collect();
                             let written = path.join(".");
                             sink.error(
                                 "E0103",
@@ -153,9 +198,14 @@ pub(crate) fn load(root: Source, loader: &dyn Loader, sink: &mut Sink) -> Option
                         }
                     }
                 }
-                UseTarget::File { path, path_span } => {
-                    (format!("file:{path}"), Origin::File(path.clone()), Loc { source, span: *path_span })
-                }
+                UseTarget::File { path, path_span } => (
+                    format!("file:{path}"),
+                    Origin::File(path.clone()),
+                    Loc {
+                        source,
+                        span: *path_span,
+                    },
+                ),
             };
             if let Some(existing) = by_origin.get(&key) {
                 if let Some(idx) = existing {
@@ -176,7 +226,10 @@ pub(crate) fn load(root: Source, loader: &dyn Loader, sink: &mut Sink) -> Option
                             loc,
                             format!("cannot load `{path}`: {reason}"),
                             "imported here",
-                            Some("paths are relative to the directory the command runs in".to_string()),
+                            Some(
+                                "paths are relative to the directory the command runs in"
+                                    .to_string(),
+                            ),
                         );
                         by_origin.insert(key, None);
                         continue;
@@ -185,11 +238,18 @@ pub(crate) fn load(root: Source, loader: &dyn Loader, sink: &mut Sink) -> Option
             };
             let new_source = u32::try_from(program.sources.len()).unwrap_or(u32::MAX);
             let parsed = disc_grammar::parse_file(&text);
-            program.sources.push(Source { name: name.clone(), text });
+            program.sources.push(Source {
+                name: name.clone(),
+                text,
+            });
             match parsed {
                 Ok(file) => {
                     let idx = program.modules.len();
-                    program.modules.push(Module { source: new_source, file, scope: BTreeMap::new() });
+                    program.modules.push(Module {
+                        source: new_source,
+                        file,
+                        scope: BTreeMap::new(),
+                    });
                     by_origin.insert(key, Some(idx));
                     links.insert((next, item), idx);
                 }
@@ -216,8 +276,19 @@ pub(crate) fn load(root: Source, loader: &dyn Loader, sink: &mut Sink) -> Option
     Some(program)
 }
 
+/// The imported names of a module import.
+fn names_of(target: &UseTarget) -> Vec<&str> {
+    match target {
+        UseTarget::Module { names, .. } => names.iter().map(|n| n.name.as_str()).collect(),
+        UseTarget::File { .. } => Vec::new(),
+    }
+}
+
 fn stdlib_name(name: &str) -> &'static str {
-    stdlib::MODULES.iter().find(|(n, _, _)| *n == name).map_or("", |(n, _, _)| *n)
+    stdlib::MODULES
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map_or("", |(n, _, _)| *n)
 }
 
 fn build_scope(
@@ -226,8 +297,18 @@ fn build_scope(
     links: &BTreeMap<(usize, usize), usize>,
     sink: &mut Sink,
 ) {
-    let Some(module) = program.modules.get(m) else { return };
+    let Some(module) = program.modules.get(m) else {
+        return;
+    };
     let source = module.source;
+    let text = program
+        .sources
+        .get(source as usize)
+        .map_or("", |s| s.text.as_str());
+    let line_of = |span: Span| {
+        text.get(..span.start)
+            .map_or(1, |t| t.matches('\n').count() + 1)
+    };
     let mut scope: BTreeMap<String, DefId> = BTreeMap::new();
     let mut def_spans: BTreeMap<String, Span> = BTreeMap::new();
     let mut experiments: BTreeMap<String, Span> = BTreeMap::new();
@@ -237,10 +318,16 @@ fn build_scope(
                 if let Some(first) = def_spans.get(&def.name.name) {
                     sink.error(
                         "E0102",
-                        Loc { source, span: def.name.span },
+                        Loc {
+                            source,
+                            span: def.name.span,
+                        },
                         format!("`{}` is defined twice", def.name.name),
                         "second definition",
-                        Some(format!("the first definition is at byte {}; rename one of them", first.start)),
+                        Some(format!(
+                            "the first definition is on line {}; rename one of them",
+                            line_of(*first)
+                        )),
                     );
                     continue;
                 }
@@ -248,10 +335,16 @@ fn build_scope(
                 scope.insert(def.name.name.clone(), DefId { module: m, item: i });
             }
             Item::Experiment(exp) => {
-                if experiments.insert(exp.name.name.clone(), exp.name.span).is_some() {
+                if experiments
+                    .insert(exp.name.name.clone(), exp.name.span)
+                    .is_some()
+                {
                     sink.error(
                         "E0102",
-                        Loc { source, span: exp.name.span },
+                        Loc {
+                            source,
+                            span: exp.name.span,
+                        },
                         format!("experiment `{}` is defined twice", exp.name.name),
                         "second experiment with this name",
                         Some("job names must be unique; rename one experiment".to_string()),
@@ -263,26 +356,45 @@ fn build_scope(
     }
     for (i, item) in module.file.items.iter().enumerate() {
         let Item::Use(u) = item else { continue };
-        let Some(&target) = links.get(&(m, i)) else { continue };
-        let Some(target_module) = program.modules.get(target) else { continue };
+        let Some(&target) = links.get(&(m, i)) else {
+            continue;
+        };
+        let Some(target_module) = program.modules.get(target) else {
+            continue;
+        };
         let exported: BTreeMap<&str, DefId> = target_module
             .file
             .items
             .iter()
             .enumerate()
             .filter_map(|(j, it)| match it {
-                Item::Def(d) => Some((d.name.name.as_str(), DefId { module: target, item: j })),
+                Item::Def(d) => Some((
+                    d.name.name.as_str(),
+                    DefId {
+                        module: target,
+                        item: j,
+                    },
+                )),
                 Item::Use(_) | Item::Experiment(_) => None,
             })
             .collect();
         let names: Vec<(String, Span)> = match &u.target {
-            UseTarget::Module { names, .. } => names.iter().map(|n| (n.name.clone(), n.span)).collect(),
-            UseTarget::File { path_span, .. } => {
-                exported.keys().map(|k| (k.to_string(), *path_span)).collect()
+            UseTarget::Module { names, .. } => {
+                names.iter().map(|n| (n.name.clone(), n.span)).collect()
             }
+            UseTarget::File { path_span, .. } => exported
+                .keys()
+                .map(|k| (k.to_string(), *path_span))
+                .collect(),
         };
-        let module_name =
-            program.sources.get(target_module.source as usize).map_or("", |s| s.name.as_str()).to_string();
+        let module_name = match &u.target {
+            UseTarget::Module { module, .. } => module
+                .iter()
+                .map(|i| i.name.as_str())
+                .collect::<Vec<_>>()
+                .join("."),
+            UseTarget::File { path, .. } => path.clone(),
+        };
         for (name, span) in names {
             let loc = Loc { source, span };
             let Some(&id) = exported.get(name.as_str()) else {
@@ -291,7 +403,8 @@ fn build_scope(
                     loc,
                     format!("`{name}` is not defined in `{module_name}`"),
                     "not found in that module",
-                    did_you_mean(&name, exported.keys().copied()).map(|s| format!("did you mean `{s}`?")),
+                    did_you_mean(&name, exported.keys().copied())
+                        .map(|s| format!("did you mean `{s}`?")),
                 );
                 continue;
             };
@@ -317,7 +430,9 @@ fn build_scope(
 
 /// Reports unused definitions (W0001) and imports (W0002) of the root file (module 0).
 pub(crate) fn report_unused(program: &Program, sink: &mut Sink) {
-    let Some(root) = program.modules.first() else { return };
+    let Some(root) = program.modules.first() else {
+        return;
+    };
     // Syntactic use: every name that appears in an expression, except a def's mentions of itself.
     let mut used_by_def: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut used_elsewhere: BTreeSet<String> = BTreeSet::new();
@@ -337,8 +452,12 @@ pub(crate) fn report_unused(program: &Program, sink: &mut Sink) {
             Item::Experiment(exp) => {
                 for entry in &exp.entries {
                     match entry {
-                        ast::Entry::Field { value, .. } => collect_names(value, &mut used_elsewhere),
-                        ast::Entry::Sweep { sweep, .. } => collect_sweep_names(sweep, &mut used_elsewhere),
+                        ast::Entry::Field { value, .. } => {
+                            collect_names(value, &mut used_elsewhere)
+                        }
+                        ast::Entry::Sweep { sweep, .. } => {
+                            collect_sweep_names(sweep, &mut used_elsewhere)
+                        }
                         ast::Entry::Graph { .. } => {}
                     }
                 }
@@ -361,7 +480,10 @@ pub(crate) fn report_unused(program: &Program, sink: &mut Sink) {
         match item {
             Item::Def(def) if !reachable.contains(&def.name.name) => sink.warning(
                 "W0001",
-                Loc { source: root.source, span: def.name.span },
+                Loc {
+                    source: root.source,
+                    span: def.name.span,
+                },
                 format!("definition `{}` is never used", def.name.name),
                 "never used",
                 Some("remove it, or use it in an experiment".to_string()),
@@ -369,10 +491,14 @@ pub(crate) fn report_unused(program: &Program, sink: &mut Sink) {
             Item::Use(u) => {
                 if let UseTarget::Module { names, .. } = &u.target {
                     for n in names {
-                        if !reachable.contains(&n.name) {
+                        // Names that failed to import were already reported (E0104).
+                        if root.scope.contains_key(&n.name) && !reachable.contains(&n.name) {
                             sink.warning(
                                 "W0002",
-                                Loc { source: root.source, span: n.span },
+                                Loc {
+                                    source: root.source,
+                                    span: n.span,
+                                },
                                 format!("import `{}` is never used", n.name),
                                 "never used",
                                 Some("remove it from the `use`".to_string()),
@@ -427,7 +553,9 @@ pub(crate) fn collect_sweep_names(sweep: &ast::Sweep, out: &mut BTreeSet<String>
             }
             collect_names(values, out);
         }
-        ast::SweepKind::Product(parts) | ast::SweepKind::Concat(parts) | ast::SweepKind::Zip(parts) => {
+        ast::SweepKind::Product(parts)
+        | ast::SweepKind::Concat(parts)
+        | ast::SweepKind::Zip(parts) => {
             for p in parts {
                 collect_sweep_names(p, out);
             }

@@ -29,7 +29,11 @@ pub(crate) struct Axis {
 impl Axis {
     /// The path as written, e.g. `"loss.beta"`.
     pub fn path_text(&self) -> String {
-        self.path.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(".")
+        self.path
+            .iter()
+            .map(|i| i.name.as_str())
+            .collect::<Vec<_>>()
+            .join(".")
     }
 }
 
@@ -37,29 +41,90 @@ impl Axis {
 pub(crate) type Point = Vec<(usize, usize)>;
 
 /// Expands a sweep into its axes and points.
-pub(crate) fn expand(ctx: &Ctx<'_>, env: Env<'_>, text: &str, sweep: &Sweep) -> Eval<(Vec<Axis>, Vec<Point>)> {
+pub(crate) fn expand(
+    ctx: &Ctx<'_>,
+    env: Env<'_>,
+    text: &str,
+    sweep: &Sweep,
+) -> Eval<(Vec<Axis>, Vec<Point>)> {
     let mut axes = Vec::new();
     let points = expand_into(ctx, env, text, sweep, &mut axes)?;
+    check_repeated_paths(ctx, env, &axes, &points)?;
     Ok((axes, points))
 }
 
-fn expand_into(ctx: &Ctx<'_>, env: Env<'_>, text: &str, sweep: &Sweep, axes: &mut Vec<Axis>) -> Eval<Vec<Point>> {
+/// One point must not set the same parameter twice (`seed in [1] * seed in [2]`): the second
+/// would silently win. Reported once per offending pair of axes (E0408).
+fn check_repeated_paths(ctx: &Ctx<'_>, env: Env<'_>, axes: &[Axis], points: &[Point]) -> Eval<()> {
+    let paths: Vec<String> = axes.iter().map(Axis::path_text).collect();
+    let mut reported: BTreeMap<(usize, usize), ()> = BTreeMap::new();
+    for point in points {
+        for (i, (a, _)) in point.iter().enumerate() {
+            for (b, _) in point.iter().skip(i + 1) {
+                if a != b
+                    && paths.get(*a) == paths.get(*b)
+                    && reported.insert((*a, *b), ()).is_none()
+                {
+                    let span = axes
+                        .get(*b)
+                        .and_then(|x| Some(x.path.first()?.span.to(x.path.last()?.span)));
+                    ctx.error(
+                        "E0408",
+                        env.loc(span.unwrap_or_default()),
+                        format!(
+                            "the sweep sets `{}` twice in the same job",
+                            paths.get(*b).map_or("", String::as_str)
+                        ),
+                        "set again here",
+                        Some(
+                            "combine the values into one axis, or join the alternatives with `+`"
+                                .to_string(),
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    if reported.is_empty() {
+        Ok(())
+    } else {
+        Err(Poisoned)
+    }
+}
+
+fn expand_into(
+    ctx: &Ctx<'_>,
+    env: Env<'_>,
+    text: &str,
+    sweep: &Sweep,
+    axes: &mut Vec<Axis>,
+) -> Eval<Vec<Point>> {
     match &sweep.kind {
         SweepKind::Axis { path, values } => {
             let values = axis_values(ctx, env, text, values)?;
             if values.is_empty() {
-                let path_text = path.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(".");
+                let path_text = path
+                    .iter()
+                    .map(|i| i.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(".");
                 return Err(ctx.error(
                     "E0404",
                     env.loc(sweep.span),
                     format!("sweep axis `{path_text}` has no values"),
                     "empty axis",
-                    Some("an empty axis makes the whole sweep empty; give at least one value".to_string()),
+                    Some(
+                        "an empty axis makes the whole sweep empty; give at least one value"
+                            .to_string(),
+                    ),
                 ));
             }
             let index = axes.len();
             let n = values.len();
-            axes.push(Axis { path: path.clone(), values });
+            axes.push(Axis {
+                path: path.clone(),
+                values,
+            });
             Ok((0..n).map(|i| vec![(index, i)]).collect())
         }
         SweepKind::Product(parts) => {
@@ -117,13 +182,21 @@ fn expand_into(ctx: &Ctx<'_>, env: Env<'_>, text: &str, sweep: &Sweep, axes: &mu
                 return Err(ctx.error(
                     "E0405",
                     *loc,
-                    format!("`zip` pairs axes of different lengths ({n} and {})", c.len()),
+                    format!(
+                        "`zip` pairs axes of different lengths ({n} and {})",
+                        c.len()
+                    ),
                     format!("{} values", c.len()),
                     Some(format!("every axis of this `zip` needs {n} values")),
                 ));
             }
             Ok((0..n)
-                .map(|i| columns.iter().flat_map(|(c, _)| c.get(i).cloned().unwrap_or_default()).collect())
+                .map(|i| {
+                    columns
+                        .iter()
+                        .flat_map(|(c, _)| c.get(i).cloned().unwrap_or_default())
+                        .collect()
+                })
                 .collect())
         }
     }
@@ -140,13 +213,26 @@ fn too_many(ctx: &Ctx<'_>, env: Env<'_>, sweep: &Sweep) -> Poisoned {
 }
 
 /// The values of one axis as expressions, with their source text.
-fn axis_values(ctx: &Ctx<'_>, env: Env<'_>, text: &str, values: &Expr) -> Eval<Vec<(Expr, String)>> {
+#[allow(clippy::wildcard_enum_match_arm)] // the catch-all matches compile-time values without a literal form
+fn axis_values(
+    ctx: &Ctx<'_>,
+    env: Env<'_>,
+    text: &str,
+    values: &Expr,
+) -> Eval<Vec<(Expr, String)>> {
     let source_text = |e: &Expr| text.get(e.span.range()).unwrap_or("").trim().to_string();
     match &values.kind {
         ExprKind::List(items) => Ok(items.iter().map(|e| (e.clone(), source_text(e))).collect()),
         ExprKind::Range(..) | ExprKind::Name(_) | ExprKind::Call { .. } | ExprKind::Member(..) => {
             // Constant lists (a range, or a definition returning numbers): literal values.
-            let value = ctx.eval(Env { exp: None, locals: None, ..env }, values)?;
+            let value = ctx.eval(
+                Env {
+                    exp: None,
+                    locals: None,
+                    ..env
+                },
+                values,
+            )?;
             let Value::List(items) = value else {
                 return Err(not_literal(ctx, env, values));
             };
@@ -158,13 +244,27 @@ fn axis_values(ctx: &Ctx<'_>, env: Env<'_>, text: &str, values: &Expr) -> Eval<V
                         Value::Float(f) => ExprKind::Float(*f),
                         Value::Bool(b) => ExprKind::Bool(*b),
                         Value::Str(s) => ExprKind::Str(s.clone()),
+                        // Any other value (layers, models, ...) has no literal form.
                         _ => return Err(not_literal(ctx, env, values)),
                     };
-                    Ok((Expr { kind, span: values.span }, crate::builtins::render(&v)))
+                    Ok((
+                        Expr {
+                            kind,
+                            span: values.span,
+                        },
+                        crate::builtins::render(&v),
+                    ))
                 })
                 .collect()
         }
-        _ => Err(not_literal(ctx, env, values)),
+        ExprKind::Int(_)
+        | ExprKind::Float(_)
+        | ExprKind::Bool(_)
+        | ExprKind::Str(_)
+        | ExprKind::Tuple(_)
+        | ExprKind::Record(_)
+        | ExprKind::Binary { .. }
+        | ExprKind::Neg(_) => Err(not_literal(ctx, env, values)),
     }
 }
 
@@ -187,17 +287,31 @@ pub(crate) fn apply(
     axis: &Axis,
     value: &Expr,
 ) -> Eval<()> {
-    let Some((root, rest)) = axis.path.split_first() else { return Err(Poisoned) };
+    let Some((root, rest)) = axis.path.split_first() else {
+        return Err(Poisoned);
+    };
     let Some(field) = fields.get_mut(&root.name) else {
         let names: Vec<&str> = fields.keys().map(String::as_str).collect();
         return Err(ctx.error(
             "E0403",
-            Loc { source, span: root.span },
-            format!("cannot sweep `{}`: the experiment has no field `{}`", axis.path_text(), root.name),
+            Loc {
+                source,
+                span: root.span,
+            },
+            format!(
+                "cannot sweep `{}`: the experiment has no field `{}`",
+                axis.path_text(),
+                root.name
+            ),
             "unknown parameter",
             did_you_mean(&root.name, names.iter().copied())
                 .map(|s| format!("did you mean `{s}`?"))
-                .or_else(|| Some(format!("add a field, e.g. `{} = ...`, and use it", root.name))),
+                .or_else(|| {
+                    Some(format!(
+                        "add a field, e.g. `{} = ...`, and use it",
+                        root.name
+                    ))
+                }),
         ));
     };
     if rest.is_empty() {
@@ -216,29 +330,48 @@ fn set_in(
     value: &Expr,
     axis: &Axis,
 ) -> Eval<()> {
-    let Some((head, rest)) = path.split_first() else { return Err(Poisoned) };
-    let head_loc = Loc { source, span: head.span };
+    let Some((head, rest)) = path.split_first() else {
+        return Err(Poisoned);
+    };
+    let head_loc = Loc {
+        source,
+        span: head.span,
+    };
     match &mut expr.kind {
         ExprKind::Call { callee, args } => {
             let params = ctx.callee_params(module, callee);
             // Which argument (by name, or by position) holds this parameter?
-            let position = params.as_ref().and_then(|ps| ps.iter().position(|p| p == &head.name));
-            if let Some(ps) = &params {
-                if position.is_none() {
-                    return Err(ctx.error(
-                        "E0403",
-                        head_loc,
-                        format!("cannot sweep `{}`: there is no parameter `{}` here", axis.path_text(), head.name),
-                        "unknown parameter",
-                        did_you_mean(&head.name, ps.iter().map(String::as_str)).map(|s| format!("did you mean `{s}`?")),
-                    ));
-                }
+            let position = params
+                .as_ref()
+                .and_then(|ps| ps.iter().position(|p| p == &head.name));
+            if let Some(ps) = &params
+                && position.is_none()
+            {
+                return Err(ctx.error(
+                    "E0403",
+                    head_loc,
+                    format!(
+                        "cannot sweep `{}`: there is no parameter `{}` here",
+                        axis.path_text(),
+                        head.name
+                    ),
+                    "unknown parameter",
+                    did_you_mean(&head.name, ps.iter().map(String::as_str))
+                        .map(|s| format!("did you mean `{s}`?")),
+                ));
             }
-            let named = args.iter().position(|a| a.name.as_ref().is_some_and(|n| n.name == head.name));
-            let positional = position.filter(|p| args.iter().filter(|a| a.name.is_none()).count() > *p);
+            let named = args
+                .iter()
+                .position(|a| a.name.as_ref().is_some_and(|n| n.name == head.name));
+            let positional =
+                position.filter(|p| args.iter().filter(|a| a.name.is_none()).count() > *p);
             let target = named.or_else(|| {
                 positional.and_then(|p| {
-                    args.iter().enumerate().filter(|(_, a)| a.name.is_none()).nth(p).map(|(i, _)| i)
+                    args.iter()
+                        .enumerate()
+                        .filter(|(_, a)| a.name.is_none())
+                        .nth(p)
+                        .map(|(i, _)| i)
                 })
             });
             match (target, rest.is_empty()) {
@@ -253,15 +386,25 @@ fn set_in(
                     None => Err(Poisoned),
                 },
                 (None, true) => {
-                    args.push(Arg { name: Some(head.clone()), value: value.clone() });
+                    args.push(Arg {
+                        name: Some(head.clone()),
+                        value: value.clone(),
+                    });
                     Ok(())
                 }
                 (None, false) => Err(ctx.error(
                     "E0403",
                     head_loc,
-                    format!("cannot sweep `{}`: `{}` is not written in the field", axis.path_text(), head.name),
+                    format!(
+                        "cannot sweep `{}`: `{}` is not written in the field",
+                        axis.path_text(),
+                        head.name
+                    ),
                     "not written out",
-                    Some(format!("write `{}: ...` explicitly in the field to sweep inside it", head.name)),
+                    Some(format!(
+                        "write `{}: ...` explicitly in the field to sweep inside it",
+                        head.name
+                    )),
                 )),
             }
         }
@@ -274,15 +417,33 @@ fn set_in(
             None => Err(ctx.error(
                 "E0403",
                 head_loc,
-                format!("cannot sweep `{}`: the record has no key `{}`", axis.path_text(), head.name),
+                format!(
+                    "cannot sweep `{}`: the record has no key `{}`",
+                    axis.path_text(),
+                    head.name
+                ),
                 "unknown key",
                 None,
             )),
         },
-        _ => Err(ctx.error(
+        ExprKind::Int(_)
+        | ExprKind::Float(_)
+        | ExprKind::Bool(_)
+        | ExprKind::Str(_)
+        | ExprKind::Name(_)
+        | ExprKind::Member(..)
+        | ExprKind::List(_)
+        | ExprKind::Tuple(_)
+        | ExprKind::Binary { .. }
+        | ExprKind::Neg(_)
+        | ExprKind::Range(..) => Err(ctx.error(
             "E0403",
             head_loc,
-            format!("cannot sweep `{}`: the value before `{}` is not a call with parameters", axis.path_text(), head.name),
+            format!(
+                "cannot sweep `{}`: the value before `{}` is not a call with parameters",
+                axis.path_text(),
+                head.name
+            ),
             "no parameters to sweep here",
             Some("sweep the whole field instead, or write it as a call".to_string()),
         )),

@@ -9,7 +9,6 @@ use std::fmt;
 
 use disc_grammar::ast::Span;
 
-use crate::diagnostic::SourceId;
 use crate::plan::{
     CodePrior, ConditionalFamily, DataSource, DatasetSpec, EvalSpec, Layer, LrSchedule, MetricSpec,
     Optimizer, OutputActivation, Padding, Predictor, Reconstruction, Representation, Visuals,
@@ -22,13 +21,6 @@ pub struct Loc {
     pub source: u32,
     /// The byte range.
     pub span: Span,
-}
-
-impl Loc {
-    /// The file as a [`SourceId`].
-    pub fn source_id(self) -> SourceId {
-        SourceId(self.source)
-    }
 }
 
 /// A type of the `.dis` language.
@@ -131,9 +123,32 @@ impl Type {
 
     /// Every type name, for did-you-mean.
     pub const NAMES: &'static [&'static str] = &[
-        "int", "float", "bool", "string", "tuple", "record", "layer", "architecture", "dataset", "source",
-        "model", "reconstruction", "activation", "variance", "prior", "loss", "cpd", "graph", "optimizer",
-        "schedule", "training", "metric", "evaluation", "representation", "visuals", "predictor",
+        "int",
+        "float",
+        "bool",
+        "string",
+        "tuple",
+        "record",
+        "layer",
+        "architecture",
+        "dataset",
+        "source",
+        "model",
+        "reconstruction",
+        "activation",
+        "variance",
+        "prior",
+        "loss",
+        "cpd",
+        "graph",
+        "optimizer",
+        "schedule",
+        "training",
+        "metric",
+        "evaluation",
+        "representation",
+        "visuals",
+        "predictor",
         "padding",
     ];
 }
@@ -404,9 +419,9 @@ impl Value {
             Value::Float(_) => Type::Float,
             Value::Bool(_) => Type::Bool,
             Value::Str(_) => Type::Str,
-            Value::List(items) => {
-                Type::List(Box::new(items.first().map(Value::type_of).unwrap_or(Type::Any)))
-            }
+            Value::List(items) => Type::List(Box::new(
+                items.first().map(Value::type_of).unwrap_or(Type::Any),
+            )),
             Value::Tuple(_) => Type::Tuple,
             Value::Record(_) => Type::Record,
             Value::Layer(_) => Type::Layer,

@@ -8,12 +8,28 @@ use std::path::PathBuf;
 use disc_data::{DataError, DatasetConfig, GroundTruthData, RandomState, open};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "/tmp".to_string()));
+    let dir = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .unwrap_or_else(|| "/tmp".to_string()),
+    );
     let configs = [
         ("dsprites", DatasetConfig::Dsprites { file: None }),
-        ("color_dsprites", DatasetConfig::ColorDsprites { file: None }),
-        ("noisy_dsprites", DatasetConfig::NoisyDsprites { file: None }),
-        ("scream_dsprites", DatasetConfig::ScreamDsprites { file: None, image: None }),
+        (
+            "color_dsprites",
+            DatasetConfig::ColorDsprites { file: None },
+        ),
+        (
+            "noisy_dsprites",
+            DatasetConfig::NoisyDsprites { file: None },
+        ),
+        (
+            "scream_dsprites",
+            DatasetConfig::ScreamDsprites {
+                file: None,
+                image: None,
+            },
+        ),
         ("shapes3d", DatasetConfig::Shapes3d { file: None }),
     ];
     for (name, config) in configs {
@@ -26,7 +42,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// One row per factor (8 evenly spaced values of it, others at a fixed base row), then 3 random rows.
-fn write_sheet(data: &dyn GroundTruthData, path: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
+fn write_sheet(
+    data: &dyn GroundTruthData,
+    path: &std::path::Path,
+) -> Result<(), Box<dyn std::error::Error>> {
     let sizes = data.factor_space().sizes().to_vec();
     let columns = 8usize;
     let base: Vec<u32> = sizes.iter().map(|&s| s / 3).collect();
@@ -41,14 +60,16 @@ fn write_sheet(data: &dyn GroundTruthData, path: &std::path::Path) -> Result<(),
     let mut rng = RandomState::new(0);
     rows.extend(data.sample_factors(3 * columns, &mut rng));
     let mut pixels = Vec::new();
-    data.observations(&rows, &mut rng, &mut pixels).map_err(|e: DataError| e)?;
+    data.observations(&rows, &mut rng, &mut pixels)
+        .map_err(|e: DataError| e)?;
     let [h, w, c] = data.observation_shape();
     let scale = 2usize;
     let gap = 2usize;
     let grid_rows = rows.len() / columns;
     let sheet_w = columns * (w * scale + gap);
     let sheet_h = grid_rows * (h * scale + gap);
-    let mut sheet = image::RgbImage::from_pixel(sheet_w as u32, sheet_h as u32, image::Rgb([128, 0, 128]));
+    let mut sheet =
+        image::RgbImage::from_pixel(sheet_w as u32, sheet_h as u32, image::Rgb([128, 0, 128]));
     for (index, image) in pixels.chunks_exact(h * w * c).enumerate() {
         let (gy, gx) = (index / columns, index % columns);
         for y in 0..h * scale {

@@ -12,9 +12,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let batch = 64;
     let configs = [
         ("dsprites", DatasetConfig::Dsprites { file: None }),
-        ("color_dsprites", DatasetConfig::ColorDsprites { file: None }),
-        ("noisy_dsprites", DatasetConfig::NoisyDsprites { file: None }),
-        ("scream_dsprites", DatasetConfig::ScreamDsprites { file: None, image: None }),
+        (
+            "color_dsprites",
+            DatasetConfig::ColorDsprites { file: None },
+        ),
+        (
+            "noisy_dsprites",
+            DatasetConfig::NoisyDsprites { file: None },
+        ),
+        (
+            "scream_dsprites",
+            DatasetConfig::ScreamDsprites {
+                file: None,
+                image: None,
+            },
+        ),
         ("shapes3d", DatasetConfig::Shapes3d { file: None }),
         ("dummy", DatasetConfig::Dummy),
     ];
@@ -38,7 +50,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             images += batch;
         }
         let rate = images as f64 / start.elapsed().as_secs_f64();
-        println!("{name:>16}: {rate:>10.0} img/s (batch {batch}, open + 200 warm-up batches {setup:.2} s, checksum {checksum:.1})");
+        println!(
+            "{name:>16}: {rate:>10.0} img/s (batch {batch}, open + 200 warm-up batches {setup:.2} s, checksum {checksum:.1})"
+        );
     }
     Ok(())
 }

@@ -18,7 +18,10 @@ const STORED: usize = 128;
 
 /// Opens every `*.mat` file in `dir` (sorted by name) as Cars3D.
 pub fn open(dir: &Path) -> Result<ImageGrid, DataError> {
-    let io = |source| DataError::Io { path: dir.to_path_buf(), source };
+    let io = |source| DataError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(io)?
         .map(|entry| entry.map(|e| e.path()).map_err(io))
@@ -28,7 +31,10 @@ pub fn open(dir: &Path) -> Result<ImageGrid, DataError> {
         .collect();
     files.sort();
     if files.is_empty() {
-        return Err(DataError::NoFiles { path: dir.to_path_buf(), expected: "*.mat" });
+        return Err(DataError::NoFiles {
+            path: dir.to_path_buf(),
+            expected: "*.mat",
+        });
     }
     let objects = files.len();
     let space = FactorSpace::new(vec![4, 24, u32::try_from(objects).unwrap_or(u32::MAX)])?;
@@ -59,14 +65,17 @@ pub fn open(dir: &Path) -> Result<ImageGrid, DataError> {
                         .into_raw()
                     })
                     .unwrap_or_default();
-                let index = space.ravel(&[elevation as u32, azimuth as u32, object as u32]) as usize;
+                let index =
+                    space.ravel(&[elevation as u32, azimuth as u32, object as u32]) as usize;
                 if let Some(target) = pixels.get_mut(index * image_len..(index + 1) * image_len) {
                     target.copy_from_slice(small.get(..image_len).unwrap_or(&[0; SIDE * SIDE * 3]));
                 }
             }
         }
     }
-    let names = ["elevation", "azimuth", "object"].map(String::from).to_vec();
+    let names = ["elevation", "azimuth", "object"]
+        .map(String::from)
+        .to_vec();
     ImageGrid::new("cars3d", space, names, [SIDE, SIDE, 3], pixels)
 }
 
@@ -79,7 +88,10 @@ fn view_rgb(data: &[u8], azimuth: usize, elevation: usize) -> Vec<u8> {
         let (row, col) = (i / STORED, i % STORED);
         for (channel, value) in px.iter_mut().enumerate() {
             // Column-major: index = row + 128·(col + 128·(channel + 3·(azimuth + 24·elevation))).
-            *value = data.get(base + row + STORED * col + channel * plane).copied().unwrap_or(0);
+            *value = data
+                .get(base + row + STORED * col + channel * plane)
+                .copied()
+                .unwrap_or(0);
         }
     }
     rgb

@@ -71,12 +71,13 @@ pub enum DatasetConfig {
 /// Opens a dataset: renders nothing yet, but reads and checks any released files completely, so that
 /// a missing or malformed file fails here, before training starts.
 pub fn open(config: &DatasetConfig) -> Result<Box<dyn GroundTruthData>, DataError> {
-    let dsprites = |file: &Option<PathBuf>, variant: Variant| -> Result<Box<dyn GroundTruthData>, DataError> {
-        Ok(Box::new(match file {
-            None => Dsprites::procedural(variant),
-            Some(path) => Dsprites::from_npz(path, variant)?,
-        }))
-    };
+    let dsprites =
+        |file: &Option<PathBuf>, variant: Variant| -> Result<Box<dyn GroundTruthData>, DataError> {
+            Ok(Box::new(match file {
+                None => Dsprites::procedural(variant),
+                Some(path) => Dsprites::from_npz(path, variant)?,
+            }))
+        };
     match config {
         DatasetConfig::Dsprites { file } => dsprites(file, Variant::Binary),
         DatasetConfig::ColorDsprites { file } => dsprites(file, Variant::Color),
@@ -92,9 +93,10 @@ pub fn open(config: &DatasetConfig) -> Result<Box<dyn GroundTruthData>, DataErro
         DatasetConfig::Shapes3d { file: Some(path) } => Ok(Box::new(open_shapes3d_file(path)?)),
         DatasetConfig::SmallNorb { path } => Ok(Box::new(norb::SmallNorb::open(path)?)),
         DatasetConfig::Cars3d { path } => Ok(Box::new(crate::cars3d::open(path)?)),
-        DatasetConfig::Mpi3d { mode, file } => {
-            Ok(Box::new(ImageGrid::mpi3d_npz(file, Mpi3dMode::parse(mode)?)?))
-        }
+        DatasetConfig::Mpi3d { mode, file } => Ok(Box::new(ImageGrid::mpi3d_npz(
+            file,
+            Mpi3dMode::parse(mode)?,
+        )?)),
         DatasetConfig::Dummy => Ok(Box::new(Dummy::new())),
         DatasetConfig::IdentityObservations => Ok(Box::new(IdentityObservations::reference())),
     }

@@ -18,7 +18,7 @@
 //!
 //! The centre is `11 + 42·pos` px on each axis (posX is the column, posY the row), so a full-scale
 //! rotated square still fits in the frame, as in the released data. Only correctly rounded f64
-//! operations and [`crate::geometry`]'s trigonometry are used, so every machine renders the same bits.
+//! operations and `geometry`'s libm-free trigonometry are used, so every machine renders the same bits.
 //!
 //! This module must not allocate per pixel or keep state between calls.
 
@@ -92,7 +92,11 @@ impl ScreamTexture {
         let lattices: Vec<Vec<f64>> = octaves
             .iter()
             .flat_map(|&(cells, _)| (0..3).map(move |_| cells))
-            .map(|cells| (0..(cells + 1) * (cells + 1)).map(|_| rng.random_sample()).collect())
+            .map(|cells| {
+                (0..(cells + 1) * (cells + 1))
+                    .map(|_| rng.random_sample())
+                    .collect()
+            })
             .collect();
         // A warm palette tilt (sky orange, water blue) like the painting.
         let tint = [[0.95, 0.55, 0.25], [0.25, 0.35, 0.6]];
@@ -116,7 +120,11 @@ impl ScreamTexture {
                 }
             }
         }
-        ScreamTexture { height, width, pixels }
+        ScreamTexture {
+            height,
+            width,
+            pixels,
+        }
     }
 
     /// Opens a user-given image (PNG or JPEG) and shrinks it, keeping its aspect ratio, to fit inside
@@ -125,16 +133,28 @@ impl ScreamTexture {
     /// rounding, so Scream-dSprites from a file is not bit-identical to the reference's.
     pub fn from_file(path: &Path) -> Result<Self, DataError> {
         let image = image::open(path)
-            .map_err(|source| DataError::Image { path: path.to_path_buf(), source })?
+            .map_err(|source| DataError::Image {
+                path: path.to_path_buf(),
+                source,
+            })?
             .to_rgb8();
         let (width, height) = thumbnail_size(image.width(), image.height(), 350, 274);
         let image = if (width, height) == (image.width(), image.height()) {
             image
         } else {
-            image::imageops::resize(&image, width, height, image::imageops::FilterType::CatmullRom)
+            image::imageops::resize(
+                &image,
+                width,
+                height,
+                image::imageops::FilterType::CatmullRom,
+            )
         };
         if width <= SIDE as u32 || height <= SIDE as u32 {
-            return Err(DataError::ImageTooSmall { path: path.to_path_buf(), width, height });
+            return Err(DataError::ImageTooSmall {
+                path: path.to_path_buf(),
+                width,
+                height,
+            });
         }
         Ok(ScreamTexture {
             height: height as usize,
@@ -149,17 +169,33 @@ impl ScreamTexture {
     }
 }
 
-/// PIL `thumbnail`'s target size: shrink (never enlarge) to fit `max_w × max_h`, keeping the aspect
-/// ratio, rounding the dependent side to the nearest integer (at least 1).
-fn thumbnail_size(width: u32, height: u32, max_w: u32, max_h: u32) -> (u32, u32) {
-    if width <= max_w && height <= max_h {
+/// PIL `thumbnail`'s target size (Pillow ≥ 7): unchanged if it already fits; otherwise the side that
+/// binds is set to the maximum and the other is `floor` or `ceil` of the exact value, whichever keeps
+/// the aspect ratio closer (`floor` on a tie), and at least 1.
+pub(crate) fn thumbnail_size(width: u32, height: u32, max_w: u32, max_h: u32) -> (u32, u32) {
+    if max_w >= width && max_h >= height {
         return (width, height);
     }
     let aspect = f64::from(width) / f64::from(height);
-    if aspect >= f64::from(max_w) / f64::from(max_h) {
-        (max_w, ((f64::from(max_w) / aspect).round() as u32).max(1))
+    let (x, y) = (f64::from(max_w), f64::from(max_h));
+    let closer = |exact: f64, error: &dyn Fn(f64) -> f64| -> u32 {
+        let (lo, hi) = (exact.floor(), exact.ceil());
+        let best = if error(hi) < error(lo) { hi } else { lo };
+        (best as u32).max(1)
+    };
+    if x / y >= aspect {
+        (closer(y * aspect, &|n| (aspect - n / y).abs()), max_h)
     } else {
-        (((f64::from(max_h) * aspect).round() as u32).max(1), max_h)
+        (
+            max_w,
+            closer(x / aspect, &|n| {
+                if n == 0.0 {
+                    0.0
+                } else {
+                    (aspect - x / n).abs()
+                }
+            }),
+        )
     }
 }
 
@@ -199,34 +235,14 @@ impl Dsprites {
     /// dSprites from the released `dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz` (array `imgs`,
     /// uint8 `(737280, 64, 64)` with values in {0, 1}).
     pub fn from_npz(path: &Path, variant: Variant) -> Result<Self, DataError> {
-        let mut file = NpzFile::open(path)?;
-        let array = file.array_u8("imgs", "uint8 (737280, 64, 64) with values 0 and 1", |shape| {
-            shape == [737_280, 64, 64]
-        })?;
-        let mut masks = Vec::with_capacity(737_280 * SIDE);
-        for (row_index, row) in array.chunks_exact(SIDE).enumerate() {
-            let mut word = 0u64;
-            for (x, &value) in row.iter().enumerate() {
-                match value {
-                    0 => {}
-                    1 => word |= 1 << x,
-                    other => {
-                        return Err(DataError::Malformed {
-                            path: path.to_path_buf(),
-                            format: "dSprites npz",
-                            expected: "pixel values 0 or 1 in `imgs`".to_string(),
-                            found: format!(
-                                "{other} in image {}, row {}, column {x}",
-                                row_index / SIDE,
-                                row_index % SIDE
-                            ),
-                        });
-                    }
-                }
-            }
-            masks.push(word);
-        }
-        Ok(Self::with_source(SpriteSource::Released { path: path.to_path_buf(), masks }, variant))
+        let masks = read_masks(path, 737_280)?;
+        Ok(Self::with_source(
+            SpriteSource::Released {
+                path: path.to_path_buf(),
+                masks,
+            },
+            variant,
+        ))
     }
 
     fn with_source(source: SpriteSource, variant: Variant) -> Self {
@@ -262,6 +278,48 @@ impl Dsprites {
     }
 }
 
+/// Reads array `imgs` of a dSprites `.npz` (uint8 `(count, 64, 64)`, values 0 and 1) into bit masks,
+/// 64 words per image.
+pub(crate) fn read_masks(path: &Path, count: u64) -> Result<Vec<u64>, DataError> {
+    let mut file = NpzFile::open(path)?;
+    let expected = format!("uint8 [{count}, 64, 64] with values 0 and 1");
+    let mut masks = Vec::with_capacity(usize::try_from(count).unwrap_or(0).saturating_mul(SIDE));
+    // One image (64 rows of 64 bytes) per chunk, packed as it streams in.
+    file.array_u8_chunks(
+        "imgs",
+        &expected,
+        |shape| shape == [count, 64, 64],
+        SIDE * SIDE,
+        |image| {
+            for row in image.chunks_exact(SIDE) {
+                let mut word = 0u64;
+                for (x, &value) in row.iter().enumerate() {
+                    match value {
+                        0 => {}
+                        1 => word |= 1 << x,
+                        other => {
+                            let row_index = masks.len();
+                            return Err(DataError::Malformed {
+                                path: path.to_path_buf(),
+                                format: "dSprites npz",
+                                expected: "pixel values 0 or 1 in `imgs`".to_string(),
+                                found: format!(
+                                    "{other} in image {}, row {}, column {x}",
+                                    row_index / SIDE,
+                                    row_index % SIDE
+                                ),
+                            });
+                        }
+                    }
+                }
+                masks.push(word);
+            }
+            Ok(())
+        },
+    )?;
+    Ok(masks)
+}
+
 /// Renders the procedural sprite of one factor row `[shape, scale, orientation, pos_x, pos_y]`.
 /// Values past a factor's size are clamped to its last value; rows should be checked first.
 pub fn render_mask(row: &[u32]) -> Mask {
@@ -279,7 +337,12 @@ pub fn render_mask(row: &[u32]) -> Mask {
     let lo = |c: f64| ((c - reach).floor().max(0.0)) as usize;
     let hi = |c: f64| ((c + reach).ceil().min(SIDE as f64)) as usize;
     let mut mask = [0u64; SIDE];
-    for (y, word) in mask.iter_mut().enumerate().take(hi(centre_y)).skip(lo(centre_y)) {
+    for (y, word) in mask
+        .iter_mut()
+        .enumerate()
+        .take(hi(centre_y))
+        .skip(lo(centre_y))
+    {
         let dy = y as f64 + 0.5 - centre_y;
         for x in lo(centre_x)..hi(centre_x) {
             let dx = x as f64 + 0.5 - centre_x;
@@ -379,7 +442,8 @@ impl GroundTruthData for Dsprites {
 
 /// The 4096 bits of a mask in row-major order, as 0 or 1.
 fn mask_bits(mask: &Mask) -> impl Iterator<Item = u8> + '_ {
-    mask.iter().flat_map(|&word| (0..SIDE).map(move |x| ((word >> x) & 1) as u8))
+    mask.iter()
+        .flat_map(|&word| (0..SIDE).map(move |x| ((word >> x) & 1) as u8))
 }
 
 /// One Scream-dSprites image (reference §4.4): draws the crop corner (row then column) and a colour,
@@ -391,9 +455,15 @@ fn scream_image(texture: &ScreamTexture, mask: &Mask, rng: &mut RandomState, ima
     let colour: [f64; 3] = std::array::from_fn(|_| rng.uniform(0.0, 1.0));
     for (y, out_row) in image.chunks_exact_mut(SIDE * 3).enumerate() {
         let src_start = ((row0 + y) * texture.width + col0) * 3;
-        let src_row = texture.pixels.get(src_start..src_start + SIDE * 3).unwrap_or(&[]);
+        let src_row = texture
+            .pixels
+            .get(src_start..src_start + SIDE * 3)
+            .unwrap_or(&[]);
         let word = mask[y];
-        for (x, (out_px, src_px)) in out_row.chunks_exact_mut(3).zip(src_row.chunks_exact(3)).enumerate()
+        for (x, (out_px, src_px)) in out_row
+            .chunks_exact_mut(3)
+            .zip(src_row.chunks_exact(3))
+            .enumerate()
         {
             let on = (word >> x) & 1 == 1;
             for ((value, &src), c) in out_px.iter_mut().zip(src_px).zip(colour) {

@@ -29,7 +29,7 @@ pub enum DataError {
         found: usize,
     },
     /// A factor value is not a class index of its factor.
-    #[error("factor {factor} has value {value}, but its values are 0..{size}")]
+    #[error("factor {factor} has value {value}, which is not one of its {size} values")]
     FactorOutOfRange {
         /// Position of the factor.
         factor: usize,

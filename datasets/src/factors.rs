@@ -33,11 +33,18 @@ impl FactorSpace {
         let mut product: u64 = 1;
         for (stride, &size) in strides.iter_mut().zip(&sizes).rev() {
             *stride = product;
-            product = product
-                .checked_mul(u64::from(size))
-                .ok_or_else(|| DataError::TooManyCells { sizes: sizes.clone() })?;
+            product =
+                product
+                    .checked_mul(u64::from(size))
+                    .ok_or_else(|| DataError::TooManyCells {
+                        sizes: sizes.clone(),
+                    })?;
         }
-        Ok(FactorSpace { sizes, strides, num_cells: product })
+        Ok(FactorSpace {
+            sizes,
+            strides,
+            num_cells: product,
+        })
     }
 
     /// The number of values of each factor.
@@ -72,11 +79,18 @@ impl FactorSpace {
     /// Checks that `row` has one value per factor and each value is below its factor's size.
     pub fn check_row(&self, row: &[u32]) -> Result<(), DataError> {
         if row.len() != self.sizes.len() {
-            return Err(DataError::FactorCount { expected: self.sizes.len(), found: row.len() });
+            return Err(DataError::FactorCount {
+                expected: self.sizes.len(),
+                found: row.len(),
+            });
         }
         for (factor, (&value, &size)) in row.iter().zip(&self.sizes).enumerate() {
             if value >= size {
-                return Err(DataError::FactorOutOfRange { factor, value, size });
+                return Err(DataError::FactorOutOfRange {
+                    factor,
+                    value,
+                    size,
+                });
             }
         }
         Ok(())
@@ -95,7 +109,9 @@ impl FactorSpace {
         factors
             .iter()
             .zip(&self.strides)
-            .fold(0u64, |acc, (&value, &stride)| acc.wrapping_add(u64::from(value).wrapping_mul(stride)))
+            .fold(0u64, |acc, (&value, &stride)| {
+                acc.wrapping_add(u64::from(value).wrapping_mul(stride))
+            })
     }
 
     /// The factor row of a flat index; the inverse of [`FactorSpace::ravel`] for `index < num_cells()`.
@@ -120,8 +136,14 @@ mod tests {
 
     #[test]
     fn rejects_empty_and_zero_sizes() {
-        assert!(matches!(FactorSpace::new(vec![]), Err(DataError::EmptyFactor { index: 0 })));
-        assert!(matches!(FactorSpace::new(vec![3, 0, 2]), Err(DataError::EmptyFactor { index: 1 })));
+        assert!(matches!(
+            FactorSpace::new(vec![]),
+            Err(DataError::EmptyFactor { index: 0 })
+        ));
+        assert!(matches!(
+            FactorSpace::new(vec![3, 0, 2]),
+            Err(DataError::EmptyFactor { index: 1 })
+        ));
         assert!(matches!(
             FactorSpace::new(vec![u32::MAX, u32::MAX, u32::MAX]),
             Err(DataError::TooManyCells { .. })
@@ -142,7 +164,10 @@ mod tests {
         for (position, &index) in flat.iter().enumerate() {
             table[index as usize] = position;
         }
-        let looked_up: Vec<usize> = rows.iter().map(|r| table[space.ravel(r) as usize]).collect();
+        let looked_up: Vec<usize> = rows
+            .iter()
+            .map(|r| table[space.ravel(r) as usize])
+            .collect();
         assert_eq!(looked_up, vec![0, 1, 2, 3]);
     }
 
@@ -190,11 +215,18 @@ mod tests {
         assert!(space.check_row(&[2, 5]).is_ok());
         assert!(matches!(
             space.check_row(&[2]),
-            Err(DataError::FactorCount { expected: 2, found: 1 })
+            Err(DataError::FactorCount {
+                expected: 2,
+                found: 1
+            })
         ));
         assert!(matches!(
             space.check_row(&[1, 6]),
-            Err(DataError::FactorOutOfRange { factor: 1, value: 6, size: 6 })
+            Err(DataError::FactorOutOfRange {
+                factor: 1,
+                value: 6,
+                size: 6
+            })
         ));
     }
 }

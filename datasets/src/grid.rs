@@ -3,7 +3,7 @@
 //!
 //! An [`ImageGrid`] holds one `u8` image per factor combination in row-major factor order (last
 //! factor fastest, reference §4.0) and converts to `f32` per batch. It draws nothing from the RNG.
-//! This module must not know file formats beyond asking [`crate::npz`] for an array.
+//! This module must not know file formats beyond asking the `npz` module for an array.
 
 use std::path::Path;
 
@@ -92,7 +92,9 @@ impl ImageGrid {
         pixels: Vec<u8>,
     ) -> Result<Self, DataError> {
         let image_len = shape[0] * shape[1] * shape[2];
-        let expected = usize::try_from(space.num_cells()).ok().and_then(|n| n.checked_mul(image_len));
+        let expected = usize::try_from(space.num_cells())
+            .ok()
+            .and_then(|n| n.checked_mul(image_len));
         if expected != Some(pixels.len()) || names.len() != space.num_factors() {
             return Err(DataError::InvalidParameter {
                 dataset: "image grid",
@@ -106,7 +108,14 @@ impl ImageGrid {
                 ),
             });
         }
-        Ok(ImageGrid { name: name.to_string(), space, names, shape, pixels, to_unit: u8_to_unit_table() })
+        Ok(ImageGrid {
+            name: name.to_string(),
+            space,
+            names,
+            shape,
+            pixels,
+            to_unit: u8_to_unit_table(),
+        })
     }
 
     /// Shapes3D from an `.npz` with array `images`: uint8 `(10,10,10,8,4,15,64,64,3)` or
@@ -140,28 +149,43 @@ impl ImageGrid {
         .iter()
         .map(|s| s.to_string())
         .collect();
-        Self::new(mode.dataset_name(), FactorSpace::new(sizes.to_vec())?, names, [64, 64, 3], pixels)
+        Self::new(
+            mode.dataset_name(),
+            FactorSpace::new(sizes.to_vec())?,
+            names,
+            [64, 64, 3],
+            pixels,
+        )
     }
 
     /// The raw `u8` image at a flat index, `h · w · c` bytes (empty past the end).
     pub fn image_u8(&self, index: u64) -> &[u8] {
         let len = self.observation_len();
-        let start = usize::try_from(index).unwrap_or(usize::MAX).saturating_mul(len);
-        self.pixels.get(start..start.saturating_add(len)).unwrap_or(&[])
+        let start = usize::try_from(index)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(len);
+        self.pixels
+            .get(start..start.saturating_add(len))
+            .unwrap_or(&[])
     }
 }
 
 /// Reads array `images` of an npz whose leading axes are either the factor axes or one flat axis of
 /// `Π sizes` images, each `image` shaped.
-fn read_grid_npz(path: &Path, sizes: &[u32], image: [u64; 3]) -> Result<Vec<u8>, DataError> {
+pub(crate) fn read_grid_npz(
+    path: &Path,
+    sizes: &[u32],
+    image: [u64; 3],
+) -> Result<Vec<u8>, DataError> {
     let cells: u64 = sizes.iter().map(|&s| u64::from(s)).product();
     let mut factor_shape: Vec<u64> = sizes.iter().map(|&s| u64::from(s)).collect();
     factor_shape.extend(image);
     let flat_shape = [cells, image[0], image[1], image[2]];
     let expected = format!("uint8 {flat_shape:?} or {factor_shape:?}");
     let mut file = NpzFile::open(path)?;
-    let array =
-        file.array_u8("images", &expected, |shape| shape == flat_shape || shape == factor_shape)?;
+    let array = file.array_u8("images", &expected, |shape| {
+        shape == flat_shape || shape == factor_shape
+    })?;
     Ok(array)
 }
 

@@ -44,3 +44,15 @@ pub trait GroundTruthData: Send + Sync {
         self.factor_space().sample_factors(n, rng)
     }
 }
+
+/// Trait objects print their name and shapes, so `Result<Box<dyn GroundTruthData>, _>` can be
+/// inspected in tests and logs.
+impl std::fmt::Debug for dyn GroundTruthData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GroundTruthData")
+            .field("name", &self.name())
+            .field("factor_sizes", &self.factor_space().sizes())
+            .field("observation_shape", &self.observation_shape())
+            .finish()
+    }
+}

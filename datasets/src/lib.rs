@@ -6,7 +6,7 @@
 //! bits, or rendered on demand) and converted to `f32` per batch.
 //!
 //! Entry points: [`open`] a [`DatasetConfig`] into a `Box<dyn` [`GroundTruthData`]`>`, then draw with
-//! [`sample_batch`] (training, reference §1.9) or [`sample`] (metrics, reference §3.0).
+//! [`sample_batch`] (training, reference §1.9) or [`sample()`] (metrics, reference §3.0).
 
 pub mod cars3d;
 pub mod config;
@@ -24,6 +24,11 @@ pub mod rng;
 pub mod sample;
 pub mod shapes3d;
 pub mod simple;
+
+#[cfg(test)]
+mod loader_tests;
+#[cfg(test)]
+mod test_files;
 
 pub use config::{DatasetConfig, open};
 pub use error::DataError;

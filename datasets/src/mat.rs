@@ -50,19 +50,34 @@ impl Reader<'_> {
 
     fn u32_at(&self, bytes: &[u8], offset: usize) -> Option<u32> {
         let b: [u8; 4] = bytes.get(offset..offset + 4)?.try_into().ok()?;
-        Some(if self.big_endian { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) })
+        Some(if self.big_endian {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
     }
 
     /// One data element at `offset`: `(type, data, next offset)`. Handles the small-element form.
-    fn element<'b>(&self, bytes: &'b [u8], offset: usize) -> Result<(u32, &'b [u8], usize), DataError> {
-        let truncated = || self.malformed(format!("a data element tag at byte {offset}"), "the end of the data");
+    fn element<'b>(
+        &self,
+        bytes: &'b [u8],
+        offset: usize,
+    ) -> Result<(u32, &'b [u8], usize), DataError> {
+        let truncated = || {
+            self.malformed(
+                format!("a data element tag at byte {offset}"),
+                "the end of the data",
+            )
+        };
         let first = self.u32_at(bytes, offset).ok_or_else(truncated)?;
         if first >> 16 != 0 {
             // Small element: type in the low half, size (≤ 4) in the high half, data in the next 4 bytes.
             let size = (first >> 16) as usize;
             let data = bytes
                 .get(offset + 4..offset + 4 + size.min(4))
-                .ok_or_else(|| self.malformed("4 bytes of small-element data", "the end of the data"))?;
+                .ok_or_else(|| {
+                    self.malformed("4 bytes of small-element data", "the end of the data")
+                })?;
             return Ok((first & 0xffff, data, offset + 8));
         }
         let size = self.u32_at(bytes, offset + 4).ok_or_else(truncated)? as usize;
@@ -73,15 +88,22 @@ impl Reader<'_> {
             )
         })?;
         // Compressed elements are not padded; all others are padded to 8 bytes.
-        let next = if first == MI_COMPRESSED { offset + 8 + size } else { offset + 8 + size.div_ceil(8) * 8 };
+        let next = if first == MI_COMPRESSED {
+            offset + 8 + size
+        } else {
+            offset + 8 + size.div_ceil(8) * 8
+        };
         Ok((first, data, next))
     }
 
-    /// Decodes an `miMATRIX` body; returns its name and array.
-    fn matrix(&self, body: &[u8]) -> Result<(String, MatArray), DataError> {
+    /// Decodes an `miMATRIX` body if its name is `wanted`; otherwise returns just its name.
+    fn matrix(&self, body: &[u8], wanted: &str) -> Result<(String, Option<MatArray>), DataError> {
         let (flags_type, flags, next) = self.element(body, 0)?;
         if flags_type != MI_UINT32 || flags.len() < 8 {
-            return Err(self.malformed("array flags (miUINT32, 8 bytes)", format!("type {flags_type}")));
+            return Err(self.malformed(
+                "array flags (miUINT32, 8 bytes)",
+                format!("type {flags_type}"),
+            ));
         }
         let class = self.u32_at(flags, 0).unwrap_or(0) & 0xff;
         let complex = self.u32_at(flags, 0).unwrap_or(0) & 0x800 != 0;
@@ -94,11 +116,17 @@ impl Reader<'_> {
             .collect();
         let (_, name_bytes, next) = self.element(body, next)?;
         let name = String::from_utf8_lossy(name_bytes).into_owned();
+        if name != wanted {
+            return Ok((name, None));
+        }
         // Classes 6..=13 are double, single, int8, uint8, int16, uint16, int32, uint32.
         if !(6..=13).contains(&class) || complex {
             return Err(self.malformed(
                 format!("a real numeric array for `{name}`"),
-                format!("MATLAB class {class}{}", if complex { " (complex)" } else { "" }),
+                format!(
+                    "MATLAB class {class}{}",
+                    if complex { " (complex)" } else { "" }
+                ),
             ));
         }
         let (data_type, raw, _) = self.element(body, next)?;
@@ -110,7 +138,7 @@ impl Reader<'_> {
                 format!("{} values", data.len()),
             ));
         }
-        Ok((name, MatArray { dims, data }))
+        Ok((name, Some(MatArray { dims, data })))
     }
 
     /// Converts stored values to `u8`, requiring integers in 0..=255.
@@ -124,7 +152,10 @@ impl Reader<'_> {
             MI_INT32 | MI_UINT32 | MI_SINGLE => 4,
             MI_DOUBLE => 8,
             other => {
-                return Err(self.malformed(format!("numeric data for `{name}`"), format!("element type {other}")));
+                return Err(self.malformed(
+                    format!("numeric data for `{name}`"),
+                    format!("element type {other}"),
+                ));
             }
         };
         raw.chunks_exact(width)
@@ -147,7 +178,10 @@ impl Reader<'_> {
                 if value.fract() == 0.0 && (0.0..=255.0).contains(&value) {
                     Ok(value as u8)
                 } else {
-                    Err(self.malformed(format!("integer values 0..=255 in `{name}`"), format!("{value} at {i}")))
+                    Err(self.malformed(
+                        format!("integer values 0..=255 in `{name}`"),
+                        format!("{value} at {i}"),
+                    ))
                 }
             })
             .collect()
@@ -156,13 +190,19 @@ impl Reader<'_> {
 
 /// Reads variable `name` from the `.mat` file at `path`.
 pub(crate) fn read_variable(path: &Path, name: &str) -> Result<MatArray, DataError> {
-    let bytes = std::fs::read(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     parse_variable(path, &bytes, name)
 }
 
 /// Finds and decodes variable `name` in the bytes of a `.mat` file.
 pub(crate) fn parse_variable(path: &Path, bytes: &[u8], name: &str) -> Result<MatArray, DataError> {
-    let mut reader = Reader { path, big_endian: false };
+    let mut reader = Reader {
+        path,
+        big_endian: false,
+    };
     match bytes.get(126..128) {
         Some(b"IM") => {}
         Some(b"MI") => reader.big_endian = true,
@@ -184,7 +224,9 @@ pub(crate) fn parse_variable(path: &Path, bytes: &[u8], name: &str) -> Result<Ma
             flate2::read::ZlibDecoder::new(data)
                 .take(MAX_INFLATED)
                 .read_to_end(&mut out)
-                .map_err(|err| reader.malformed("a zlib-compressed data element", err.to_string()))?;
+                .map_err(|err| {
+                    reader.malformed("a zlib-compressed data element", err.to_string())
+                })?;
             inflated = out;
             let (inner_type, inner, _) = reader.element(&inflated, 0)?;
             (inner_type, inner)
@@ -194,12 +236,14 @@ pub(crate) fn parse_variable(path: &Path, bytes: &[u8], name: &str) -> Result<Ma
         if data_type != MI_MATRIX {
             continue;
         }
-        // Peek at the name cheaply by decoding the whole matrix only if it is the one we want.
-        match reader.matrix(body) {
-            Ok((var_name, array)) if var_name == name => return Ok(array),
-            Ok((var_name, _)) => found.push(var_name),
-            Err(err) => return Err(err),
+        match reader.matrix(body, name)? {
+            (_, Some(array)) => return Ok(array),
+            (other, None) => found.push(other),
         }
     }
-    Err(DataError::MissingArray { path: path.to_path_buf(), key: name.to_string(), available: found })
+    Err(DataError::MissingArray {
+        path: path.to_path_buf(),
+        key: name.to_string(),
+        available: found,
+    })
 }

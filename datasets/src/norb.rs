@@ -23,8 +23,10 @@ const FEATURE_SIZES: [u32; 5] = [5, 10, 9, 18, 6];
 /// Image side after resizing.
 const SIDE: usize = 64;
 /// Name templates of the six files, `{}` is `dat`, `cat` or `info`.
-const CHUNKS: [&str; 2] =
-    ["smallnorb-5x46789x9x18x6x2x96x96-training-", "smallnorb-5x01235x9x18x6x2x96x96-testing-"];
+const CHUNKS: [&str; 2] = [
+    "smallnorb-5x46789x9x18x6x2x96x96-training-",
+    "smallnorb-5x01235x9x18x6x2x96x96-testing-",
+];
 
 /// A NORB binary matrix as read from disk.
 #[derive(Debug)]
@@ -49,10 +51,16 @@ fn malformed(path: &Path, expected: impl Into<String>, found: impl Into<String>)
 /// Parses a NORB binary matrix: int32 magic, int32 ndim, `max(3, ndim)` int32 dims, data.
 pub(crate) fn parse_matrix(path: &Path, bytes: &[u8]) -> Result<NorbMatrix, DataError> {
     let int_at = |offset: usize| -> Option<i32> {
-        bytes.get(offset..offset + 4).map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        bytes
+            .get(offset..offset + 4)
+            .map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     };
     let (Some(magic), Some(ndim)) = (int_at(0), int_at(4)) else {
-        return Err(malformed(path, "an 8-byte header (magic, ndim)", format!("{} bytes", bytes.len())));
+        return Err(malformed(
+            path,
+            "an 8-byte header (magic, ndim)",
+            format!("{} bytes", bytes.len()),
+        ));
     };
     let element_size: usize = match magic {
         MAGIC_U8 => 1,
@@ -73,27 +81,46 @@ pub(crate) fn parse_matrix(path: &Path, bytes: &[u8]) -> Result<NorbMatrix, Data
     let stored = ndim.max(3);
     let mut dims = Vec::with_capacity(ndim);
     for i in 0..ndim {
-        let dim = int_at(8 + 4 * i)
-            .ok_or_else(|| malformed(path, format!("{stored} dimensions"), "the file ends early"))?;
-        dims.push(usize::try_from(dim).map_err(|_| malformed(path, "non-negative dimensions", dim.to_string()))?);
+        let dim = int_at(8 + 4 * i).ok_or_else(|| {
+            malformed(path, format!("{stored} dimensions"), "the file ends early")
+        })?;
+        dims.push(
+            usize::try_from(dim)
+                .map_err(|_| malformed(path, "non-negative dimensions", dim.to_string()))?,
+        );
     }
     let offset = 8 + 4 * stored;
     let len = dims
         .iter()
         .try_fold(element_size, |acc, &d| acc.checked_mul(d))
-        .ok_or_else(|| malformed(path, "dimensions whose product fits in memory", format!("{dims:?}")))?;
-    let data = bytes.get(offset..offset + len).ok_or_else(|| {
-        malformed(
-            path,
-            format!("{len} data bytes after the header for dimensions {dims:?}"),
-            format!("{} bytes", bytes.len().saturating_sub(offset)),
-        )
-    })?;
-    Ok(NorbMatrix { dims, magic, data: data.to_vec() })
+        .ok_or_else(|| {
+            malformed(
+                path,
+                "dimensions whose product fits in memory",
+                format!("{dims:?}"),
+            )
+        })?;
+    let data = bytes
+        .get(offset..offset.saturating_add(len))
+        .ok_or_else(|| {
+            malformed(
+                path,
+                format!("{len} data bytes after the header for dimensions {dims:?}"),
+                format!("{} bytes", bytes.len().saturating_sub(offset)),
+            )
+        })?;
+    Ok(NorbMatrix {
+        dims,
+        magic,
+        data: data.to_vec(),
+    })
 }
 
 fn read_matrix(path: &Path) -> Result<NorbMatrix, DataError> {
-    let bytes = std::fs::read(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     parse_matrix(path, &bytes)
 }
 
@@ -107,7 +134,11 @@ fn int_matrix(path: &Path, expected: &[usize]) -> Result<Vec<i32>, DataError> {
             format!("magic {} with shape {:?}", matrix.magic, matrix.dims),
         ));
     }
-    Ok(matrix.data.chunks_exact(4).map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
+    Ok(matrix
+        .data
+        .chunks_exact(4)
+        .map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect())
 }
 
 /// SmallNORB: 48,600 images (training and test halves together), 64×64×1.
@@ -127,14 +158,20 @@ pub struct SmallNorb {
 
 impl std::fmt::Debug for SmallNorb {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SmallNorb").field("images", &(self.images.len() / (SIDE * SIDE))).finish()
+        f.debug_struct("SmallNorb")
+            .field("images", &(self.images.len() / (SIDE * SIDE)))
+            .finish()
     }
 }
 
 impl SmallNorb {
     /// Opens the six files in `path` (a directory, or one of the files, whose directory is used).
     pub fn open(path: &Path) -> Result<Self, DataError> {
-        let dir: PathBuf = if path.is_dir() {
+        let metadata = std::fs::metadata(path).map_err(|source| DataError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let dir: PathBuf = if metadata.is_dir() {
             path.to_path_buf()
         } else {
             path.parent().map(Path::to_path_buf).unwrap_or_default()
@@ -163,13 +200,17 @@ impl SmallNorb {
                 let row = [category, info[0], info[1], info[2] / 2, info[3]];
                 let mut checked = [0u32; 5];
                 for (k, (&value, &size)) in row.iter().zip(&FEATURE_SIZES).enumerate() {
-                    checked[k] = u32::try_from(value).ok().filter(|&v| v < size).ok_or_else(|| {
-                        malformed(
-                            if k == 0 { &cat_path } else { &info_path },
-                            format!("feature {k} of record {i} in 0..{size}"),
-                            value.to_string(),
-                        )
-                    })?;
+                    checked[k] =
+                        u32::try_from(value)
+                            .ok()
+                            .filter(|&v| v < size)
+                            .ok_or_else(|| {
+                                malformed(
+                                    if k == 0 { &cat_path } else { &info_path },
+                                    format!("feature {k} of record {i} in 0..{size}"),
+                                    value.to_string(),
+                                )
+                            })?;
                 }
                 rows.push(checked);
                 // First camera of the pair: the first 96·96 bytes of the record.
@@ -186,7 +227,9 @@ impl SmallNorb {
         }
         Ok(SmallNorb {
             latent: FactorSpace::new(vec![5, 9, 18, 6])?,
-            names: ["category", "elevation", "azimuth", "lighting"].map(String::from).to_vec(),
+            names: ["category", "elevation", "azimuth", "lighting"]
+                .map(String::from)
+                .to_vec(),
             features,
             lookup,
             images,
@@ -200,7 +243,8 @@ impl SmallNorb {
 pub(crate) fn resize_lanczos(pixels: &[u8], width: u32, height: u32, side: u32) -> Vec<u8> {
     match image::GrayImage::from_raw(width, height, pixels.to_vec()) {
         Some(img) => {
-            image::imageops::resize(&img, side, side, image::imageops::FilterType::Lanczos3).into_raw()
+            image::imageops::resize(&img, side, side, image::imageops::FilterType::Lanczos3)
+                .into_raw()
         }
         None => vec![0; (side * side) as usize],
     }
@@ -231,12 +275,18 @@ impl GroundTruthData for SmallNorb {
         let instances: Vec<u32> = factors.iter().map(|_| rng.randint(0, 10) as u32).collect();
         for (row, instance) in factors.iter().zip(instances) {
             let full = [row[0], instance, row[1], row[2], row[3]];
-            let image = self.lookup.get(self.features.ravel(&full) as usize).copied().unwrap_or(u32::MAX);
+            let image = self
+                .lookup
+                .get(self.features.ravel(&full) as usize)
+                .copied()
+                .unwrap_or(u32::MAX);
             let start = image as usize * SIDE * SIDE;
-            let pixels = self
-                .images
-                .get(start..start + SIDE * SIDE)
-                .ok_or(DataError::MissingCombination { dataset: "smallnorb", features: full.to_vec() })?;
+            let pixels = self.images.get(start..start + SIDE * SIDE).ok_or(
+                DataError::MissingCombination {
+                    dataset: "smallnorb",
+                    features: full.to_vec(),
+                },
+            )?;
             out.extend(pixels.iter().map(|&b| self.to_unit[usize::from(b)]));
         }
         Ok(())

@@ -24,15 +24,21 @@ pub(crate) struct NpzFile {
 impl NpzFile {
     /// Opens the archive, or says why it is not one.
     pub fn open(path: &Path) -> Result<Self, DataError> {
-        let file =
-            File::open(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
-        let archive = NpzArchive::new(BufReader::new(file)).map_err(|err| DataError::Malformed {
+        let file = File::open(path).map_err(|source| DataError::Io {
             path: path.to_path_buf(),
-            format: "npz",
-            expected: "a zip archive of .npy arrays".to_string(),
-            found: err.to_string(),
+            source,
         })?;
-        Ok(NpzFile { path: path.to_path_buf(), archive })
+        let archive =
+            NpzArchive::new(BufReader::new(file)).map_err(|err| DataError::Malformed {
+                path: path.to_path_buf(),
+                format: "npz",
+                expected: "a zip archive of .npy arrays".to_string(),
+                found: err.to_string(),
+            })?;
+        Ok(NpzFile {
+            path: path.to_path_buf(),
+            archive,
+        })
     }
 
     /// The names of the arrays in the archive, sorted.
@@ -44,25 +50,92 @@ impl NpzFile {
 
     /// Reads array `key`, which must be C-ordered `uint8` with a shape accepted by `shape_ok`;
     /// `expected` describes the accepted shapes for the error message. Returns the elements in
-    /// row-major order.
+    /// row-major order, in a buffer allocated once at its final size (Shapes3D is 5.9 GB).
     pub fn array_u8(
         &mut self,
         key: &str,
         expected: &str,
         shape_ok: impl Fn(&[u64]) -> bool,
     ) -> Result<Vec<u8>, DataError> {
+        let path = self.path.clone();
+        let (mut reader, len) = self.open_array(key, expected, shape_ok)?;
+        let capacity = usize::try_from(len).unwrap_or(usize::MAX);
+        let mut data = Vec::new();
+        data.try_reserve_exact(capacity)
+            .map_err(|_| DataError::Malformed {
+                path: path.clone(),
+                format: "npz",
+                expected: format!("array `{key}` small enough to hold in memory"),
+                found: format!("{len} bytes"),
+            })?;
+        let read = reader.read_to_end(&mut data);
+        if read.is_err() || data.len() as u64 != len {
+            return Err(DataError::Malformed {
+                path,
+                format: "npz",
+                expected: format!("{len} bytes of data in array `{key}`"),
+                found: match read {
+                    Err(err) => format!("an error after {} bytes: {err}", data.len()),
+                    Ok(_) => format!("{} bytes", data.len()),
+                },
+            });
+        }
+        Ok(data)
+    }
+
+    /// Like [`NpzFile::array_u8`], but hands the elements to `consume` in row-major chunks of
+    /// `chunk_len` bytes (the last may be shorter), so a caller can convert a large array without
+    /// holding it whole (dSprites: 3 GB of `u8` become 377 MB of bits).
+    pub fn array_u8_chunks(
+        &mut self,
+        key: &str,
+        expected: &str,
+        shape_ok: impl Fn(&[u64]) -> bool,
+        chunk_len: usize,
+        mut consume: impl FnMut(&[u8]) -> Result<(), DataError>,
+    ) -> Result<(), DataError> {
+        let path = self.path.clone();
+        let (mut reader, len) = self.open_array(key, expected, shape_ok)?;
+        let mut buffer = vec![0u8; chunk_len.max(1)];
+        let mut remaining = len;
+        while remaining > 0 {
+            let want = buffer
+                .len()
+                .min(usize::try_from(remaining).unwrap_or(usize::MAX));
+            let chunk = buffer.get_mut(..want).unwrap_or_default();
+            reader
+                .read_exact(chunk)
+                .map_err(|err| DataError::Malformed {
+                    path: path.clone(),
+                    format: "npz",
+                    expected: format!("{len} bytes of data in array `{key}`"),
+                    found: format!("an error {remaining} bytes before the end: {err}"),
+                })?;
+            consume(chunk)?;
+            remaining -= want as u64;
+        }
+        Ok(())
+    }
+
+    /// Finds array `key`, checks its dtype, order and shape, and returns a reader positioned at its
+    /// data with the number of data bytes.
+    fn open_array(
+        &mut self,
+        key: &str,
+        expected: &str,
+        shape_ok: impl Fn(&[u64]) -> bool,
+    ) -> Result<(Box<dyn Read + '_>, u64), DataError> {
         let available = self.array_names();
         let path = self.path.clone();
-        let malformed = |found: String| DataError::Malformed {
-            path: path.clone(),
-            format: "npz",
-            expected: format!("a readable .npy array `{key}`"),
-            found,
-        };
         let npy = self
             .archive
             .by_name(key)
-            .map_err(|err| malformed(err.to_string()))?
+            .map_err(|err| DataError::Malformed {
+                path: path.clone(),
+                format: "npz",
+                expected: format!("a readable .npy array `{key}`"),
+                found: err.to_string(),
+            })?
             .ok_or_else(|| DataError::MissingArray {
                 path: path.clone(),
                 key: key.to_string(),
@@ -89,19 +162,7 @@ impl NpzFile {
         let len = shape
             .iter()
             .try_fold(1u64, |acc, &d| acc.checked_mul(d))
-            .and_then(|n| usize::try_from(n).ok())
             .ok_or_else(|| wrong_shape(dtype.clone()))?;
-        let mut data = Vec::new();
-        let mut reader = npy.into_inner().take(len as u64);
-        reader.read_to_end(&mut data).map_err(|err| malformed(err.to_string()))?;
-        if data.len() != len {
-            return Err(DataError::Malformed {
-                path: path.clone(),
-                format: "npz",
-                expected: format!("{len} bytes of data in array `{key}`"),
-                found: format!("{} bytes", data.len()),
-            });
-        }
-        Ok(data)
+        Ok((Box::new(npy.into_inner().take(len)), len))
     }
 }

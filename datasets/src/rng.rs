@@ -74,13 +74,21 @@ impl TryFrom<StateRepr> for RandomState {
         if repr.pos > STATE_LEN {
             return Err(RandomStateError::Position { found: repr.pos });
         }
-        Ok(RandomState { key, pos: repr.pos, cached_gauss: repr.cached_gauss })
+        Ok(RandomState {
+            key,
+            pos: repr.pos,
+            cached_gauss: repr.cached_gauss,
+        })
     }
 }
 
 impl From<RandomState> for StateRepr {
     fn from(state: RandomState) -> Self {
-        StateRepr { key: state.key.to_vec(), pos: state.pos, cached_gauss: state.cached_gauss }
+        StateRepr {
+            key: state.key.to_vec(),
+            pos: state.pos,
+            cached_gauss: state.cached_gauss,
+        }
     }
 }
 
@@ -92,9 +100,15 @@ impl RandomState {
         for (pos, word) in key.iter_mut().enumerate() {
             *word = value;
             // pos < 624, so the cast is exact.
-            value = 1_812_433_253u32.wrapping_mul(value ^ (value >> 30)).wrapping_add(pos as u32 + 1);
+            value = 1_812_433_253u32
+                .wrapping_mul(value ^ (value >> 30))
+                .wrapping_add(pos as u32 + 1);
         }
-        RandomState { key, pos: STATE_LEN, cached_gauss: None }
+        RandomState {
+            key,
+            pos: STATE_LEN,
+            cached_gauss: None,
+        }
     }
 
     /// Regenerates all 624 words (the MT19937 "twist"), in the usual three runs so that no index
@@ -276,7 +290,11 @@ impl RandomState {
 /// The smallest `2^k - 1` that is `>= value`.
 #[inline]
 fn mask_for(value: u64) -> u64 {
-    if value == 0 { 0 } else { u64::MAX >> value.leading_zeros() }
+    if value == 0 {
+        0
+    } else {
+        u64::MAX >> value.leading_zeros()
+    }
 }
 
 #[cfg(test)]
@@ -295,33 +313,56 @@ mod tests {
     #[test]
     fn randint_2_pow_32_matches_train_py_seeds() {
         // r = np.random.RandomState(0); [r.randint(2**32) for _ in range(3)]
-        assert_eq!(draws(0, 3, |r| r.randint_u32()), vec![2357136044, 2546248239, 3071714933]);
+        assert_eq!(
+            draws(0, 3, |r| r.randint_u32()),
+            vec![2357136044, 2546248239, 3071714933]
+        );
         // Same draws through the general path: a span of exactly 2^32 - 1.
-        assert_eq!(draws(0, 2, |r| r.randint(0, 1 << 32)), vec![2357136044, 2546248239]);
+        assert_eq!(
+            draws(0, 2, |r| r.randint(0, 1 << 32)),
+            vec![2357136044, 2546248239]
+        );
         // r = np.random.RandomState(2**32-1); [r.randint(2**32) for _ in range(3)]
-        assert_eq!(draws(u32::MAX, 3, |r| r.randint_u32()), vec![419326371, 479346978, 3918654476]);
+        assert_eq!(
+            draws(u32::MAX, 3, |r| r.randint_u32()),
+            vec![419326371, 479346978, 3918654476]
+        );
     }
 
     #[test]
     fn randint_small_ranges() {
         // r = np.random.RandomState(0); [r.randint(10) for _ in range(10)]
-        assert_eq!(draws(0, 10, |r| r.randint(0, 10)), vec![5, 0, 3, 3, 7, 9, 3, 5, 2, 4]);
+        assert_eq!(
+            draws(0, 10, |r| r.randint(0, 10)),
+            vec![5, 0, 3, 3, 7, 9, 3, 5, 2, 4]
+        );
         // r = np.random.RandomState(0); [r.randint(-5, 7) for _ in range(8)]
-        assert_eq!(draws(0, 8, |r| r.randint(-5, 7)), vec![0, -5, -2, 6, -2, 2, 4, -2]);
+        assert_eq!(
+            draws(0, 8, |r| r.randint(-5, 7)),
+            vec![0, -5, -2, 6, -2, 2, 4, -2]
+        );
         // r = np.random.RandomState(0); [r.randint(737280) for _ in range(5)]
         assert_eq!(
             draws(0, 5, |r| r.randint(0, 737_280)),
             vec![305711, 435829, 117952, 152315, 359783]
         );
         // r = np.random.RandomState(2**32-1); [r.randint(6) for _ in range(10)]
-        assert_eq!(draws(u32::MAX, 10, |r| r.randint(0, 6)), vec![3, 2, 4, 4, 0, 2, 1, 0, 3, 2]);
+        assert_eq!(
+            draws(u32::MAX, 10, |r| r.randint(0, 6)),
+            vec![3, 2, 4, 4, 0, 2, 1, 0, 3, 2]
+        );
     }
 
     #[test]
     fn randint_of_one_value_consumes_nothing() {
         // r = np.random.RandomState(0); [r.randint(1), r.randint(3), r.randint(1), r.randint(3)]
         let mut rs = RandomState::new(0);
-        let got = [rs.randint(0, 1), rs.randint(0, 3), rs.randint(0, 1), rs.randint(0, 3)];
+        let got = [
+            rs.randint(0, 1),
+            rs.randint(0, 3),
+            rs.randint(0, 1),
+            rs.randint(0, 3),
+        ];
         assert_eq!(got, [0, 0, 0, 1]);
     }
 
@@ -354,7 +395,12 @@ mod tests {
         // r = np.random.RandomState(0); [r.random_sample() for _ in range(4)]
         assert_eq!(
             draws(0, 4, |r| r.random_sample()),
-            vec![0.5488135039273248, 0.7151893663724195, 0.6027633760716439, 0.5448831829968969]
+            vec![
+                0.5488135039273248,
+                0.7151893663724195,
+                0.6027633760716439,
+                0.5448831829968969
+            ]
         );
         // r = np.random.RandomState(2**32-1); [r.random_sample() for _ in range(3)]
         assert_eq!(
@@ -364,7 +410,12 @@ mod tests {
         // r = np.random.RandomState(0); [r.uniform(0.5, 1) for _ in range(4)]
         assert_eq!(
             draws(0, 4, |r| r.uniform(0.5, 1.0)),
-            vec![0.7744067519636624, 0.8575946831862098, 0.801381688035822, 0.7724415914984484]
+            vec![
+                0.7744067519636624,
+                0.8575946831862098,
+                0.801381688035822,
+                0.7724415914984484
+            ]
         );
     }
 
@@ -372,8 +423,13 @@ mod tests {
     fn standard_normal_polar_with_cache() {
         // r = np.random.RandomState(0); [r.standard_normal() for _ in range(5)]
         let got = draws(0, 5, |r| r.standard_normal());
-        let want =
-            [1.764052345967664, 0.4001572083672233, 0.9787379841057392, 2.240893199201458, 1.8675579901499675];
+        let want = [
+            1.764052345967664,
+            0.4001572083672233,
+            0.9787379841057392,
+            2.240893199201458,
+            1.8675579901499675,
+        ];
         for (g, w) in got.iter().zip(want) {
             // Exact in practice; allow one ulp in case a libm rounds `log` differently.
             assert!((g - w).abs() <= w.abs() * f64::EPSILON, "{g} vs {w}");
@@ -405,7 +461,10 @@ mod tests {
     #[test]
     fn random_integers_is_inclusive() {
         // r = np.random.RandomState(0); [r.random_integers(10) for _ in range(10)]
-        assert_eq!(draws(0, 10, |r| r.random_integers(1, 10)), vec![6, 1, 4, 4, 8, 10, 4, 6, 3, 5]);
+        assert_eq!(
+            draws(0, 10, |r| r.random_integers(1, 10)),
+            vec![6, 1, 4, 4, 8, 10, 4, 6, 3, 5]
+        );
     }
 
     #[test]
@@ -418,10 +477,15 @@ mod tests {
         // r = np.random.RandomState(0); r.permutation(20)
         assert_eq!(
             RandomState::new(0).permutation(20),
-            vec![18, 1, 19, 8, 10, 17, 6, 13, 4, 2, 5, 14, 9, 7, 16, 11, 3, 0, 15, 12]
+            vec![
+                18, 1, 19, 8, 10, 17, 6, 13, 4, 2, 5, 14, 9, 7, 16, 11, 3, 0, 15, 12
+            ]
         );
         // r = np.random.RandomState(2**32-1); r.permutation(7)
-        assert_eq!(RandomState::new(u32::MAX).permutation(7), vec![1, 5, 0, 6, 4, 2, 3]);
+        assert_eq!(
+            RandomState::new(u32::MAX).permutation(7),
+            vec![1, 5, 0, 6, 4, 2, 3]
+        );
         // Degenerate lengths consume nothing.
         let mut rs = RandomState::new(0);
         rs.shuffle::<u8>(&mut []);
@@ -437,7 +501,10 @@ mod tests {
         for _ in 0..1000 {
             rs.randint_u32();
         }
-        assert_eq!([rs.randint_u32(), rs.randint_u32()], [2998581749, 138795966]);
+        assert_eq!(
+            [rs.randint_u32(), rs.randint_u32()],
+            [2998581749, 138795966]
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //! orientation), so the scene is ray-cast once per such combination (480 of them, lazily, 1–2 ms each)
 //! into per-pixel weights of the three materials (floor, wall, object); an image is then three
 //! multiply-adds per channel and pixel with the hue colours. Only correctly rounded f64 operations and
-//! [`crate::geometry`]'s trigonometry are used, so every machine renders the same pixels.
+//! `geometry`'s libm-free trigonometry are used, so every machine renders the same pixels.
 //!
 //! This module must not read files; the released data goes through [`crate::grid::ImageGrid`].
 
@@ -26,8 +26,14 @@ pub const SIDE: usize = 64;
 /// The latent factor sizes: floor hue, wall hue, object hue, scale, shape, orientation.
 pub const FACTOR_SIZES: [u32; 6] = [10, 10, 10, 8, 4, 15];
 /// The latent factor names, in order (as in DeepMind's `3dshapes.h5`).
-pub const FACTOR_NAMES: [&str; 6] =
-    ["floor_hue", "wall_hue", "object_hue", "scale", "shape", "orientation"];
+pub const FACTOR_NAMES: [&str; 6] = [
+    "floor_hue",
+    "wall_hue",
+    "object_hue",
+    "scale",
+    "shape",
+    "orientation",
+];
 /// Number of geometry combinations (scale × shape × orientation).
 const GEOMETRIES: usize = 8 * 4 * 15;
 /// Supersampling per axis.
@@ -50,7 +56,9 @@ pub struct Shapes3d {
 
 impl std::fmt::Debug for Shapes3d {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Shapes3d").field("space", &self.space).finish_non_exhaustive()
+        f.debug_struct("Shapes3d")
+            .field("space", &self.space)
+            .finish_non_exhaustive()
     }
 }
 
@@ -114,7 +122,11 @@ fn dot(a: Vec3, b: Vec3) -> f64 {
     a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
 }
 fn cross(a: Vec3, b: Vec3) -> Vec3 {
-    [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
+    [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ]
 }
 fn normalize(a: Vec3) -> Vec3 {
     mul(a, 1.0 / dot(a, a).sqrt())
@@ -138,12 +150,16 @@ impl Object {
         // linspace(0.75, 1.25, 8); the base half-size 0.55 makes the object fill about a third of the
         // frame at the largest scale, like the released images.
         let s = 0.75 + 0.5 * f64::from(scale) / 7.0;
-        let a = 0.62 * s;
+        let a = 0.68 * s;
         match shape {
             0 => Object::Cube { a },
             1 => Object::Cylinder { r: a, h: 2.0 * a },
             2 => Object::Sphere { r: 1.15 * a },
-            _ => Object::Capsule { r: 0.7 * a, y0: 0.7 * a, y1: 2.3 * a },
+            _ => Object::Capsule {
+                r: 0.7 * a,
+                y0: 0.7 * a,
+                y1: 2.3 * a,
+            },
         }
     }
 
@@ -190,7 +206,11 @@ fn hit_box(o: Vec3, d: Vec3, lo: Vec3, hi: Vec3) -> Option<(f64, Vec3)> {
         }
         let t1 = (lo[axis] - o[axis]) / d[axis];
         let t2 = (hi[axis] - o[axis]) / d[axis];
-        let (t_in, t_out, sign) = if t1 < t2 { (t1, t2, -1.0) } else { (t2, t1, 1.0) };
+        let (t_in, t_out, sign) = if t1 < t2 {
+            (t1, t2, -1.0)
+        } else {
+            (t2, t1, 1.0)
+        };
         if t_in > t_near {
             t_near = t_in;
             normal = [0.0; 3];
@@ -248,8 +268,8 @@ fn render_weights(scale: u32, shape: u32, orientation: u32) -> Box<[Weights]> {
     let turns = (-30.0 + 60.0 * f64::from(orientation.min(14)) / 14.0) / 360.0;
     let (sin, cos) = sin_cos_turns(turns, 1.0);
     let distance = 4.6;
-    let eye = [distance * sin, 1.7, -distance * cos];
-    let target = [0.0, 0.55, 0.0];
+    let eye = [distance * sin, 1.15, -distance * cos];
+    let target = [0.0, 0.7, 0.0];
     let forward = normalize(sub(target, eye));
     let right = normalize(cross(forward, [0.0, 1.0, 0.0]));
     let up = cross(right, forward);
@@ -272,7 +292,11 @@ fn render_weights(scale: u32, shape: u32, orientation: u32) -> Box<[Weights]> {
                 sum[material] += shade;
             }
         }
-        *out = [(sum[0] / samples) as f32, (sum[1] / samples) as f32, (sum[2] / samples) as f32];
+        *out = [
+            (sum[0] / samples) as f32,
+            (sum[1] / samples) as f32,
+            (sum[2] / samples) as f32,
+        ];
     }
     weights
 }
@@ -280,23 +304,46 @@ fn render_weights(scale: u32, shape: u32, orientation: u32) -> Box<[Weights]> {
 /// The material (0 floor, 1 wall, 2 object) a ray sees and its shading factor.
 fn trace(object: Object, eye: Vec3, dir: Vec3, light: Vec3, ambient: f64) -> (usize, f64) {
     if let Some((t_obj, normal)) = object.hit(eye, dir) {
-        let floor_t = if dir[1] < 0.0 { -eye[1] / dir[1] } else { f64::INFINITY };
-        let wall_t = if dir[2] > 0.0 { (WALL_Z - eye[2]) / dir[2] } else { f64::INFINITY };
+        let floor_t = if dir[1] < 0.0 {
+            -eye[1] / dir[1]
+        } else {
+            f64::INFINITY
+        };
+        let wall_t = if dir[2] > 0.0 {
+            (WALL_Z - eye[2]) / dir[2]
+        } else {
+            f64::INFINITY
+        };
         if t_obj < floor_t.min(wall_t) {
             let diffuse = dot(normal, light).max(0.0);
             return (2, ambient + (1.0 - ambient) * diffuse);
         }
     }
-    let floor_t = if dir[1] < 0.0 { -eye[1] / dir[1] } else { f64::INFINITY };
-    let wall_t = if dir[2] > 0.0 { (WALL_Z - eye[2]) / dir[2] } else { f64::INFINITY };
-    let (material, t, normal) =
-        if floor_t < wall_t { (0, floor_t, [0.0, 1.0, 0.0]) } else { (1, wall_t, [0.0, 0.0, -1.0]) };
+    let floor_t = if dir[1] < 0.0 {
+        -eye[1] / dir[1]
+    } else {
+        f64::INFINITY
+    };
+    let wall_t = if dir[2] > 0.0 {
+        (WALL_Z - eye[2]) / dir[2]
+    } else {
+        f64::INFINITY
+    };
+    let (material, t, normal) = if floor_t < wall_t {
+        (0, floor_t, [0.0, 1.0, 0.0])
+    } else {
+        (1, wall_t, [0.0, 0.0, -1.0])
+    };
     if !t.is_finite() {
         return (1, ambient);
     }
     let point = add(eye, mul(dir, t));
     let lit = object.hit(add(point, mul(normal, 1e-6)), light).is_none();
-    let diffuse = if lit { dot(normal, light).max(0.0) } else { 0.0 };
+    let diffuse = if lit {
+        dot(normal, light).max(0.0)
+    } else {
+        0.0
+    };
     // Walls get a softer light than the floor so the two stay apart even at equal hues.
     let strength = if material == 0 { 1.0 } else { 0.8 };
     (material, ambient + (1.0 - ambient) * strength * diffuse)

@@ -138,7 +138,11 @@ impl GroundTruthData for IdentityObservations {
                 let shifted: Vec<u32> = row.iter().map(|&v| v.wrapping_sub(1)).collect();
                 self.space.check_row(&shifted).map_err(|err| match err {
                     DataError::FactorOutOfRange { factor, size, .. } => {
-                        DataError::FactorOutOfRange { factor, value: row[factor], size }
+                        DataError::FactorOutOfRange {
+                            factor,
+                            value: row[factor],
+                            size,
+                        }
                     }
                     other => other,
                 })?;

@@ -4,6 +4,10 @@
 //! human names of what was expected, never pest rule names. This module must not resolve names or
 //! look at types.
 
+// pest's `Rule` enum is generated from the grammar: a match on it names the rules this position can
+// hold, and the catch-all arm is a grammar invariant, not a forgotten variant.
+#![allow(clippy::wildcard_enum_match_arm)]
+
 use pest::Parser;
 use pest::iterators::Pair;
 
@@ -37,12 +41,58 @@ pub enum ParseErrorKind {
         /// A description of what is there, e.g. "`)`" or "end of file".
         found: String,
     },
+    /// Brackets nested, or operators chained, deeper than [`MAX_DEPTH`]; refused before parsing so
+    /// that no input can exhaust the stack.
+    #[error("expression nested deeper than {MAX_DEPTH} levels")]
+    TooDeep,
     /// An integer literal that does not fit in 64 bits.
     #[error("number `{text}` is too large")]
     NumberTooLarge {
         /// The literal as written.
         text: String,
     },
+}
+
+/// The deepest bracket nesting, and the longest operator chain, the parser accepts.
+pub const MAX_DEPTH: usize = 128;
+
+/// Finds the first bracket that opens level `MAX_DEPTH + 1` (outside strings and comments).
+fn too_deep(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'"' => {
+                // Skip to the closing quote (strings do not span lines).
+                i += 1;
+                while let Some(&c) = bytes.get(i) {
+                    if c == b'"' || c == b'\n' {
+                        break;
+                    }
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while let Some(&c) = bytes.get(i) {
+                    if c == b'\n' {
+                        break;
+                    }
+                    i += 1;
+                }
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Some(i);
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 fn join_expected(expected: &[&'static str]) -> String {
@@ -95,7 +145,11 @@ fn human_name(rule: Rule) -> Option<&'static str> {
         Rule::number => "a number",
         Rule::string => "a string",
         Rule::boolean => "`true` or `false`",
-        Rule::file | Rule::WHITESPACE | Rule::COMMENT | Rule::separator | Rule::ident_char
+        Rule::file
+        | Rule::WHITESPACE
+        | Rule::COMMENT
+        | Rule::separator
+        | Rule::ident_char
         | Rule::keyword => return None,
     })
 }
@@ -107,7 +161,8 @@ fn describe_found(text: &str, pos: usize) -> (String, Span) {
         return ("end of file".to_string(), Span::new(pos, pos));
     };
     let len = if first.is_ascii_alphanumeric() || first == '_' {
-        rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len())
+        rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len())
     } else {
         first.len_utf8()
     };
@@ -133,11 +188,20 @@ fn convert_error(text: &str, err: pest::error::Error<Rule>) -> ParseError {
     expected.sort_unstable();
     expected.dedup();
     let (found, span) = describe_found(text, pos);
-    ParseError { span, kind: ParseErrorKind::Unexpected { expected, found } }
+    ParseError {
+        span,
+        kind: ParseErrorKind::Unexpected { expected, found },
+    }
 }
 
 /// Parses a whole `.dis` file.
 pub fn parse_file(text: &str) -> Result<File, ParseError> {
+    if let Some(pos) = too_deep(text) {
+        return Err(ParseError {
+            span: Span::new(pos, pos + 1),
+            kind: ParseErrorKind::TooDeep,
+        });
+    }
     let mut pairs = DisParser::parse(Rule::file, text).map_err(|e| convert_error(text, e))?;
     let file = pairs.next().expect("grammar: `file` yields one pair");
     let mut items = Vec::new();
@@ -155,31 +219,47 @@ pub fn parse_file(text: &str) -> Result<File, ParseError> {
 
 /// Parses a single expression (used by tests and tools).
 pub fn parse_expr(text: &str) -> Result<Expr, ParseError> {
+    if let Some(pos) = too_deep(text) {
+        return Err(ParseError {
+            span: Span::new(pos, pos + 1),
+            kind: ParseErrorKind::TooDeep,
+        });
+    }
     let mut pairs = DisParser::parse(Rule::expr, text).map_err(|e| convert_error(text, e))?;
     let pair = pairs.next().expect("grammar: `expr` yields one pair");
     if pair.as_span().end() != text.trim_end().len() {
         let (found, span) = describe_found(text, pair.as_span().end());
         return Err(ParseError {
             span,
-            kind: ParseErrorKind::Unexpected { expected: vec!["end of file"], found },
+            kind: ParseErrorKind::Unexpected {
+                expected: vec!["end of file"],
+                found,
+            },
         });
     }
     expr(pair)
 }
 
+/// The pair's span without trailing whitespace (pest may include the whitespace it skipped while
+/// looking for an optional continuation).
 fn span_of(pair: &Pair<'_, Rule>) -> Span {
     let s = pair.as_span();
-    Span::new(s.start(), s.end())
+    Span::new(s.start(), s.start() + pair.as_str().trim_end().len())
 }
 
 fn ident(pair: Pair<'_, Rule>) -> Ident {
     debug_assert_eq!(pair.as_rule(), Rule::ident);
-    Ident { name: pair.as_str().to_string(), span: span_of(&pair) }
+    Ident {
+        name: pair.as_str().to_string(),
+        span: span_of(&pair),
+    }
 }
 
 fn string_value(pair: &Pair<'_, Rule>) -> String {
     let s = pair.as_str();
-    s.get(1..s.len().saturating_sub(1)).unwrap_or("").to_string()
+    s.get(1..s.len().saturating_sub(1))
+        .unwrap_or("")
+        .to_string()
 }
 
 fn use_item(pair: Pair<'_, Rule>) -> Use {
@@ -188,7 +268,10 @@ fn use_item(pair: Pair<'_, Rule>) -> Use {
     let _kw = inner.next();
     let target = inner.next().expect("grammar: use has a target");
     let target = match target.as_rule() {
-        Rule::string => UseTarget::File { path: string_value(&target), path_span: span_of(&target) },
+        Rule::string => UseTarget::File {
+            path: string_value(&target),
+            path_span: span_of(&target),
+        },
         Rule::use_path => {
             let mut module = Vec::new();
             let mut names = Vec::new();
@@ -200,10 +283,10 @@ fn use_item(pair: Pair<'_, Rule>) -> Use {
                 }
             }
             // `use a.b.c` imports `c` from `a.b`; with a group, every path segment is the module.
-            if names.is_empty() {
-                if let Some(last) = module.pop() {
-                    names.push(last);
-                }
+            if names.is_empty()
+                && let Some(last) = module.pop()
+            {
+                names.push(last);
             }
             UseTarget::Module { module, names }
         }
@@ -229,7 +312,11 @@ fn def_item(pair: Pair<'_, Rule>) -> Result<Def, ParseError> {
                     let pname = ident(inner.next().expect("grammar: param name"));
                     let pty = type_expr(inner.next().expect("grammar: param type"));
                     let default = inner.next().map(expr).transpose()?;
-                    list.push(Param { name: pname, ty: pty, default });
+                    list.push(Param {
+                        name: pname,
+                        ty: pty,
+                        default,
+                    });
                 }
                 params = Some(list);
             }
@@ -249,11 +336,17 @@ fn def_item(pair: Pair<'_, Rule>) -> Result<Def, ParseError> {
 
 fn type_expr(pair: Pair<'_, Rule>) -> TypeExpr {
     let span = span_of(&pair);
-    let inner = pair.into_inner().next().expect("grammar: type_expr has one child");
+    let inner = pair
+        .into_inner()
+        .next()
+        .expect("grammar: type_expr has one child");
     let kind = match inner.as_rule() {
         Rule::ident => TypeExprKind::Named(inner.as_str().to_string()),
         Rule::list_type => {
-            let elem = inner.into_inner().next().expect("grammar: list type has an element");
+            let elem = inner
+                .into_inner()
+                .next()
+                .expect("grammar: list type has an element");
             TypeExprKind::List(Box::new(type_expr(elem)))
         }
         other => unreachable!("grammar: unexpected type {other:?}"),
@@ -286,19 +379,29 @@ fn experiment(pair: Pair<'_, Rule>) -> Result<Experiment, ParseError> {
                         }
                     }
                 }
-                entries.push(Entry::Graph { edges, span: entry_span });
+                entries.push(Entry::Graph {
+                    edges,
+                    span: entry_span,
+                });
             }
             Rule::sweep_block => {
                 let body = p
                     .into_inner()
                     .find(|c| c.as_rule() == Rule::sweep_sum)
                     .expect("grammar: sweep block has a body");
-                entries.push(Entry::Sweep { sweep: sweep(body)?, span: entry_span });
+                entries.push(Entry::Sweep {
+                    sweep: sweep(body)?,
+                    span: entry_span,
+                });
             }
             other => unreachable!("grammar: unexpected entry {other:?}"),
         }
     }
-    Ok(Experiment { name, entries, span })
+    Ok(Experiment {
+        name,
+        entries,
+        span,
+    })
 }
 
 fn sweep(pair: Pair<'_, Rule>) -> Result<Sweep, ParseError> {
@@ -306,12 +409,18 @@ fn sweep(pair: Pair<'_, Rule>) -> Result<Sweep, ParseError> {
     let rule = pair.as_rule();
     match rule {
         Rule::sweep_sum | Rule::sweep_prod => {
-            let mut parts = pair.into_inner().map(sweep).collect::<Result<Vec<_>, _>>()?;
+            let mut parts = pair
+                .into_inner()
+                .map(sweep)
+                .collect::<Result<Vec<_>, _>>()?;
             if parts.len() == 1 {
                 return Ok(parts.remove(0));
             }
-            let kind =
-                if rule == Rule::sweep_sum { SweepKind::Concat(parts) } else { SweepKind::Product(parts) };
+            let kind = if rule == Rule::sweep_sum {
+                SweepKind::Concat(parts)
+            } else {
+                SweepKind::Product(parts)
+            };
             Ok(Sweep { kind, span })
         }
         Rule::sweep_zip => {
@@ -320,11 +429,19 @@ fn sweep(pair: Pair<'_, Rule>) -> Result<Sweep, ParseError> {
                 .filter(|p| p.as_rule() == Rule::axis)
                 .map(sweep)
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(Sweep { kind: SweepKind::Zip(parts), span })
+            Ok(Sweep {
+                kind: SweepKind::Zip(parts),
+                span,
+            })
         }
         Rule::axis => {
             let mut inner = pair.into_inner();
-            let path = inner.next().expect("grammar: axis path").into_inner().map(ident).collect();
+            let path = inner
+                .next()
+                .expect("grammar: axis path")
+                .into_inner()
+                .map(ident)
+                .collect();
             let _kw = inner.next();
             let values = inner.next().expect("grammar: axis values");
             let vspan = span_of(&values);
@@ -333,11 +450,17 @@ fn sweep(pair: Pair<'_, Rule>) -> Result<Sweep, ParseError> {
             let values = match parts.next() {
                 Some(_range_op) => {
                     let end = unary(parts.next().expect("grammar: range end"))?;
-                    Expr { kind: ExprKind::Range(Box::new(first), Box::new(end)), span: vspan }
+                    Expr {
+                        kind: ExprKind::Range(Box::new(first), Box::new(end)),
+                        span: vspan,
+                    }
                 }
                 None => first,
             };
-            Ok(Sweep { kind: SweepKind::Axis { path, values }, span })
+            Ok(Sweep {
+                kind: SweepKind::Axis { path, values },
+                span,
+            })
         }
         other => unreachable!("grammar: unexpected sweep rule {other:?}"),
     }
@@ -350,7 +473,10 @@ fn expr(pair: Pair<'_, Rule>) -> Result<Expr, ParseError> {
     match inner.next() {
         Some(_range_op) => {
             let end = sum(inner.next().expect("grammar: range end"))?;
-            Ok(Expr { kind: ExprKind::Range(Box::new(first), Box::new(end)), span })
+            Ok(Expr {
+                kind: ExprKind::Range(Box::new(first), Box::new(end)),
+                span,
+            })
         }
         None => Ok(first),
     }
@@ -363,7 +489,17 @@ fn binary_chain(
 ) -> Result<Expr, ParseError> {
     let mut inner = pair.into_inner();
     let mut acc = operand(inner.next().expect("grammar: chain has an operand"))?;
+    let mut length = 1usize;
     while let Some(op) = inner.next() {
+        // A chain `a + b + c ...` becomes a left-deep tree; bound its depth like bracket nesting.
+        length += 1;
+        if length > MAX_DEPTH {
+            let span = span_of(&op);
+            return Err(ParseError {
+                span,
+                kind: ParseErrorKind::TooDeep,
+            });
+        }
         let op = match op.as_str() {
             "+" => BinOp::Add,
             "-" => BinOp::Sub,
@@ -372,7 +508,14 @@ fn binary_chain(
         };
         let rhs = operand(inner.next().expect("grammar: operator has a right operand"))?;
         let span = acc.span.to(rhs.span);
-        acc = Expr { kind: ExprKind::Binary { op, lhs: Box::new(acc), rhs: Box::new(rhs) }, span };
+        acc = Expr {
+            kind: ExprKind::Binary {
+                op,
+                lhs: Box::new(acc),
+                rhs: Box::new(rhs),
+            },
+            span,
+        };
     }
     Ok(acc)
 }
@@ -396,13 +539,31 @@ fn unary(pair: Pair<'_, Rule>) -> Result<Expr, ParseError> {
         }
     }
     let mut e = operand.expect("grammar: unary has an operand");
+    if negs.len() > MAX_DEPTH {
+        return Err(ParseError {
+            span: e.span,
+            kind: ParseErrorKind::TooDeep,
+        });
+    }
     for neg_span in negs.into_iter().rev() {
         let span = neg_span.to(e.span);
         e = match e.kind {
             // Fold `-literal` so that `-1` is a literal, not an operation on one.
-            ExprKind::Int(v) => Expr { kind: ExprKind::Int(-v), span },
-            ExprKind::Float(v) => Expr { kind: ExprKind::Float(-v), span },
-            other => Expr { kind: ExprKind::Neg(Box::new(Expr { kind: other, span: e.span })), span },
+            ExprKind::Int(v) => Expr {
+                kind: ExprKind::Int(-v),
+                span,
+            },
+            ExprKind::Float(v) => Expr {
+                kind: ExprKind::Float(-v),
+                span,
+            },
+            other => Expr {
+                kind: ExprKind::Neg(Box::new(Expr {
+                    kind: other,
+                    span: e.span,
+                })),
+                span,
+            },
         };
     }
     Ok(e)
@@ -411,7 +572,13 @@ fn unary(pair: Pair<'_, Rule>) -> Result<Expr, ParseError> {
 fn postfix(pair: Pair<'_, Rule>) -> Result<Expr, ParseError> {
     let mut inner = pair.into_inner();
     let mut e = primary(inner.next().expect("grammar: postfix has a primary"))?;
-    for p in inner {
+    for (count, p) in inner.enumerate() {
+        if count >= MAX_DEPTH {
+            return Err(ParseError {
+                span: span_of(&p),
+                kind: ParseErrorKind::TooDeep,
+            });
+        }
         let span = e.span.to(span_of(&p));
         match p.as_rule() {
             Rule::call_args => {
@@ -422,11 +589,20 @@ fn postfix(pair: Pair<'_, Rule>) -> Result<Expr, ParseError> {
                     let name = parts.pop().map(ident);
                     args.push(Arg { name, value });
                 }
-                e = Expr { kind: ExprKind::Call { callee: Box::new(e), args }, span };
+                e = Expr {
+                    kind: ExprKind::Call {
+                        callee: Box::new(e),
+                        args,
+                    },
+                    span,
+                };
             }
             Rule::member => {
                 let name = ident(p.into_inner().next().expect("grammar: member name"));
-                e = Expr { kind: ExprKind::Member(Box::new(e), name), span };
+                e = Expr {
+                    kind: ExprKind::Member(Box::new(e), name),
+                    span,
+                };
             }
             other => unreachable!("grammar: unexpected postfix {other:?}"),
         }
@@ -462,7 +638,10 @@ fn primary(pair: Pair<'_, Rule>) -> Result<Expr, ParseError> {
                 }
             }
             if items.len() == 1 && !is_tuple {
-                return Ok(Expr { span, ..items.remove(0) });
+                return Ok(Expr {
+                    span,
+                    ..items.remove(0)
+                });
             }
             ExprKind::Tuple(items)
         }
@@ -482,7 +661,12 @@ fn number(text: &str, span: Span) -> Result<ExprKind, ParseError> {
         },
     };
     let body: String = body.chars().filter(|c| *c != '_').collect();
-    let too_large = || ParseError { span, kind: ParseErrorKind::NumberTooLarge { text: text.to_string() } };
+    let too_large = || ParseError {
+        span,
+        kind: ParseErrorKind::NumberTooLarge {
+            text: text.to_string(),
+        },
+    };
     if body.contains(['.', 'e', 'E']) {
         let value: f64 = body.parse().map_err(|_| too_large())?;
         let scaled = value * scale as f64;
@@ -496,7 +680,10 @@ fn number(text: &str, span: Span) -> Result<ExprKind, ParseError> {
         Ok(ExprKind::Float(scaled))
     } else {
         let value: i64 = body.parse().map_err(|_| too_large())?;
-        value.checked_mul(scale).map(ExprKind::Int).ok_or_else(too_large)
+        value
+            .checked_mul(scale)
+            .map(ExprKind::Int)
+            .ok_or_else(too_large)
     }
 }
 
@@ -528,7 +715,14 @@ mod tests {
     #[test]
     fn precedence_and_ranges() {
         let e = parse_expr("recon + beta * kl").expect("parses");
-        let ExprKind::Binary { op: BinOp::Add, rhs, .. } = e.kind else { panic!("expected +, got {e:?}") };
+        let ExprKind::Binary {
+            op: BinOp::Add,
+            rhs,
+            ..
+        } = e.kind
+        else {
+            panic!("expected +, got {e:?}")
+        };
         assert!(matches!(rhs.kind, ExprKind::Binary { op: BinOp::Mul, .. }));
         assert!(matches!(kind("0..50"), ExprKind::Range(..)));
         assert!(matches!(kind("(0.9, 0.999)"), ExprKind::Tuple(ref v) if v.len() == 2));
@@ -538,9 +732,16 @@ mod tests {
     #[test]
     fn calls_members_records() {
         let e = parse_expr("adam(lr: 1e-4, betas: (0.9, 0.999))").expect("parses");
-        let ExprKind::Call { args, .. } = e.kind else { panic!("expected a call") };
+        let ExprKind::Call { args, .. } = e.kind else {
+            panic!("expected a call")
+        };
         assert_eq!(args.len(), 2);
-        assert_eq!(args.first().and_then(|a| a.name.as_ref()).map(|n| n.name.as_str()), Some("lr"));
+        assert_eq!(
+            args.first()
+                .and_then(|a| a.name.as_ref())
+                .map(|n| n.name.as_str()),
+            Some("lr")
+        );
         assert!(matches!(kind("data.channels"), ExprKind::Member(..)));
         assert!(matches!(kind("{ a: 1, b: 2 }"), ExprKind::Record(ref r) if r.len() == 2));
     }
@@ -562,18 +763,32 @@ experiment e {
 "#;
         let file = parse_file(text).expect("parses");
         assert_eq!(file.items.len(), 5);
-        let Some(Item::Use(Use { target: UseTarget::Module { module, names }, .. })) = file.items.get(1)
+        let Some(Item::Use(Use {
+            target: UseTarget::Module { module, names },
+            ..
+        })) = file.items.get(1)
         else {
             panic!("second item is a module import")
         };
         assert_eq!(module.len(), 2);
         assert_eq!(names.len(), 2);
-        let Some(Item::Experiment(exp)) = file.items.get(4) else { panic!("experiment last") };
-        let Some(Entry::Graph { edges, .. }) = exp.entries.get(2) else { panic!("graph entry") };
+        let Some(Item::Experiment(exp)) = file.items.get(4) else {
+            panic!("experiment last")
+        };
+        let Some(Entry::Graph { edges, .. }) = exp.entries.get(2) else {
+            panic!("graph entry")
+        };
         assert_eq!(edges.len(), 3);
-        let Some(Entry::Sweep { sweep, .. }) = exp.entries.get(3) else { panic!("sweep entry") };
-        let SweepKind::Product(parts) = &sweep.kind else { panic!("product at the top") };
-        assert!(matches!(parts.first().map(|p| &p.kind), Some(SweepKind::Concat(_))));
+        let Some(Entry::Sweep { sweep, .. }) = exp.entries.get(3) else {
+            panic!("sweep entry")
+        };
+        let SweepKind::Product(parts) = &sweep.kind else {
+            panic!("product at the top")
+        };
+        assert!(matches!(
+            parts.first().map(|p| &p.kind),
+            Some(SweepKind::Concat(_))
+        ));
     }
 
     #[test]
@@ -583,6 +798,22 @@ experiment e {
         assert!(msg.contains("an expression"), "{msg}");
         assert!(!msg.contains("Rule"), "{msg}");
         assert_eq!(err.span.start, "experiment e {\n  beta = \n".len());
+    }
+
+    #[test]
+    fn deep_nesting_and_long_chains_are_errors_not_stack_overflows() {
+        let deep = format!("def x = {}1{}", "(".repeat(10_000), ")".repeat(10_000));
+        assert_eq!(
+            parse_file(&deep).map_err(|e| e.kind),
+            Err(ParseErrorKind::TooDeep)
+        );
+        let long = format!("def x = 1{}", " + 1".repeat(10_000));
+        assert_eq!(
+            parse_file(&long).map_err(|e| e.kind),
+            Err(ParseErrorKind::TooDeep)
+        );
+        let fine = format!("def x = {}1{} // ((((", "(".repeat(100), ")".repeat(100));
+        assert!(parse_file(&fine).is_ok());
     }
 
     #[test]

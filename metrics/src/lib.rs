@@ -38,7 +38,7 @@ pub mod downstream;
 pub mod error;
 pub mod factor_vae;
 pub mod irs;
-#[path = "/tmp/metrics_learn_shim.rs"] pub mod learn; // SHIM-TEMP
+pub mod learn;
 pub mod mig;
 pub mod modularity;
 pub mod sample;
@@ -50,10 +50,10 @@ use std::collections::BTreeMap;
 
 use disc_data::rng::RandomState;
 
-pub use arrays::{evaluate_arrays, Adjustment, ArrayEvaluation};
+pub use arrays::{Adjustment, ArrayEvaluation, evaluate_arrays};
 pub use config::{
-    BetaVaeConfig, DciConfig, Discretizer, DownstreamConfig, FactorVaeConfig, IrsConfig, MetricConfig,
-    MigConfig, ModularityConfig, SapConfig, UnsupervisedConfig, METRIC_NAMES,
+    BetaVaeConfig, DciConfig, Discretizer, DownstreamConfig, FactorVaeConfig, IrsConfig,
+    METRIC_NAMES, MetricConfig, MigConfig, ModularityConfig, SapConfig, UnsupervisedConfig,
 };
 pub use error::MetricError;
 pub use sample::{
@@ -96,7 +96,12 @@ pub fn evaluate<S: FactorSampler + ?Sized>(
         }
         MetricConfig::Irs(c) => {
             let train = draw(c.num_train, c.batch_size, rng)?;
-            irs::score(train.codes.view(), train.factors.view(), c.discretizer, c.diff_quantile)
+            irs::score(
+                train.codes.view(),
+                train.factors.view(),
+                c.discretizer,
+                c.diff_quantile,
+            )
         }
         MetricConfig::Unsupervised(c) => {
             let train = draw(c.num_train, c.batch_size, rng)?;
@@ -127,7 +132,12 @@ pub fn evaluate<S: FactorSampler + ?Sized>(
         MetricConfig::Dci(c) => {
             let train = draw(c.num_train, c.batch_size, rng)?;
             let test = draw(c.num_test, c.batch_size, rng)?;
-            dci::score(train.codes.view(), train.factors.view(), test.codes.view(), test.factors.view())
+            dci::score(
+                train.codes.view(),
+                train.factors.view(),
+                test.codes.view(),
+                test.factors.view(),
+            )
         }
         MetricConfig::DownstreamLogisticRegression(c) | MetricConfig::DownstreamBoostedTrees(c) => {
             let predictor = if matches!(config, MetricConfig::DownstreamBoostedTrees(_)) {

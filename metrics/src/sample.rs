@@ -387,9 +387,15 @@ mod tests {
     }
 
     impl Representation for Counting {
-        fn encode(&mut self, factors: &[Vec<u32>], _rng: &mut RandomState) -> Result<Array2<f64>, MetricError> {
+        fn encode(
+            &mut self,
+            factors: &[Vec<u32>],
+            _rng: &mut RandomState,
+        ) -> Result<Array2<f64>, MetricError> {
             self.rows_encoded += factors.len();
-            Ok(Array2::from_shape_fn((factors.len(), 2), |(r, c)| f64::from(factors[r][c])))
+            Ok(Array2::from_shape_fn((factors.len(), 2), |(r, c)| {
+                f64::from(factors[r][c])
+            }))
         }
 
         fn dim(&self) -> usize {
@@ -425,7 +431,11 @@ mod tests {
     fn wrong_shape_from_a_representation_is_an_error() {
         struct Broken;
         impl Representation for Broken {
-            fn encode(&mut self, factors: &[Vec<u32>], _rng: &mut RandomState) -> Result<Array2<f64>, MetricError> {
+            fn encode(
+                &mut self,
+                factors: &[Vec<u32>],
+                _rng: &mut RandomState,
+            ) -> Result<Array2<f64>, MetricError> {
                 Ok(Array2::zeros((factors.len(), 3)))
             }
             fn dim(&self) -> usize {
@@ -435,6 +445,14 @@ mod tests {
         let space = FactorSpace::new(vec![3]).expect("valid sizes");
         let mut rng = RandomState::new(0);
         let error = generate_batch_factor_code(&space, &mut Broken, 4, &mut rng, 16);
-        assert!(matches!(error, Err(MetricError::EncodeShape { rows: 4, columns: 2, got_columns: 3, .. })));
+        assert!(matches!(
+            error,
+            Err(MetricError::EncodeShape {
+                rows: 4,
+                columns: 2,
+                got_columns: 3,
+                ..
+            })
+        ));
     }
 }

@@ -75,6 +75,9 @@ impl Labels {
 /// value's label is the number of the first `num_bins` edges that are ≤ it, so the maximum gets `num_bins`.
 /// A constant column gets numpy's widened range [v − 0.5, v + 0.5], hence every point label
 /// `num_bins/2 + 1` (still a single class).
+///
+/// Binning is done in f64. numpy bins float32 input in float32, so for float32 codes a value within one
+/// float32 rounding step of a bin edge can land in the neighbouring bin; float64 input bins identically.
 pub fn histogram_bins(values: ArrayView1<f64>, num_bins: usize) -> Vec<u32> {
     let Some(first) = values.iter().copied().reduce(f64::min) else {
         return Vec::new();

@@ -1,16 +1,20 @@
 //! The reference's metric unit tests (disentanglement_lib §3.10) as Rust tests, plus determinism,
 //! invariance and posterior-collapse checks, all through the public `evaluate` / `evaluate_arrays` API.
 //!
-//! The reference draws `IdentityObservationsData` factors with `random_integers(10)` (1..10) row by row;
-//! here factors come from a `FactorSpace` of ten factors of size 10 (0..9, column by column, as every real
-//! dataset) and the identity representation returns factor + 1, i.e. the same observation values 1..10.
-//! The draw order differs, so values are not bit-identical to the reference's, but the reference's
-//! assertions are intervals that hold for any seed, and they are asserted unchanged, at seed 0.
+//! The factors come from disc-data's `IdentityObservations::reference()`, which draws like the reference's
+//! `IdentityObservationsData` (`random_integers(10, size=(n, 10))`: values 1..=10, row by row), and the
+//! observation is the factor row itself, so with `RandomState(0)` every metric sees the reference test's
+//! exact points. Each case asserts the reference's interval and, where no classifier is involved, the
+//! value the reference itself computes on those points (bench/metrics/goldens.py prints them: numpy 2.4.6,
+//! scipy 1.17.1, scikit-learn 1.9.1, disentanglement-lib 1.5), to 1e-9: the arithmetic is the same up to
+//! summation order, so differences are a few ulps.
 
 use std::collections::BTreeMap;
 
+use disc_data::GroundTruthData;
 use disc_data::factors::FactorSpace;
 use disc_data::rng::RandomState;
+use disc_data::simple::IdentityObservations;
 use disc_metrics::{
     BetaVaeConfig, DciConfig, Discretizer, FactorVaeConfig, IrsConfig, MetricConfig, MetricError,
     MigConfig, ModularityConfig, Representation, SapConfig, UnsupervisedConfig, evaluate,
@@ -50,7 +54,8 @@ impl Representation for TestRep {
     ) -> Result<Array2<f64>, MetricError> {
         let n = factors.len();
         let k = factors.first().map_or(0, Vec::len);
-        let observation = Array2::from_shape_fn((n, k), |(r, c)| f64::from(factors[r][c]) + 1.0);
+        // The observation of IdentityObservations is the factor row (values 1..=10).
+        let observation = Array2::from_shape_fn((n, k), |(r, c)| f64::from(factors[r][c]));
         Ok(match self.kind {
             Kind::Identity => observation,
             Kind::Zeros => Array2::zeros((n, k)),
@@ -75,14 +80,11 @@ impl Representation for TestRep {
     }
 }
 
-fn identity_space() -> FactorSpace {
-    FactorSpace::new(vec![10; 10]).expect("ten factors of size 10 form a valid space")
-}
-
 fn run(config: MetricConfig, kind: Kind) -> BTreeMap<String, f64> {
     let mut rep = TestRep::new(kind);
     let mut rng = RandomState::new(0);
-    match evaluate(&config, &identity_space(), &mut rep, &mut rng) {
+    let data: Box<dyn GroundTruthData> = Box::new(IdentityObservations::reference());
+    match evaluate(&config, &*data, &mut rep, &mut rng) {
         Ok(scores) => scores,
         Err(error) => panic!("{} failed: {error}", config.name()),
     }
@@ -96,6 +98,26 @@ fn assert_in(scores: &BTreeMap<String, f64>, key: &str, low: f64, high: f64) {
     );
 }
 
+/// Within 0.01 of the reference's value on the same points, for metrics with a fitted classifier: the
+/// classifiers reach scikit-learn's optimum only to solver tolerance (logistic regression) or break
+/// split ties differently (boosting), and 0.01 is the agreement the issue asks for.
+fn assert_near_reference(scores: &BTreeMap<String, f64>, key: &str, reference: f64) {
+    let value = scores.get(key).copied().unwrap_or(f64::NAN);
+    assert!(
+        (value - reference).abs() < 0.01,
+        "{key} = {value}, the reference computes {reference}"
+    );
+}
+
+/// The value the reference computes on the same points (see the module docs for the tolerance).
+fn assert_reference(scores: &BTreeMap<String, f64>, key: &str, reference: f64) {
+    let value = scores.get(key).copied().unwrap_or(f64::NAN);
+    assert!(
+        (value - reference).abs() < 1e-9,
+        "{key} = {value}, the reference computes {reference}"
+    );
+}
+
 #[test]
 fn beta_vae_identity() {
     let config = MetricConfig::BetaVae(BetaVaeConfig {
@@ -106,6 +128,8 @@ fn beta_vae_identity() {
     let scores = run(config, Kind::Identity);
     assert_in(&scores, "train_accuracy", 0.9, 1.0);
     assert_in(&scores, "eval_accuracy", 0.9, 1.0);
+    assert_near_reference(&scores, "train_accuracy", 1.0);
+    assert_near_reference(&scores, "eval_accuracy", 1.0);
 }
 
 fn factor_vae_test_config() -> MetricConfig {
@@ -123,9 +147,14 @@ fn factor_vae_identity_and_zeros() {
     let good = run(factor_vae_test_config(), Kind::Identity);
     assert_in(&good, "train_accuracy", 0.9, 1.0);
     assert_in(&good, "eval_accuracy", 0.9, 1.0);
+    assert_reference(&good, "train_accuracy", 0.9993333333333333);
+    assert_reference(&good, "eval_accuracy", 0.9995);
     let bad = run(factor_vae_test_config(), Kind::Zeros);
     assert_in(&bad, "train_accuracy", 0.0, 0.2);
     assert_in(&bad, "eval_accuracy", 0.0, 0.2);
+    // All-NaN ratios: the reference's argmin takes dimension 0, and so does the documented rule here.
+    assert_reference(&bad, "train_accuracy", 0.10566666666666667);
+    assert_reference(&bad, "eval_accuracy", 0.115);
     // With the threshold 0 every dimension is active, also the constant ones.
     assert_eq!(bad.get("num_active_dims"), Some(&10.0));
 }
@@ -154,12 +183,9 @@ fn mig_test_config() -> MetricConfig {
 
 #[test]
 fn mig_identity_zeros_duplicated() {
-    assert_in(
-        &run(mig_test_config(), Kind::Identity),
-        "discrete_mig",
-        0.9,
-        1.0,
-    );
+    let good = run(mig_test_config(), Kind::Identity);
+    assert_in(&good, "discrete_mig", 0.9, 1.0);
+    assert_reference(&good, "discrete_mig", 0.9921594901376567);
     assert_in(
         &run(mig_test_config(), Kind::Zeros),
         "discrete_mig",
@@ -185,12 +211,9 @@ fn sap_test_config() -> MetricConfig {
 
 #[test]
 fn sap_identity_zeros_duplicated() {
-    assert_in(
-        &run(sap_test_config(), Kind::Identity),
-        "SAP_score",
-        0.9,
-        1.0,
-    );
+    let good = run(sap_test_config(), Kind::Identity);
+    assert_in(&good, "SAP_score", 0.9, 1.0);
+    assert_reference(&good, "SAP_score", 0.9990703935150818);
     assert_in(&run(sap_test_config(), Kind::Zeros), "SAP_score", 0.0, 0.2);
     assert_in(
         &run(sap_test_config(), Kind::Duplicated),
@@ -213,6 +236,8 @@ fn irs_test_config() -> MetricConfig {
 fn irs_identity_and_zeros() {
     let good = run(irs_test_config(), Kind::Identity);
     assert_in(&good, "IRS", 0.9, 1.0);
+    assert_reference(&good, "IRS", 1.0);
+    // The reference reports 164846 here (the sum of the codes); the count is reported instead.
     assert_eq!(good.get("num_active_dims"), Some(&10.0));
     let bad = run(irs_test_config(), Kind::Zeros);
     assert_in(&bad, "IRS", 0.0, 0.1);
@@ -245,13 +270,33 @@ fn dci_identity_shuffled_duplicated() {
     let good = run(dci_test_config(), Kind::Identity);
     assert_in(&good, "disentanglement", 0.9, 1.0);
     assert_in(&good, "completeness", 0.9, 1.0);
+    for (key, reference) in [
+        ("informativeness_train", 1.0),
+        ("informativeness_test", 1.0),
+        ("disentanglement", 0.9999999989708976),
+        ("completeness", 0.9999999989708975),
+    ] {
+        assert_near_reference(&good, key, reference);
+    }
     let bad = run(dci_test_config(), Kind::Shuffled);
     assert_in(&bad, "disentanglement", 0.0, 0.2);
     assert_in(&bad, "completeness", 0.0, 0.2);
+    for (key, reference) in [
+        ("informativeness_train", 0.9077000000000002),
+        ("informativeness_test", 0.20580000000000004),
+        ("disentanglement", 0.002086272903981238),
+        ("completeness", 0.0022428947157961845),
+    ] {
+        assert_near_reference(&bad, key, reference);
+    }
     let duplicated = run(dci_test_config(), Kind::Duplicated);
     assert_in(&duplicated, "disentanglement", 0.9, 1.0);
     let target = 1.0 - 2f64.ln() / 10f64.ln();
     assert_in(&duplicated, "completeness", target - 0.1, target + 0.1);
+    assert_near_reference(&duplicated, "disentanglement", 0.9999999979964588);
+    // Which copy of a code a tree splits on is a tie; the reference breaks it at random, so its
+    // completeness (0.7706) is one draw. Ours takes the first copy, which the interval above covers.
+    assert_in(&duplicated, "informativeness_test", 0.99, 1.0);
 }
 
 fn modularity_test_config(n: usize) -> MetricConfig {
@@ -267,20 +312,19 @@ fn modularity_test_config(n: usize) -> MetricConfig {
 fn modularity_identity_shuffled_duplicated() {
     let good = run(modularity_test_config(3000), Kind::Identity);
     assert_in(&good, "modularity_score", 0.9, 1.0);
-    // Identity codes are perfectly explicit: each factor is a monotone function of one code.
-    assert_in(&good, "explicitness_score_train", 0.9, 1.0);
-    assert_in(
-        &run(modularity_test_config(20000), Kind::Shuffled),
-        "modularity_score",
-        0.0,
-        0.2,
-    );
-    assert_in(
-        &run(modularity_test_config(3000), Kind::Duplicated),
-        "modularity_score",
-        0.9,
-        1.0,
-    );
+    assert_reference(&good, "modularity_score", 0.9999593184149763);
+    assert_near_reference(&good, "explicitness_score_train", 0.9999394596100141);
+    assert_near_reference(&good, "explicitness_score_test", 0.999896541304858);
+    let shuffled = run(modularity_test_config(20000), Kind::Shuffled);
+    assert_in(&shuffled, "modularity_score", 0.0, 0.2);
+    assert_reference(&shuffled, "modularity_score", 0.17350712608929358);
+    assert_near_reference(&shuffled, "explicitness_score_train", 0.5915186694224611);
+    assert_near_reference(&shuffled, "explicitness_score_test", 0.5854481462673571);
+    let duplicated = run(modularity_test_config(3000), Kind::Duplicated);
+    assert_in(&duplicated, "modularity_score", 0.9, 1.0);
+    assert_reference(&duplicated, "modularity_score", 0.9999593184149763);
+    assert_near_reference(&duplicated, "explicitness_score_train", 0.9999999347663854);
+    assert_near_reference(&duplicated, "explicitness_score_test", 0.9999999481424631);
 }
 
 #[test]
@@ -460,10 +504,19 @@ fn permuting_code_dimensions_leaves_mig_dci_and_modularity_unchanged() {
             .expect("valid arrays");
         for key in keys {
             let (x, y) = (a.scores[*key], b.scores[*key]);
-            // MIG and modularity are sums of the same terms in another order (1e-12); DCI's trees see the
-            // same split candidates, and ties between features are measure-zero for continuous noise.
+            // MIG and modularity are sums of the same terms in another order: equal to 1e-9. DCI's trees
+            // see the same split candidates, but in small deep nodes several features can cut off the
+            // same samples with exactly the same gain; the tie goes to the lowest feature index (in
+            // scikit-learn to a random one), so the importance can move between tied features. That
+            // moves D and C by well under 0.01 (observed 6e-4); 0.01 is the tolerance the issue sets for
+            // agreement with the reference.
+            let tolerance = if matches!(config, MetricConfig::Dci(_)) {
+                0.01
+            } else {
+                1e-9
+            };
             assert!(
-                (x - y).abs() < 1e-9,
+                (x - y).abs() < tolerance,
                 "{}: {key} {x} vs {y} after permuting codes",
                 config.name()
             );
@@ -588,4 +641,26 @@ fn arrays_refuse_bad_input() {
         matches!(error, Err(MetricError::TooFewRows { .. })),
         "{error:?}"
     );
+}
+
+#[test]
+fn downstream_scores_a_single_training_class_with_a_constant_predictor() {
+    use disc_metrics::downstream::{Predictor, score_size};
+    let train_codes = Array2::from_shape_fn((10, 2), |(r, c)| (r * (c + 1)) as f64);
+    let train_factors =
+        Array2::from_shape_fn((10, 2), |(r, c)| if c == 0 { 3 } else { (r % 2) as u32 });
+    let test_codes = Array2::from_shape_fn((4, 2), |(r, c)| (r + c) as f64);
+    let test_factors = ndarray::array![[3, 0], [3, 1], [1, 0], [2, 1]];
+    let mut scores = BTreeMap::new();
+    score_size(
+        Predictor::BoostedTrees,
+        10,
+        (train_codes.view(), train_factors.view()),
+        (test_codes.view(), test_factors.view()),
+        &mut scores,
+    )
+    .expect("a single training class is scored, not refused");
+    assert_eq!(scores["10:train_accuracy_factor_0"], 1.0);
+    assert_eq!(scores["10:test_accuracy_factor_0"], 0.5);
+    assert!(scores.contains_key("10:test_accuracy_factor_1"));
 }

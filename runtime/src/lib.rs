@@ -1,1 +1,15 @@
 //! The runtime: carries out a Plan's jobs on burn, generic over the backend.
+//!
+//! Entry point: [`train::run_job`] trains one `plan::Job` on a backend the caller picks (only the
+//! `disc` binary names concrete backends), writing its run directory through [`artifacts`]. The
+//! runtime reads nothing but the plan: it applies no defaults of its own.
+
+pub mod artifacts;
+pub mod device;
+pub mod error;
+pub mod evaluate;
+pub mod loss;
+pub mod model;
+pub mod train;
+
+pub use error::RuntimeError;

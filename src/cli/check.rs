@@ -1,13 +1,173 @@
-//! `disc check` (not yet wired).
+//! `disc check FILE...`: type-check `.dis` files and report every diagnostic.
+//!
+//! This module also holds the front-end plumbing `disc plan` shares: reading a root file, the
+//! file-system [`FsLoader`] for `use "file.dis"`, and choosing how diagnostics are drawn. The
+//! compiler itself is pure; everything that touches files, the terminal or the environment is here.
+//!
+//! Exit codes: 0 when no file has an error (warnings allowed), 1 when some file has an error,
+//! 2 for usage errors (clap) and for files that cannot be read.
 
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use disc_compiler::diagnostic::{self, Diagnostic, JsonDiagnostic, RenderOptions};
+use disc_compiler::{Compiled, Loader, Source};
+
+/// How `disc check` prints diagnostics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Rendered with source snippets (miette), on standard error.
+    Human,
+    /// One JSON array of diagnostics on standard output: code, severity, message, file, line,
+    /// column, span, label, help.
+    Json,
+}
+
+/// When to colour human output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when standard error is a terminal and `NO_COLOR` is unset.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
 
 /// Arguments of `disc check`.
 #[derive(Debug, clap::Args)]
-pub struct CheckArgs {}
+pub struct CheckArgs {
+    /// The `.dis` files to check.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// When to use colours in human output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
 
 /// Runs `disc check`.
-pub fn run(_args: CheckArgs) -> ExitCode {
-    eprintln!("error: `disc check` is not available in this build yet");
-    ExitCode::from(2)
+pub fn run(args: CheckArgs) -> ExitCode {
+    let options = render_options(args.color);
+    let mut unreadable = false;
+    let mut any_error = false;
+    let mut json: Vec<JsonDiagnostic> = Vec::new();
+    let mut all: Vec<Diagnostic> = Vec::new();
+    for path in &args.files {
+        let root = match read_root(path) {
+            Ok(root) => root,
+            Err(message) => {
+                eprintln!("error: {message}");
+                unreadable = true;
+                continue;
+            }
+        };
+        let compiled = disc_compiler::check(root, &FsLoader::for_root(path));
+        any_error |= diagnostic::error_count(&compiled.diagnostics) > 0;
+        match args.format {
+            Format::Human => eprint!("{}", render(&compiled, options)),
+            Format::Json => json.extend(
+                compiled
+                    .diagnostics
+                    .iter()
+                    .map(|d| JsonDiagnostic::new(d, &compiled.sources)),
+            ),
+        }
+        all.extend(compiled.diagnostics);
+    }
+    match args.format {
+        Format::Human => {
+            let files = args.files.len();
+            let noun = if files == 1 { "file" } else { "files" };
+            eprintln!("checked {files} {noun}: {}", diagnostic::summary(&all));
+        }
+        Format::Json => {
+            // Serialising plain strings and numbers cannot fail.
+            let text = serde_json::to_string_pretty(&json).unwrap_or_else(|_| "[]".to_string());
+            if writeln!(io::stdout(), "{text}").is_err() {
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if unreadable {
+        ExitCode::from(2)
+    } else if any_error {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Reads `path` as the root source, named as the user wrote it.
+pub(crate) fn read_root(path: &Path) -> Result<Source, String> {
+    let name = path.display().to_string();
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Source { name, text }),
+        Err(err) => Err(format!("cannot read `{name}`: {}", io_reason(&err))),
+    }
+}
+
+/// A short lowercase reason for an IO error.
+fn io_reason(err: &io::Error) -> String {
+    match err.kind() {
+        io::ErrorKind::NotFound => "no such file".to_string(),
+        io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        io::ErrorKind::InvalidData => "the file is not valid UTF-8".to_string(),
+        io::ErrorKind::IsADirectory => "it is a directory".to_string(),
+        _ => err.to_string(),
+    }
+}
+
+/// Loads `use "path.dis"` imports from the file system, relative to the root file's directory
+/// (absolute paths are used as written).
+///
+/// The compiler's [`Loader`] is asked for a path as written in the source, without the importing
+/// file, so an import inside an imported file in another directory is also resolved against the
+/// root file's directory.
+#[derive(Debug, Clone)]
+pub struct FsLoader {
+    base: PathBuf,
+}
+
+impl FsLoader {
+    /// A loader resolving imports relative to the directory holding `root`.
+    pub fn for_root(root: &Path) -> FsLoader {
+        FsLoader {
+            base: root.parent().map(Path::to_path_buf).unwrap_or_default(),
+        }
+    }
+}
+
+impl Loader for FsLoader {
+    fn load(&self, path: &str) -> Result<String, String> {
+        std::fs::read_to_string(self.base.join(path)).map_err(|err| io_reason(&err))
+    }
+}
+
+/// Rendering options for standard error.
+pub(crate) fn render_options(choice: ColorChoice) -> RenderOptions {
+    let color = match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    // Terminals are often wider than 80 columns; honour COLUMNS when the shell exports it.
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse::<usize>().ok())
+        .filter(|w| *w >= 40)
+        .unwrap_or(100);
+    RenderOptions {
+        color,
+        width,
+        explain_hint: true,
+    }
+}
+
+/// All diagnostics of a compilation, rendered.
+pub(crate) fn render(compiled: &Compiled, options: RenderOptions) -> String {
+    diagnostic::render(&compiled.diagnostics, &compiled.sources, options)
 }

@@ -1,0 +1,159 @@
+"""PyTorch twin of disc's training benchmark: the reference beta-VAE, same layers, loss and optimizer.
+
+Measures, on the CPU with a fixed number of threads:
+  * training throughput (images/s): forward, bernoulli-logits reconstruction + beta * KL, backward,
+    Adam step, batch 64 of 64x64x1 binary images;
+  * encoder inference throughput (images/s): the encoder's mean and log-variance, no gradients.
+
+The model follows reference section 2 exactly (conv_encoder + deconv_decoder, NHWC flatten order) and
+the parameter counts are checked against it (309,204 and 381,313 for one channel, 10 latents).
+Prints one JSON object on the last line so that run.sh can read it.
+"""
+
+import argparse
+import json
+import time
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+class Encoder(nn.Module):
+    """conv_encoder: 4 strided convolutions, dense 256, two linear heads (reference 2.1)."""
+
+    def __init__(self, channels: int, latents: int):
+        super().__init__()
+        self.e1 = nn.Conv2d(channels, 32, 4, stride=2, padding=1)
+        self.e2 = nn.Conv2d(32, 32, 4, stride=2, padding=1)
+        self.e3 = nn.Conv2d(32, 64, 2, stride=2, padding=0)
+        self.e4 = nn.Conv2d(64, 64, 2, stride=2, padding=0)
+        self.e5 = nn.Linear(1024, 256)
+        self.means = nn.Linear(256, latents)
+        self.log_var = nn.Linear(256, latents)
+
+    def forward(self, x):
+        # x: (B, C, 64, 64)
+        h = F.relu(self.e1(x))
+        h = F.relu(self.e2(h))
+        h = F.relu(self.e3(h))
+        h = F.relu(self.e4(h))  # (B, 64, 4, 4)
+        # Flatten in (H, W, C) order, as the reference (TensorFlow, NHWC) does.
+        h = h.permute(0, 2, 3, 1).reshape(h.shape[0], -1)
+        h = F.relu(self.e5(h))
+        return self.means(h), self.log_var(h)
+
+
+class Decoder(nn.Module):
+    """deconv_decoder: dense 256, dense 1024, 4 transposed convolutions (reference 2.2)."""
+
+    def __init__(self, channels: int, latents: int):
+        super().__init__()
+        self.d1 = nn.Linear(latents, 256)
+        self.d2 = nn.Linear(256, 1024)
+        self.d3 = nn.ConvTranspose2d(64, 64, 4, stride=2, padding=1)
+        self.d4 = nn.ConvTranspose2d(64, 32, 4, stride=2, padding=1)
+        self.d5 = nn.ConvTranspose2d(32, 32, 4, stride=2, padding=1)
+        self.d6 = nn.ConvTranspose2d(32, channels, 4, stride=2, padding=1)
+
+    def forward(self, z):
+        h = F.relu(self.d1(z))
+        h = F.relu(self.d2(h))
+        # Reshape to (4, 4, 64) in (H, W, C) order, then to NCHW for the convolutions.
+        h = h.reshape(z.shape[0], 4, 4, 64).permute(0, 3, 1, 2)
+        h = F.relu(self.d3(h))
+        h = F.relu(self.d4(h))
+        h = F.relu(self.d5(h))
+        return self.d6(h)  # logits (B, C, 64, 64)
+
+
+def glorot_zero_(module: nn.Module):
+    """TF1 tf.layers defaults: Glorot-uniform kernels, zero biases (reference 1.7)."""
+    for layer in module.modules():
+        if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.xavier_uniform_(layer.weight)
+            nn.init.zeros_(layer.bias)
+
+
+def loss_fn(encoder, decoder, x, beta):
+    mean, log_var = encoder(x)
+    z = mean + torch.exp(log_var / 2) * torch.randn_like(mean)
+    logits = decoder(z)
+    # Sum of sigmoid cross-entropy over pixels, mean over the batch (reference 1.1).
+    reconstruction = F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1).mean()
+    kl = (0.5 * (mean.square() + log_var.exp() - log_var - 1).sum(1)).mean()
+    return reconstruction + beta * kl
+
+
+def count(module):
+    return sum(parameter.numel() for parameter in module.parameters())
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--warmup", type=int, default=5, help="untimed training steps first")
+    parser.add_argument("--seconds", type=float, default=20.0, help="time budget per measurement")
+    parser.add_argument("--inference-batch", type=int, default=64)
+    args = parser.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    channels, latents = 1, 10
+    encoder, decoder = Encoder(channels, latents), Decoder(channels, latents)
+    glorot_zero_(encoder)
+    glorot_zero_(decoder)
+    assert count(encoder) == 309_204, count(encoder)
+    assert count(decoder) == 381_313, count(decoder)
+    parameters = list(encoder.parameters()) + list(decoder.parameters())
+    optimizer = torch.optim.Adam(parameters, lr=1e-4, betas=(0.9, 0.999), eps=1e-8)
+
+    # A pool of binary batches made before timing, so data generation is not measured.
+    pool = [(torch.rand(args.batch, channels, 64, 64) < 0.3).float() for _ in range(8)]
+
+    def train_step(step):
+        optimizer.zero_grad(set_to_none=True)
+        loss = loss_fn(encoder, decoder, pool[step % len(pool)], beta=1.0)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    for step in range(args.warmup):
+        train_step(step)
+    steps, start = 0, time.perf_counter()
+    while time.perf_counter() - start < args.seconds or steps < 3:
+        loss = train_step(steps)
+        steps += 1
+    train_seconds = time.perf_counter() - start
+    train_rate = steps * args.batch / train_seconds
+    final_loss = float(loss.detach())
+
+    batch = pool[0][: args.inference_batch]
+    if batch.shape[0] < args.inference_batch:
+        batch = (torch.rand(args.inference_batch, channels, 64, 64) < 0.3).float()
+    with torch.inference_mode():
+        for _ in range(5):
+            encoder(batch)
+        calls, start = 0, time.perf_counter()
+        while time.perf_counter() - start < args.seconds / 2 or calls < 3:
+            encoder(batch)
+            calls += 1
+        infer_seconds = time.perf_counter() - start
+    infer_rate = calls * args.inference_batch / infer_seconds
+
+    print(
+        f"pytorch {torch.__version__}: train {train_rate:.1f} img/s ({steps} steps in {train_seconds:.1f} s, "
+        f"loss {final_loss:.1f}); encoder inference {infer_rate:.1f} img/s (batch {args.inference_batch})"
+    )
+    print(json.dumps({
+        "framework": f"pytorch {torch.__version__}",
+        "threads": args.threads,
+        "batch": args.batch,
+        "train_images_per_second": train_rate,
+        "inference_images_per_second": infer_rate,
+    }))
+
+
+if __name__ == "__main__":
+    main()

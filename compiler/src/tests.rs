@@ -1,0 +1,591 @@
+//! Compiler tests through the public `compile` entry point: the stdlib and experiments compile
+//! cleanly, the reference study numbers its jobs like disentanglement_lib, the stdlib architectures
+//! have the reference parameter counts, and representative mistakes give their codes.
+
+#![allow(clippy::wildcard_enum_match_arm)] // tests pick one variant out of many
+
+use std::collections::BTreeMap;
+
+use crate::plan::{Job, ModelSpec, Term};
+use crate::{Compiled, Loader, Source, compile};
+
+/// An in-memory loader for `use "..."` in tests.
+struct Files(BTreeMap<&'static str, &'static str>);
+
+impl Loader for Files {
+    fn load(&self, path: &str) -> Result<String, String> {
+        self.0
+            .get(path)
+            .map(|t| t.to_string())
+            .ok_or_else(|| "no such file".to_string())
+    }
+}
+
+fn compile_text(text: &str) -> Compiled {
+    compile(
+        Source {
+            name: "test.dis".to_string(),
+            text: text.to_string(),
+        },
+        &Files(BTreeMap::new()),
+    )
+}
+
+fn codes(c: &Compiled) -> Vec<&'static str> {
+    c.diagnostics.iter().map(|d| d.code).collect()
+}
+
+fn jobs(c: &Compiled) -> &[Job] {
+    c.plan.as_ref().map_or(&[], |p| p.jobs.as_slice())
+}
+
+const EXPERIMENTS: &[(&str, &str)] = &[
+    (
+        "quickstart.dis",
+        include_str!("../../experiments/quickstart.dis"),
+    ),
+    (
+        "dlib_unsupervised_study.dis",
+        include_str!("../../experiments/dlib_unsupervised_study.dis"),
+    ),
+    (
+        "beta_vae_dsprites.dis",
+        include_str!("../../experiments/beta_vae_dsprites.dis"),
+    ),
+    (
+        "structured_infogan.dis",
+        include_str!("../../experiments/structured_infogan.dis"),
+    ),
+    (
+        "structured_vae.dis",
+        include_str!("../../experiments/structured_vae.dis"),
+    ),
+];
+
+#[test]
+fn every_experiment_compiles_without_diagnostics() {
+    for (name, text) in EXPERIMENTS {
+        // The 12 600-job study is expanded in its own test; checking it is enough here.
+        if name.starts_with("dlib") {
+            let c = crate::check(
+                Source {
+                    name: name.to_string(),
+                    text: text.to_string(),
+                },
+                &Files(BTreeMap::new()),
+            );
+            assert!(c.diagnostics.is_empty(), "{name}: {:#?}", c.diagnostics);
+            continue;
+        }
+        let c = compile_text(text);
+        assert!(c.diagnostics.is_empty(), "{name}: {:#?}", c.diagnostics);
+        assert!(!jobs(&c).is_empty(), "{name} has no jobs");
+    }
+}
+
+#[test]
+fn study_numbering_matches_reference_model_num() {
+    let c = compile_text(include_str!(
+        "../../experiments/dlib_unsupervised_study.dis"
+    ));
+    assert!(c.diagnostics.is_empty(), "{:#?}", c.diagnostics);
+    let jobs = jobs(&c);
+    assert_eq!(jobs.len(), 12_600);
+    for (i, job) in jobs.iter().enumerate() {
+        assert_eq!(job.index, i as u64);
+        assert_eq!(job.train.seed, (i % 50) as u64, "job {i}");
+    }
+    let swept = |n: usize, key: &str| {
+        jobs.get(n)
+            .and_then(|j| j.swept.get(key).cloned())
+            .unwrap_or_default()
+    };
+    let kl_weight = |n: usize| {
+        jobs.get(n)
+            .and_then(|j| j.objective.iter().find(|t| t.term == Term::Kl))
+            .map(|t| t.coefficient)
+    };
+    // Model 0: β-VAE β=1, seed 0, dsprites_full.
+    assert_eq!(
+        jobs.first().map(|j| j.dataset.name.as_str()),
+        Some("dsprites_full")
+    );
+    assert_eq!(swept(0, "loss"), "beta_vae()");
+    assert_eq!(kl_weight(0), Some(1.0));
+    // Model 50: β = 2, seed 0.
+    assert_eq!(swept(50, "loss.beta"), "2");
+    assert_eq!(kl_weight(50), Some(2.0));
+    assert_eq!(swept(50, "seed"), "0");
+    // Model 300: FactorVAE γ = 10.
+    assert_eq!(swept(300, "loss"), "factor_vae()");
+    let tc = jobs.get(300).and_then(|j| {
+        j.objective
+            .iter()
+            .find(|t| matches!(t.term, Term::DiscriminatorTc { .. }))
+    });
+    assert_eq!(tc.map(|t| t.coefficient), Some(10.0));
+    // Model 1500: AnnealedVAE c_max = 5 (γ = 1000).
+    let cap = jobs.get(1500).and_then(|j| {
+        j.objective
+            .iter()
+            .find(|t| matches!(t.term, Term::Capacity { .. }))
+    });
+    assert_eq!(
+        cap.map(|t| (t.coefficient, t.term.clone())),
+        Some((
+            1000.0,
+            Term::Capacity {
+                c_max: 5.0,
+                iteration_threshold: 100_000
+            }
+        ))
+    );
+    // Model 10800: shapes3d β-VAE β = 1.
+    assert_eq!(
+        jobs.get(10_800).map(|j| j.dataset.name.as_str()),
+        Some("shapes3d")
+    );
+    assert_eq!(kl_weight(10_800), Some(1.0));
+    assert_eq!(swept(10_800, "loss"), "beta_vae()");
+    // Dataset blocks of 1800 in the reference order.
+    let names: Vec<&str> = (0..7)
+        .filter_map(|d| jobs.get(d * 1800).map(|j| j.dataset.name.as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "dsprites_full",
+            "color_dsprites",
+            "noisy_dsprites",
+            "scream_dsprites",
+            "smallnorb",
+            "cars3d",
+            "shapes3d"
+        ]
+    );
+    // Hashes: identical configs differ only by seed, so all 12 600 hashes are distinct.
+    let mut hashes: Vec<&str> = jobs.iter().map(|j| j.hash.as_str()).collect();
+    hashes.sort_unstable();
+    hashes.dedup();
+    assert_eq!(hashes.len(), 12_600);
+}
+
+fn vae_params(text: &str) -> (u64, u64) {
+    let c = compile_text(text);
+    assert!(c.diagnostics.is_empty(), "{:#?}", c.diagnostics);
+    match jobs(&c).first().map(|j| &j.model) {
+        Some(ModelSpec::Vae(v)) => (v.encoder.parameters, v.decoder.parameters),
+        other => panic!("expected a VAE, got {other:?}"),
+    }
+}
+
+#[test]
+fn stdlib_architectures_have_reference_parameter_counts() {
+    let program = |data: &str, enc: &str, dec: &str| {
+        format!(
+            "use std.data.{{{data}}}\nuse std.arch.{{{enc}, {dec}}}\nexperiment e {{\n data = {data}()\n model = vae(latents: 10, encoder: {enc}(latents: 10), decoder: {dec}(channels: data.channels))\n loss = recon + kl\n}}\n"
+        )
+    };
+    // Reference §2.1/2.2.
+    assert_eq!(
+        vae_params(&program("dsprites_full", "conv_encoder", "deconv_decoder")),
+        (309_204, 381_313)
+    );
+    assert_eq!(
+        vae_params(&program("color_dsprites", "conv_encoder", "deconv_decoder")),
+        (310_228, 382_339)
+    );
+    // Reference §2.3/2.4.
+    assert_eq!(
+        vae_params(&program("dsprites_full", "fc_encoder", "fc_decoder")),
+        (6_381_620, 7_814_896)
+    );
+    // Reference §2.5: the FactorVAE discriminator for D = 10.
+    let c = compile_text(
+        "use std.data.dsprites_full\nuse std.models.{conv_vae, factor_vae}\nexperiment e {\n data = dsprites_full()\n model = conv_vae()\n loss = factor_vae()\n}\n",
+    );
+    assert!(c.diagnostics.is_empty(), "{:#?}", c.diagnostics);
+    let disc = jobs(&c).first().and_then(|j| {
+        j.objective.iter().find_map(|t| match &t.term {
+            Term::DiscriminatorTc {
+                discriminator,
+                optimizer,
+            } => Some((discriminator.parameters, optimizer.clone())),
+            _ => None,
+        })
+    });
+    assert_eq!(
+        disc,
+        Some((
+            5_018_002,
+            crate::plan::Optimizer::Adam {
+                lr: 1e-4,
+                beta1: 0.5,
+                beta2: 0.9,
+                epsilon: 1e-8
+            }
+        ))
+    );
+}
+
+#[test]
+fn presets_expand_into_weighted_terms() {
+    let objective = |preset: &str| {
+        let c = compile_text(&format!(
+            "use std.data.dsprites_full\nuse std.models.{{conv_vae, {name}}}\nexperiment e {{\n data = dsprites_full()\n model = conv_vae()\n loss = {preset}\n}}\n",
+            name = preset.split('(').next().unwrap_or(preset)
+        ));
+        assert!(c.diagnostics.is_empty(), "{preset}: {:#?}", c.diagnostics);
+        jobs(&c)
+            .first()
+            .map(|j| {
+                j.objective
+                    .iter()
+                    .map(|t| (t.coefficient, t.term.clone()))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    use crate::plan::DipKind;
+    assert_eq!(
+        objective("beta_tc_vae(beta: 6)"),
+        vec![
+            (1.0, Term::Reconstruction),
+            (1.0, Term::Kl),
+            (5.0, Term::TotalCorrelation)
+        ]
+    );
+    assert_eq!(
+        objective("annealed_vae(c_max: 10)"),
+        vec![
+            (1.0, Term::Reconstruction),
+            (
+                1000.0,
+                Term::Capacity {
+                    c_max: 10.0,
+                    iteration_threshold: 100_000
+                }
+            )
+        ]
+    );
+    assert_eq!(
+        objective("dip_vae_i(lambda_od: 5)"),
+        vec![
+            (1.0, Term::Reconstruction),
+            (1.0, Term::Kl),
+            (
+                1.0,
+                Term::DipCovariance {
+                    kind: DipKind::I,
+                    lambda_od: 5.0,
+                    lambda_d: 50.0
+                }
+            )
+        ]
+    );
+    assert_eq!(
+        objective("dip_vae_ii(lambda_od: 5)"),
+        vec![
+            (1.0, Term::Reconstruction),
+            (1.0, Term::Kl),
+            (
+                1.0,
+                Term::DipCovariance {
+                    kind: DipKind::II,
+                    lambda_od: 5.0,
+                    lambda_d: 5.0
+                }
+            )
+        ]
+    );
+}
+
+#[test]
+fn user_files_are_imported_through_the_loader() {
+    let files = Files(BTreeMap::from([(
+        "common.dis",
+        "use std.data.dsprites_full\ndef my_data = dsprites_full()\n",
+    )]));
+    let text = "use \"common.dis\"\nuse std.models.conv_vae\nexperiment e {\n data = my_data\n model = conv_vae()\n loss = recon + kl\n}\n";
+    let c = compile(
+        Source {
+            name: "main.dis".to_string(),
+            text: text.to_string(),
+        },
+        &files,
+    );
+    assert!(c.diagnostics.is_empty(), "{:#?}", c.diagnostics);
+    assert_eq!(
+        c.sources.len(),
+        5,
+        "main, common, std.data, std.models, std.arch"
+    );
+    let missing = compile_text("use \"nope.dis\"\n");
+    assert_eq!(codes(&missing), ["E0105"]);
+}
+
+#[test]
+fn all_errors_in_a_file_are_reported() {
+    let c = compile_text(
+        "use std.data.dsprites_full\nuse std.models.conv_vae\nexperiment e {\n data = dsprits_full()\n model = conv_vae(latent: 10)\n loss = recon + kl\n train = training(batch: 0, optimizer: adam(lr: -1))\n}\n",
+    );
+    // The unused-import warning comes from the typo; `adam(lr: -1)` poisons `training(...)`, so
+    // `batch: 0` is not reported as well (no cascades from a poisoned argument).
+    assert_eq!(
+        codes(&c),
+        ["W0002", "E0101", "E0106", "E0202"],
+        "{:#?}",
+        c.diagnostics
+    );
+    assert!(c.plan.is_none());
+    let help = c
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "E0101")
+        .and_then(|d| d.help.clone())
+        .unwrap_or_default();
+    assert!(help.contains("dsprites_full"), "{help}");
+}
+
+#[test]
+fn sweep_errors_point_at_the_sweep() {
+    let base = "use std.data.dsprites_full\nuse std.models.{conv_vae, beta_vae}\nexperiment e {\n data = dsprites_full()\n model = conv_vae()\n loss = beta_vae()\n";
+    let c = compile_text(&format!("{base} sweep {{ loss.bta in [1, 2] }}\n}}\n"));
+    assert_eq!(codes(&c), ["E0403"]);
+    let c = compile_text(&format!("{base} sweep {{ seed in [] }}\n}}\n"));
+    assert_eq!(codes(&c), ["E0404"]);
+    let c = compile_text(&format!(
+        "{base} sweep {{ zip(seed in [1, 2], loss.beta in [1]) }}\n}}\n"
+    ));
+    assert_eq!(codes(&c), ["E0405"]);
+    let c = compile_text(&format!("{base} sweep {{ loss.beta in [1, -2] }}\n}}\n"));
+    assert_eq!(codes(&c), ["E0202"]);
+    let c = compile_text(&format!(
+        "{base} sweep {{ zip(seed in [3, 4], loss.beta in [1, 8]) + seed in 10..12 }}\n}}\n"
+    ));
+    assert!(c.diagnostics.is_empty(), "{:#?}", c.diagnostics);
+    let seeds: Vec<u64> = jobs(&c).iter().map(|j| j.train.seed).collect();
+    assert_eq!(seeds, [3, 4, 10, 11]);
+}
+
+/// The expected codes of a fixture from its first line, `// expect: E0101, W0002` or `// expect: ok`.
+fn expected_codes(text: &str) -> Option<Vec<String>> {
+    let first = text.lines().next()?.strip_prefix("// expect:")?.trim();
+    if first == "ok" {
+        return Some(Vec::new());
+    }
+    Some(first.split(',').map(|c| c.trim().to_string()).collect())
+}
+
+/// Reads files next to the fixture; anything else is missing.
+struct FixtureDir(std::path::PathBuf);
+
+impl Loader for FixtureDir {
+    fn load(&self, path: &str) -> Result<String, String> {
+        std::fs::read_to_string(self.0.join(path)).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn fixtures_give_exactly_their_expected_codes_and_every_code_has_one() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/check");
+    let mut covered = std::collections::BTreeSet::new();
+    let mut count = 0;
+    for dir in ["ok", "err"] {
+        let mut paths: Vec<_> = std::fs::read_dir(root.join(dir))
+            .expect("fixture directory exists")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "dis"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            count += 1;
+            let text = std::fs::read_to_string(&path).expect("fixture is readable");
+            let expected = expected_codes(&text)
+                .unwrap_or_else(|| panic!("{}: no `// expect:` line", path.display()));
+            assert_eq!(
+                dir == "ok",
+                expected.is_empty(),
+                "{}: ok/ fixtures expect ok, err/ fixtures codes",
+                path.display()
+            );
+            let c = compile(
+                Source {
+                    name: path.display().to_string(),
+                    text: text.clone(),
+                },
+                &FixtureDir(root.join(dir)),
+            );
+            let mut found: Vec<String> = c.diagnostics.iter().map(|d| d.code.to_string()).collect();
+            let mut want = expected.clone();
+            found.sort();
+            want.sort();
+            assert_eq!(found, want, "{}: {:#?}", path.display(), c.diagnostics);
+            for d in &c.diagnostics {
+                assert!(
+                    crate::codes::lookup(d.code).is_some(),
+                    "{} is not registered",
+                    d.code
+                );
+                assert!(
+                    !d.message.ends_with('.') && !d.message.contains('\n'),
+                    "{}: message style: {}",
+                    d.code,
+                    d.message
+                );
+                let len = c
+                    .sources
+                    .get(d.source.0 as usize)
+                    .map_or(0, |s| s.text.len());
+                assert!(
+                    d.span.start <= d.span.end && d.span.end <= len,
+                    "{}: span out of bounds",
+                    d.code
+                );
+            }
+            // A clean file has a plan; a file with an error has none.
+            let has_error = c
+                .diagnostics
+                .iter()
+                .any(|d| matches!(d.severity, crate::diagnostic::Severity::Error));
+            assert_eq!(c.plan.is_none(), has_error, "{}", path.display());
+            if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
+                covered.insert(name.split('_').next().unwrap_or("").to_string());
+            }
+        }
+    }
+    assert!(count > 40);
+    for info in crate::codes::CODES {
+        assert!(
+            covered.contains(info.code),
+            "code {} has no fixture in err/",
+            info.code
+        );
+    }
+}
+
+#[test]
+fn deep_definition_chains_are_errors_not_stack_overflows() {
+    let mut text = String::from("use std.data.dsprites_full\nuse std.models.conv_vae\n");
+    for i in 0..300 {
+        text.push_str(&format!("def w{i} = w{}\n", i + 1));
+    }
+    text.push_str("def w300 = 1.0\nexperiment e {\n data = dsprites_full()\n model = conv_vae()\n loss = recon + w0 * kl\n}\n");
+    let found = codes(&compile_text(&text));
+    // Each chain that reaches the limit reports where it stopped (the experiment's and the
+    // stand-alone check of the not-yet-evaluated definitions).
+    assert!(
+        !found.is_empty() && found.iter().all(|c| *c == "E0003"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn mutated_fixtures_never_panic() {
+    // Deterministic mutations (an LCG, no RNG crate): truncate, delete a byte, insert a token.
+    const TOKENS: &[&str] = &[
+        "(", ")", "{", "}", "[", "]", ",", ".", ":", "=", "+", "*", "-", "\"", "0", "1e9", "..",
+        "->", "x", "in", "kl", "sweep {", "graph {",
+    ];
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/check");
+    let mut texts: Vec<String> = EXPERIMENTS.iter().map(|(_, t)| t.to_string()).collect();
+    for dir in ["ok", "err"] {
+        for entry in std::fs::read_dir(root.join(dir))
+            .expect("fixture directory exists")
+            .flatten()
+        {
+            texts.push(std::fs::read_to_string(entry.path()).expect("fixture is readable"));
+        }
+    }
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = |n: usize| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((state >> 33) as usize) % n.max(1)
+    };
+    for text in &texts {
+        for round in 0..12 {
+            let mut t = text.clone();
+            let mut pos = next(t.len());
+            while !t.is_char_boundary(pos) {
+                pos -= 1;
+            }
+            match round % 3 {
+                0 => t.truncate(pos),
+                1 => {
+                    if let Some(c) = t.get(pos..).and_then(|r| r.chars().next()) {
+                        t.replace_range(pos..pos + c.len_utf8(), "");
+                    }
+                }
+                _ => t.insert_str(pos, TOKENS.get(next(TOKENS.len())).copied().unwrap_or("(")),
+            }
+            // The study would expand to 12 600 jobs per mutation; checking is enough here.
+            let c = crate::check(
+                Source {
+                    name: "mutant.dis".to_string(),
+                    text: t,
+                },
+                &Files(BTreeMap::new()),
+            );
+            for d in &c.diagnostics {
+                let len = c
+                    .sources
+                    .get(d.source.0 as usize)
+                    .map_or(0, |s| s.text.len());
+                assert!(d.span.end <= len, "span out of bounds for {}", d.code);
+            }
+        }
+    }
+}
+
+#[test]
+fn plans_round_trip_through_ron() {
+    for (name, text) in EXPERIMENTS.iter().filter(|(n, _)| !n.starts_with("dlib")) {
+        let plan = compile_text(text).plan.unwrap_or_else(|| panic!("{name} compiles"));
+        let ron_text = ron::to_string(&plan).expect("plans serialise");
+        let back: crate::plan::Plan = ron::from_str(&ron_text).expect("plans deserialise");
+        assert_eq!(back, plan, "{name}");
+    }
+}
+
+#[test]
+fn structural_graph_is_topologically_ordered_over_all_declared_latents() {
+    let c = compile_text(include_str!("../../experiments/structured_infogan.dis"));
+    let graph = jobs(&c).first().and_then(|j| {
+        j.objective.iter().find_map(|t| match &t.term {
+            Term::Structural { graph, .. } => Some(graph.clone()),
+            _ => None,
+        })
+    });
+    let graph = graph.expect("the experiment has a structural term");
+    // Codes `shape, c1, c2, c3` with c1 -> c3 and c2 -> c3: c3 comes last, with parents c1 and c2.
+    assert_eq!(graph.nodes, ["shape", "c1", "c2", "c3"]);
+    assert_eq!(graph.parents, [vec![], vec![], vec![], vec![1, 2]]);
+    // The recognition head outputs 3 logits for `shape` and one mean per continuous code.
+    match jobs(&c).first().map(|j| &j.model) {
+        Some(ModelSpec::InfoGan(g)) => {
+            assert_eq!(g.recognition_head.output, [6]);
+            assert_eq!(g.generator.input, [5 + 3 + 3]);
+            assert_eq!(g.generator.output, [64, 64, 1]);
+        }
+        other => panic!("expected an InfoGAN, got {other:?}"),
+    }
+}
+
+#[test]
+fn swept_values_are_recorded_as_written_in_row_major_order() {
+    let c = compile_text(include_str!("../../experiments/beta_vae_dsprites.dis"));
+    let rows: Vec<(String, String)> = jobs(&c)
+        .iter()
+        .map(|j| (j.swept.get("beta").cloned().unwrap_or_default(), j.swept.get("seed").cloned().unwrap_or_default()))
+        .collect();
+    assert_eq!(rows.len(), 30);
+    assert_eq!(rows.first(), Some(&("1".to_string(), "0".to_string())));
+    assert_eq!(rows.get(4), Some(&("1".to_string(), "4".to_string())));
+    assert_eq!(rows.get(5), Some(&("2".to_string(), "0".to_string())));
+    assert_eq!(rows.last(), Some(&("16".to_string(), "4".to_string())));
+    // The same file compiles to the same bytes every time.
+    let again = compile_text(include_str!("../../experiments/beta_vae_dsprites.dis"));
+    assert_eq!(ron::to_string(&c.plan).ok(), ron::to_string(&again.plan).ok());
+}

@@ -1,0 +1,704 @@
+//! Gradient-boosted decision trees as scikit-learn 1.9.1's `GradientBoostingClassifier()`, with its
+//! impurity-based `feature_importances_`.
+//!
+//! # The algorithm replayed (scikit-learn 1.9.1 `ensemble/_gb.py`, `tree/_splitter.pyx`)
+//! - Features are cast to `f32` first (scikit-learn fits and predicts on `float32` X); thresholds are
+//!   `f64` midpoints of consecutive `f32` values, `prev/2 + next/2` (or `prev` if that rounds to `next`);
+//!   a row goes left when `x ≤ threshold`.
+//! - Log-loss; K = 2 classes: one tree per stage on the binomial residual `y − σ(F)` with `y = 1` for
+//!   `classes[1]`; K > 2: K trees per stage, tree k on `y_k − softmax(F)_k`, all K residuals computed from
+//!   the scores at the start of the stage.
+//! - Initial scores: class log-priors, binary `logit(p₁)`, multiclass `log p_k − mean_j log p_j` (the
+//!   symmetric multinomial link), priors clipped to `[eps, 1 − eps]`.
+//! - Trees: `DecisionTreeRegressor(criterion="squared_error", max_depth=3, min_samples_split=2,
+//!   min_samples_leaf=1)`. In 1.9 the classifier's `criterion` ("friedman_mse") is deprecated and the
+//!   trees use squared error; both choose the same split up to rounding (Friedman's
+//!   `n_l·n_r/(n)·(ȳ_l − ȳ_r)²` is the squared-error proxy minus a constant, divided by n). A node is a
+//!   leaf at `max_depth`, below `min_samples_split` (or `2 · min_samples_leaf`) rows, when its variance
+//!   is `≤ f64::EPSILON`, or when no feature has two values more than `1e-7` apart (compared in `f32`, as
+//!   scikit-learn's `FEATURE_THRESHOLD`). The split maximises `S_l²/n_l + S_r²/n_r` over every feature and
+//!   every boundary between sorted distinct values (exact greedy search).
+//! - Leaf values: one Newton step, `mean(residual) / mean(p(1 − p))` with `p = y − residual`, times
+//!   `(K − 1)/K` for K > 2, and 0 when the denominator is below `1e-150`; the stage adds
+//!   `learning_rate · leaf value`.
+//! - Predictions: binary `classes[1]` where `F ≥ 0` (scikit-learn's rule for this class), multiclass the
+//!   first class of largest score; probabilities `[1 − σ(F), σ(F)]` or `softmax(F)`.
+//! - Importances: per tree, `Σ_splits (n·imp − n_l·imp_l − n_r·imp_r) / n_root` with `imp` the node's
+//!   target variance; averaged over the trees that split at least once and normalised to sum 1 (all
+//!   zero when no tree splits or no split improves anything, where scikit-learn would divide 0 by 0).
+//!
+//! # Ties (documented difference)
+//! scikit-learn visits features in a fresh random permutation at every node (`random_state=None`) and
+//! keeps the first strictly best split, so when several features give *exactly* the same best
+//! improvement (duplicated codes, the reference's `[x, x]` test) it credits one of them at random and
+//! repeated runs differ. Features that reach the same partition of a node by different orders (common
+//! in small deep nodes) have improvements equal up to rounding, and which one wins depends on the order
+//! scikit-learn accumulates its sums in, which is not reproducible from outside. Here the tree uses the
+//! first feature of largest improvement, and the split's importance is **shared equally among the
+//! features within a relative 1e-12 of it**: the expected value of scikit-learn's accidental credit,
+//! deterministically. Within one feature the first (lowest) threshold wins, as in scikit-learn.
+//! Consequence: the fitted function agrees with scikit-learn on every training row, but the threshold
+//! of such a split can sit on another feature, so a new point can fall on the other side (the
+//! scikit-learn tests below see this on one test point in 15).
+//!
+//! # Speed
+//! Each feature is sorted once per fit (X is the same for every tree). A tree is grown level by level
+//! on per-feature row orders kept partitioned by node (see `build_tree`): sequential sweeps, no division
+//! in the inner loop, O(n·d) per level. The K trees of a stage are fitted in parallel.
+
+use ndarray::{Array2, ArrayView2};
+use rayon::prelude::*;
+
+use super::{
+    Classifier, EncodedLabels, Fitted, LearnError, argmax, at_least, positive, validate_training,
+};
+
+/// `GradientBoostingClassifier()` hyper-parameters (scikit-learn 1.9.1 defaults: 100 stages, learning
+/// rate 0.1, depth 3, `min_samples_split = 2`, `min_samples_leaf = 1`, `subsample = 1`, log-loss).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GradientBoosting {
+    /// Number of boosting stages (`n_estimators`), ≥ 1.
+    pub n_estimators: usize,
+    /// Shrinkage of each tree's contribution, > 0.
+    pub learning_rate: f64,
+    /// Depth of each regression tree, ≥ 1.
+    pub max_depth: usize,
+    /// Fewest rows a node needs to be split, ≥ 2.
+    pub min_samples_split: usize,
+    /// Fewest rows in each child of a split, ≥ 1.
+    pub min_samples_leaf: usize,
+}
+
+impl Default for GradientBoosting {
+    fn default() -> Self {
+        GradientBoosting {
+            n_estimators: 100,
+            learning_rate: 0.1,
+            max_depth: 3,
+            min_samples_split: 2,
+            min_samples_leaf: 1,
+        }
+    }
+}
+
+/// Marks a leaf in [`Node::left`].
+const LEAF: u32 = u32::MAX;
+/// scikit-learn's `FEATURE_THRESHOLD`: values closer than this (in `f32`) cannot be split apart.
+const FEATURE_THRESHOLD: f32 = 1e-7;
+
+/// One node of a regression tree.
+#[derive(Debug, Clone, PartialEq)]
+struct Node {
+    feature: usize,
+    threshold: f64,
+    /// Child node ids, `LEAF` for a leaf.
+    left: u32,
+    right: u32,
+    /// Leaf value (Newton step); unused for internal nodes.
+    value: f64,
+}
+
+/// A regression tree: `nodes[0]` is the root.
+#[derive(Debug, Clone, PartialEq)]
+struct Tree {
+    nodes: Vec<Node>,
+}
+
+impl Tree {
+    /// The leaf value for one row of `f32`-rounded features.
+    fn predict_row(&self, row: &[f64]) -> f64 {
+        let mut id = 0usize;
+        loop {
+            let node = &self.nodes[id];
+            if node.left == LEAF {
+                return node.value;
+            }
+            id = if row[node.feature] <= node.threshold {
+                node.left
+            } else {
+                node.right
+            } as usize;
+        }
+    }
+}
+
+/// A fitted gradient-boosting classifier.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FittedGradientBoosting {
+    classes: Vec<u32>,
+    /// Initial score per tree slot (1 binary, K multiclass, 0 for a single class).
+    init: Vec<f64>,
+    /// `trees[stage][slot]`.
+    trees: Vec<Vec<Tree>>,
+    learning_rate: f64,
+    n_features: usize,
+    importances: Vec<f64>,
+}
+
+impl FittedGradientBoosting {
+    /// Impurity-based feature importances (scikit-learn's `feature_importances_`), one per feature,
+    /// summing to 1 (all zero when no tree ever split, e.g. a single training class).
+    pub fn feature_importances(&self) -> Vec<f64> {
+        self.importances.clone()
+    }
+
+    /// Number of fitted stages.
+    pub fn n_stages(&self) -> usize {
+        self.trees.len()
+    }
+
+    /// Raw scores F (scikit-learn's `decision_function` before squeezing), shape (n_samples, slots):
+    /// one column for two classes, K columns for K > 2, none for one class.
+    ///
+    /// # Panics
+    /// If `x` does not have the training number of columns.
+    pub fn decision_function(&self, x: ArrayView2<f64>) -> Array2<f64> {
+        assert_eq!(
+            x.ncols(),
+            self.n_features,
+            "prediction features must match the training width"
+        );
+        let slots = self.init.len();
+        let mut scores = Array2::zeros((x.nrows(), slots));
+        let mut row = vec![0.0; self.n_features];
+        for (i, features) in x.rows().into_iter().enumerate() {
+            for (slot, value) in row.iter_mut().zip(features) {
+                *slot = to_f32_grid(*value);
+            }
+            for k in 0..slots {
+                // Same order of additions as scikit-learn's `predict_stages`: init, then stage by stage.
+                let mut score = self.init[k];
+                for stage in &self.trees {
+                    score += self.learning_rate * stage[k].predict_row(&row);
+                }
+                scores[[i, k]] = score;
+            }
+        }
+        scores
+    }
+}
+
+impl Fitted for FittedGradientBoosting {
+    fn classes(&self) -> &[u32] {
+        &self.classes
+    }
+
+    fn predict(&self, x: ArrayView2<f64>) -> Vec<u32> {
+        if self.classes.len() == 1 {
+            return vec![self.classes[0]; x.nrows()];
+        }
+        let scores = self.decision_function(x);
+        if self.classes.len() == 2 {
+            scores
+                .column(0)
+                .iter()
+                .map(|&f| {
+                    if f >= 0.0 {
+                        self.classes[1]
+                    } else {
+                        self.classes[0]
+                    }
+                })
+                .collect()
+        } else {
+            scores
+                .rows()
+                .into_iter()
+                .map(|row| self.classes[argmax(&row.to_vec())])
+                .collect()
+        }
+    }
+
+    fn predict_proba(&self, x: ArrayView2<f64>) -> Option<Array2<f64>> {
+        let n = x.nrows();
+        if self.classes.len() == 1 {
+            return Some(Array2::ones((n, 1)));
+        }
+        let scores = self.decision_function(x);
+        if self.classes.len() == 2 {
+            let mut proba = Array2::zeros((n, 2));
+            for (i, &f) in scores.column(0).iter().enumerate() {
+                let p = sigmoid(f);
+                proba[[i, 0]] = 1.0 - p;
+                proba[[i, 1]] = p;
+            }
+            Some(proba)
+        } else {
+            let mut proba = scores;
+            for mut row in proba.rows_mut() {
+                let values = row
+                    .as_slice_mut()
+                    .expect("INVARIANT: rows of a fresh array are contiguous");
+                softmax_in_place(values);
+            }
+            Some(proba)
+        }
+    }
+}
+
+impl Classifier for GradientBoosting {
+    type Fitted = FittedGradientBoosting;
+
+    fn fit(&self, x: ArrayView2<f64>, y: &[u32]) -> Result<FittedGradientBoosting, LearnError> {
+        at_least("n_estimators", self.n_estimators, 1)?;
+        positive("learning_rate", self.learning_rate)?;
+        at_least("max_depth", self.max_depth, 1)?;
+        at_least("min_samples_split", self.min_samples_split, 2)?;
+        at_least("min_samples_leaf", self.min_samples_leaf, 1)?;
+        validate_training(x, y)?;
+        for ((row, column), &value) in x.indexed_iter() {
+            if value.abs() > f64::from(f32::MAX) {
+                return Err(LearnError::Float32Overflow { row, column, value });
+            }
+        }
+        let labels = EncodedLabels::new(y);
+        let (n, d) = x.dim();
+        let k = labels.classes.len();
+        if k == 1 {
+            return Ok(FittedGradientBoosting {
+                classes: labels.classes,
+                init: Vec::new(),
+                trees: Vec::new(),
+                learning_rate: self.learning_rate,
+                n_features: d,
+                importances: vec![0.0; d],
+            });
+        }
+        let slots = if k == 2 { 1 } else { k };
+        let presorted = Presorted::new(x);
+        // One-hot targets per slot: y_k(i) ∈ {0, 1}; binary uses `classes[1]` as the positive class.
+        let targets: Vec<Vec<f64>> = (0..slots)
+            .map(|slot| {
+                let class = if k == 2 { 1 } else { slot };
+                labels
+                    .codes
+                    .iter()
+                    .map(|&c| if c == class { 1.0 } else { 0.0 })
+                    .collect()
+            })
+            .collect();
+        let init = initial_scores(&labels.codes, k);
+        // scores[slot][i]: current raw score F_slot(x_i).
+        let mut scores: Vec<Vec<f64>> = init.iter().map(|&f| vec![f; n]).collect();
+        let newton_factor = if k == 2 {
+            1.0
+        } else {
+            (k - 1) as f64 / k as f64
+        };
+        let mut trees = Vec::with_capacity(self.n_estimators);
+        let mut importance_sum = vec![0.0; d];
+        let mut relevant_trees = 0usize;
+        let mut residuals: Vec<Vec<f64>> = vec![vec![0.0; n]; slots];
+        let mut probabilities = vec![0.0; slots];
+        for _ in 0..self.n_estimators {
+            // Negative gradients of the half log-loss at the stage's starting scores.
+            for i in 0..n {
+                if slots == 1 {
+                    residuals[0][i] = targets[0][i] - sigmoid(scores[0][i]);
+                } else {
+                    for slot in 0..slots {
+                        probabilities[slot] = scores[slot][i];
+                    }
+                    softmax_in_place(&mut probabilities);
+                    for slot in 0..slots {
+                        residuals[slot][i] = targets[slot][i] - probabilities[slot];
+                    }
+                }
+            }
+            let built: Vec<BuiltTree> = (0..slots)
+                .into_par_iter()
+                .map(|slot| {
+                    build_tree(
+                        &presorted,
+                        &residuals[slot],
+                        &targets[slot],
+                        self,
+                        newton_factor,
+                    )
+                })
+                .collect();
+            let mut stage = Vec::with_capacity(slots);
+            for (slot, tree) in built.into_iter().enumerate() {
+                for (score, &leaf) in scores[slot].iter_mut().zip(&tree.leaf_of) {
+                    *score += self.learning_rate * tree.tree.nodes[leaf as usize].value;
+                }
+                if tree.tree.nodes.len() > 1 {
+                    relevant_trees += 1;
+                    importance_sum
+                        .iter_mut()
+                        .zip(&tree.importance)
+                        .for_each(|(s, v)| *s += v);
+                }
+                stage.push(tree.tree);
+            }
+            trees.push(stage);
+        }
+        let total: f64 = importance_sum.iter().sum();
+        let importances = if relevant_trees > 0 && total > 0.0 {
+            // scikit-learn averages over the relevant trees then normalises; the average's divisor cancels.
+            importance_sum.iter().map(|v| v / total).collect()
+        } else {
+            vec![0.0; d]
+        };
+        Ok(FittedGradientBoosting {
+            classes: labels.classes,
+            init,
+            trees,
+            learning_rate: self.learning_rate,
+            n_features: d,
+            importances,
+        })
+    }
+}
+
+/// The prior scores: binary `logit(p₁)`, multiclass `log p_k − mean log p`, priors clipped to
+/// `[eps, 1 − eps]` (scikit-learn's `_init_raw_predictions` with a prior `DummyClassifier`).
+fn initial_scores(codes: &[usize], k: usize) -> Vec<f64> {
+    let n = codes.len() as f64;
+    let mut counts = vec![0usize; k];
+    codes.iter().for_each(|&c| counts[c] += 1);
+    let clip = |p: f64| p.clamp(f64::EPSILON, 1.0 - f64::EPSILON);
+    if k == 2 {
+        let p = clip(counts[1] as f64 / n);
+        vec![(p / (1.0 - p)).ln()]
+    } else {
+        let logs: Vec<f64> = counts.iter().map(|&c| clip(c as f64 / n).ln()).collect();
+        let mean = logs.iter().sum::<f64>() / k as f64;
+        logs.iter().map(|l| l - mean).collect()
+    }
+}
+
+/// Rounds a feature to the `f32` grid scikit-learn fits and predicts on, back in `f64`.
+fn to_f32_grid(value: f64) -> f64 {
+    f64::from(value as f32)
+}
+
+/// Each feature's rows sorted by value, computed once per fit. Flat arrays of d blocks of n entries.
+struct Presorted {
+    n: usize,
+    d: usize,
+    /// `order[f·n + p]`: the row at sorted position p of feature f (sorted by value, then row index).
+    order: Vec<u32>,
+    /// `sorted_values[f·n + p]`: the `f32` value of that row.
+    sorted_values: Vec<f32>,
+}
+
+impl Presorted {
+    fn new(x: ArrayView2<f64>) -> Self {
+        let (n, d) = x.dim();
+        let blocks: Vec<(Vec<u32>, Vec<f32>)> = (0..d)
+            .into_par_iter()
+            .map(|f| {
+                let column: Vec<f32> = x.column(f).iter().map(|&v| v as f32).collect();
+                let mut order: Vec<u32> = (0..n as u32).collect();
+                order.sort_by(|&a, &b| column[a as usize].total_cmp(&column[b as usize]).then(a.cmp(&b)));
+                let values = order.iter().map(|&i| column[i as usize]).collect();
+                (order, values)
+            })
+            .collect();
+        let mut order = Vec::with_capacity(n * d);
+        let mut sorted_values = Vec::with_capacity(n * d);
+        for (block_order, block_values) in blocks {
+            order.extend(block_order);
+            sorted_values.extend(block_values);
+        }
+        Presorted { n, d, order, sorted_values }
+    }
+}
+
+/// A fitted tree with what the ensemble needs from it.
+struct BuiltTree {
+    tree: Tree,
+    /// Leaf node id of every training row.
+    leaf_of: Vec<u32>,
+    /// Unnormalised importance per feature, `Σ (n·imp − n_l·imp_l − n_r·imp_r) / n_root`.
+    importance: Vec<f64>,
+}
+
+/// Count, sum and sum of squares of the targets in a node.
+#[derive(Debug, Clone, Copy, Default)]
+struct NodeStats {
+    count: usize,
+    sum: f64,
+    sum_squares: f64,
+}
+
+impl NodeStats {
+    /// Target variance (scikit-learn's MSE `node_impurity`).
+    fn impurity(&self) -> f64 {
+        let n = self.count as f64;
+        let mean = self.sum / n;
+        self.sum_squares / n - mean * mean
+    }
+}
+
+/// Relative gap under which two features' best splits count as tied for importance credit.
+const TIE_TOLERANCE: f64 = 1e-12;
+
+/// One feature's best split of one node.
+#[derive(Debug, Clone, Copy)]
+struct Proposal {
+    /// scikit-learn's squared-error proxy `S_l²/n_l + S_r²/n_r` (−∞ when the feature cannot split).
+    proxy: f64,
+    /// Rows going left (a prefix of the node's segment in this feature's order).
+    left_count: usize,
+    threshold: f64,
+}
+
+/// The split chosen for one open node.
+#[derive(Debug, Clone)]
+struct BestSplit {
+    feature: usize,
+    left_count: usize,
+    threshold: f64,
+    /// Features credited with the split (those tied with `feature`, itself included).
+    tied: Vec<usize>,
+}
+
+/// Picks a node's split from each feature's [`Proposal`]: the first feature with the largest proxy
+/// (scikit-learn's strict `>`), crediting every feature within [`TIE_TOLERANCE`] of it. Features reaching
+/// the same partition accumulate their sums in different orders, so their proxies differ only by
+/// rounding, and scikit-learn's winner is then an accident of rounding and of its random feature order;
+/// sharing the credit gives the expected importance deterministically. `None` if no feature can split.
+fn choose_split(proposals: &[Proposal]) -> Option<BestSplit> {
+    let mut best: Option<(usize, Proposal)> = None;
+    for (feature, proposal) in proposals.iter().enumerate() {
+        if proposal.proxy > best.map_or(f64::NEG_INFINITY, |(_, b)| b.proxy) {
+            best = Some((feature, *proposal));
+        }
+    }
+    let (feature, proposal) = best?;
+    let floor = proposal.proxy - TIE_TOLERANCE * proposal.proxy.abs();
+    let tied = (0..proposals.len()).filter(|&f| proposals[f].proxy >= floor).collect();
+    Some(BestSplit { feature, left_count: proposal.left_count, threshold: proposal.threshold, tied })
+}
+
+/// Best split of one node along one feature: `values` and `residuals` are the node's rows in the
+/// feature's sorted order, `total` the residual sum over them. Candidate boundaries lie between
+/// consecutive rows whose `f32` values differ by more than [`FEATURE_THRESHOLD`] (compared in `f32`, as
+/// scikit-learn) with at least `min_leaf` rows on each side; the first of the largest proxy wins.
+fn scan_feature(values: &[f32], residuals: &[f64], total: f64, min_leaf: usize) -> Proposal {
+    let m = values.len();
+    // The proxy is compared as the fraction num/den = (S_l²·n_r + S_r²·n_l)/(n_l·n_r) by
+    // cross-multiplication: no division in the loop.
+    let mut best_num = -1.0;
+    let mut best_den = 1.0;
+    let mut best_pos = 0usize;
+    let mut left_sum = 0.0;
+    let mut previous = f32::NEG_INFINITY;
+    for (pos, (&value, &residual)) in values.iter().zip(residuals).enumerate() {
+        if pos >= min_leaf && m - pos >= min_leaf && value > previous + FEATURE_THRESHOLD {
+            let left_n = pos as f64;
+            let right_n = (m - pos) as f64;
+            let right_sum = total - left_sum;
+            let num = left_sum * left_sum * right_n + right_sum * right_sum * left_n;
+            let den = left_n * right_n;
+            if num * best_den > best_num * den {
+                best_num = num;
+                best_den = den;
+                best_pos = pos;
+            }
+        }
+        left_sum += residual;
+        previous = value;
+    }
+    if best_pos == 0 {
+        return Proposal { proxy: f64::NEG_INFINITY, left_count: 0, threshold: 0.0 };
+    }
+    Proposal {
+        proxy: best_num / best_den,
+        left_count: best_pos,
+        threshold: midpoint(values[best_pos - 1], values[best_pos]),
+    }
+}
+
+/// Grows one regression tree on `residuals` (n) and sets Newton leaf values from `targets` (n, 0/1).
+///
+/// Working layout: for every feature, the rows in that feature's sorted order, with their values and
+/// residuals alongside (d blocks of n). Every open node owns the same segment `[start, end)` of each
+/// block, so the split search of a node is a sequential sweep of its segments; after a level, each
+/// split node's segment is stably partitioned into its children's segments (left rows first), which
+/// keeps every block sorted within each segment. Cost O(n·d) per level, no per-row node lookups.
+fn build_tree(
+    presorted: &Presorted,
+    residuals: &[f64],
+    targets: &[f64],
+    params: &GradientBoosting,
+    newton_factor: f64,
+) -> BuiltTree {
+    let (n, d) = (presorted.n, presorted.d);
+    let mut rows = presorted.order.clone();
+    let mut values = presorted.sorted_values.clone();
+    let mut sorted_residuals: Vec<f64> = rows.iter().map(|&r| residuals[r as usize]).collect();
+    let mut nodes = vec![Node { feature: 0, threshold: 0.0, left: LEAF, right: LEAF, value: 0.0 }];
+    let mut stats = vec![NodeStats {
+        count: n,
+        sum: residuals.iter().sum(),
+        sum_squares: residuals.iter().map(|r| r * r).sum(),
+    }];
+    // Features credited with each internal node's split.
+    let mut credited: Vec<Vec<usize>> = vec![Vec::new()];
+    let mut node_of = vec![0u32; n];
+    let mut go_left = vec![false; n];
+    // Open nodes of the current level: (node id, segment start, segment end).
+    let mut open: Vec<(usize, usize, usize)> = vec![(0, 0, n)];
+    let mut right_rows: Vec<u32> = Vec::new();
+    let mut right_values: Vec<f32> = Vec::new();
+    let mut right_residuals: Vec<f64> = Vec::new();
+    let mut proposals = vec![Proposal { proxy: f64::NEG_INFINITY, left_count: 0, threshold: 0.0 }; d];
+    for _depth in 0..params.max_depth {
+        let mut splits: Vec<(usize, usize, usize, BestSplit)> = Vec::new();
+        for &(id, start, end) in &open {
+            let total = stats[id];
+            if total.count < params.min_samples_split
+                || total.count < 2 * params.min_samples_leaf
+                || total.impurity() <= f64::EPSILON
+            {
+                continue;
+            }
+            for (feature, proposal) in proposals.iter_mut().enumerate() {
+                let block = feature * n;
+                *proposal = scan_feature(
+                    &values[block + start..block + end],
+                    &sorted_residuals[block + start..block + end],
+                    total.sum,
+                    params.min_samples_leaf,
+                );
+            }
+            if let Some(split) = choose_split(&proposals) {
+                splits.push((id, start, end, split));
+            }
+        }
+        if splits.is_empty() {
+            break;
+        }
+        let mut next_open = Vec::with_capacity(2 * splits.len());
+        for (id, start, end, split) in &splits {
+            let left = nodes.len();
+            let (left_stats, right_stats) = {
+                // Rows left of the boundary in the split feature's order go left.
+                let block = split.feature * n;
+                let mut sides = [NodeStats::default(); 2];
+                for pos in *start..*end {
+                    let row = rows[block + pos] as usize;
+                    let is_left = pos - start < split.left_count;
+                    go_left[row] = is_left;
+                    node_of[row] = if is_left { left as u32 } else { left as u32 + 1 };
+                    let side = &mut sides[usize::from(!is_left)];
+                    let r = residuals[row];
+                    side.count += 1;
+                    side.sum += r;
+                    side.sum_squares += r * r;
+                }
+                (sides[0], sides[1])
+            };
+            nodes.push(Node { feature: 0, threshold: 0.0, left: LEAF, right: LEAF, value: 0.0 });
+            nodes.push(Node { feature: 0, threshold: 0.0, left: LEAF, right: LEAF, value: 0.0 });
+            stats.push(left_stats);
+            stats.push(right_stats);
+            credited.push(Vec::new());
+            credited.push(Vec::new());
+            nodes[*id].feature = split.feature;
+            nodes[*id].threshold = split.threshold;
+            nodes[*id].left = left as u32;
+            nodes[*id].right = left as u32 + 1;
+            credited[*id] = split.tied.clone();
+            let middle = start + split.left_count;
+            next_open.push((left, *start, middle));
+            next_open.push((left + 1, middle, *end));
+        }
+        if _depth + 1 == params.max_depth {
+            break;
+        }
+        // Stable partition of each split segment in every feature block: left rows first.
+        for feature in 0..d {
+            let block = feature * n;
+            for (_, start, end, _) in &splits {
+                right_rows.clear();
+                right_values.clear();
+                right_residuals.clear();
+                let mut write = block + start;
+                for read in block + start..block + end {
+                    let row = rows[read];
+                    if go_left[row as usize] {
+                        rows[write] = row;
+                        values[write] = values[read];
+                        sorted_residuals[write] = sorted_residuals[read];
+                        write += 1;
+                    } else {
+                        right_rows.push(row);
+                        right_values.push(values[read]);
+                        right_residuals.push(sorted_residuals[read]);
+                    }
+                }
+                rows[write..block + end].copy_from_slice(&right_rows);
+                values[write..block + end].copy_from_slice(&right_values);
+                sorted_residuals[write..block + end].copy_from_slice(&right_residuals);
+            }
+        }
+        open = next_open;
+    }
+    // Newton leaf values: mean(residual)·factor / mean(p(1 − p)), p = target − residual.
+    let mut numerators = vec![0.0; nodes.len()];
+    let mut denominators = vec![0.0; nodes.len()];
+    for i in 0..n {
+        let leaf = node_of[i] as usize;
+        let p = targets[i] - residuals[i];
+        numerators[leaf] += residuals[i];
+        denominators[leaf] += p * (1.0 - p);
+    }
+    for (id, node) in nodes.iter_mut().enumerate() {
+        if node.left == LEAF && stats[id].count > 0 {
+            let count = stats[id].count as f64;
+            let numerator = numerators[id] / count * newton_factor;
+            let denominator = denominators[id] / count;
+            node.value = if denominator.abs() < 1e-150 { 0.0 } else { numerator / denominator };
+        }
+    }
+    let mut importance = vec![0.0; d];
+    for (id, node) in nodes.iter().enumerate() {
+        if node.left == LEAF {
+            continue;
+        }
+        let weighted = |s: &NodeStats| s.count as f64 * s.impurity();
+        let gain = weighted(&stats[id])
+            - weighted(&stats[node.left as usize])
+            - weighted(&stats[node.right as usize]);
+        let share = gain / n as f64 / credited[id].len() as f64;
+        credited[id].iter().for_each(|&f| importance[f] += share);
+    }
+    BuiltTree { tree: Tree { nodes }, leaf_of: node_of, importance }
+}
+
+/// scikit-learn's split threshold between consecutive sorted `f32` values: `prev/2 + next/2` in `f64`,
+/// or `prev` when that rounds up to `next`.
+fn midpoint(previous: f32, next: f32) -> f64 {
+    let (a, b) = (f64::from(previous), f64::from(next));
+    let threshold = a / 2.0 + b / 2.0;
+    if threshold == b || threshold.is_infinite() {
+        a
+    } else {
+        threshold
+    }
+}
+
+/// The logistic function without overflow.
+fn sigmoid(z: f64) -> f64 {
+    if z >= 0.0 {
+        1.0 / (1.0 + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// Replaces `values` by their softmax (max-shifted, so no overflow).
+fn softmax_in_place(values: &mut [f64]) {
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut total = 0.0;
+    for v in values.iter_mut() {
+        *v = (*v - max).exp();
+        total += *v;
+    }
+    values.iter_mut().for_each(|v| *v /= total);
+}
