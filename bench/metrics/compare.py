@@ -8,12 +8,15 @@ fixed function of the factor cell (as a mean representation is). Two array files
 The reference functions are called with a ground-truth-data object that serves exactly those rows (for
 the observational metrics) or samples the grid with the same RandomState seed (for the interventional
 ones), so both sides see the same data. Times are wall clock; disc's include its process start and file
-loading. Encoder cost is excluded on both sides (codes are looked up).
+loading. Encoder cost is excluded on both sides (codes are looked up). CPU seconds (user + system, of
+the Python process and of the disc child) are printed too: on a shared, loaded machine wall time mostly
+measures the other processes.
 """
 
 import argparse
 import json
 import logging
+import resource
 import subprocess
 import sys
 import time
@@ -182,9 +185,12 @@ def run_disc(disc, name, work, num_train, num_test):
     if source.endswith("grid.npz"):
         command += ["--factor-sizes", ",".join(map(str, SIZES))]
     start = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     output = subprocess.run(command, check=True, capture_output=True, text=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     elapsed = time.perf_counter() - start
-    return json.loads(output.stdout)[name], elapsed
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return json.loads(output.stdout)[name], elapsed, cpu
 
 
 def main():
@@ -206,16 +212,21 @@ def main():
 
     print(f"scale {args.scale}: num_train {num_train}, num_test {num_test}, "
           f"downstream sizes {downstream_sizes}; factor sizes {SIZES}, 10-d codes")
-    print(f"{'metric':38} {'reference s':>11} {'disc s':>8} {'speed-up':>8}  max |diff|  (key)")
-    total_reference = total_disc = 0.0
+    print(f"{'metric':38} {'ref wall s':>10} {'disc wall s':>11} {'speed-up':>8} {'ref cpu s':>9} "
+          f"{'disc cpu s':>10} {'speed-up':>8}  max |diff|  (key)")
+    total_reference = total_disc = total_reference_cpu = total_disc_cpu = 0.0
     for name in args.metric or ALL:
         start = time.perf_counter()
+        start_cpu = time.process_time()
         reference = run_reference(name, grid_codes, sample_codes, sample_factors,
                                   (num_train, num_test, downstream_sizes))
         reference_time = time.perf_counter() - start
-        ours, disc_time = run_disc(args.disc, name, args.work, num_train, num_test)
+        reference_cpu = time.process_time() - start_cpu
+        ours, disc_time, disc_cpu = run_disc(args.disc, name, args.work, num_train, num_test)
         total_reference += reference_time
         total_disc += disc_time
+        total_reference_cpu += reference_cpu
+        total_disc_cpu += disc_cpu
         worst_key, worst = None, 0.0
         for key, value in reference.items():
             if (name, key) in DELIBERATE:
@@ -227,13 +238,16 @@ def main():
             diff = abs(float(value) - float(other))
             if diff >= worst:
                 worst_key, worst = key, diff
-        print(f"{name:38} {reference_time:11.2f} {disc_time:8.2f} {reference_time / disc_time:8.1f}  "
+        print(f"{name:38} {reference_time:10.2f} {disc_time:11.2f} {reference_time / disc_time:8.1f} "
+              f"{reference_cpu:9.2f} {disc_cpu:10.2f} {reference_cpu / max(disc_cpu, 1e-9):8.1f}  "
               f"{worst:10.4f}  ({worst_key})")
         for key in sorted(reference):
             note = DELIBERATE.get((name, key), "")
             print(f"    {key:40} reference {float(reference[key]):12.6f}   disc {ours.get(key)}  {note}")
         sys.stdout.flush()
-    print(f"{'suite':38} {total_reference:11.2f} {total_disc:8.2f} {total_reference / total_disc:8.1f}")
+    print(f"{'suite':38} {total_reference:10.2f} {total_disc:11.2f} {total_reference / total_disc:8.1f} "
+          f"{total_reference_cpu:9.2f} {total_disc_cpu:10.2f} "
+          f"{total_reference_cpu / max(total_disc_cpu, 1e-9):8.1f}")
 
 
 if __name__ == "__main__":

@@ -89,7 +89,10 @@ pub(crate) fn syntax_diagnostic(source: u32, err: &ParseError) -> Diagnostic {
 fn syntax_help(expected: &[&str], found: &str) -> Option<String> {
     let expects = |what: &str| expected.contains(&what);
     if found == "`=`" {
-        Some("named arguments and record entries use `:` (`latents: 10`); only fields use `=`".to_string())
+        Some(
+            "named arguments and record entries use `:` (`latents: 10`); only fields use `=`"
+                .to_string(),
+        )
     } else if expects("a field (`name = value`)") {
         Some("experiment fields are written `name = value`".to_string())
     } else if expects("a parameter") {
@@ -166,14 +169,22 @@ pub(crate) fn load(root: Source, loader: &dyn Loader, sink: &mut Sink) -> Option
                         ["std", name] if stdlib::module(name).is_some() => {
                             (format!("std:{name}"), Origin::Std(stdlib_name(name)), loc)
                         }
-                        ["std"] if names_of(&target).first().is_some_and(|n| stdlib::module(n).is_some()) => {
+                        ["std"]
+                            if names_of(&target)
+                                .first()
+                                .is_some_and(|n| stdlib::module(n).is_some()) =>
+                        {
                             let module = names_of(&target).first().copied().unwrap_or("");
                             sink.error(
                                 "E0103",
                                 loc,
-                                format!("`use std.{module}` names a module, not something to import"),
+                                format!(
+                                    "`use std.{module}` names a module, not something to import"
+                                ),
                                 "imports nothing",
-                                Some(format!("name what to import, e.g. `use std.{module}.{{...}}`")),
+                                Some(format!(
+                                    "name what to import, e.g. `use std.{module}.{{...}}`"
+                                )),
                             );
                             continue;
                         }

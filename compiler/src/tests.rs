@@ -542,7 +542,9 @@ fn mutated_fixtures_never_panic() {
 #[test]
 fn plans_round_trip_through_ron() {
     for (name, text) in EXPERIMENTS.iter().filter(|(n, _)| !n.starts_with("dlib")) {
-        let plan = compile_text(text).plan.unwrap_or_else(|| panic!("{name} compiles"));
+        let plan = compile_text(text)
+            .plan
+            .unwrap_or_else(|| panic!("{name} compiles"));
         let ron_text = ron::to_string(&plan).expect("plans serialise");
         let back: crate::plan::Plan = ron::from_str(&ron_text).expect("plans deserialise");
         assert_eq!(back, plan, "{name}");
@@ -578,7 +580,12 @@ fn swept_values_are_recorded_as_written_in_row_major_order() {
     let c = compile_text(include_str!("../../experiments/beta_vae_dsprites.dis"));
     let rows: Vec<(String, String)> = jobs(&c)
         .iter()
-        .map(|j| (j.swept.get("beta").cloned().unwrap_or_default(), j.swept.get("seed").cloned().unwrap_or_default()))
+        .map(|j| {
+            (
+                j.swept.get("beta").cloned().unwrap_or_default(),
+                j.swept.get("seed").cloned().unwrap_or_default(),
+            )
+        })
         .collect();
     assert_eq!(rows.len(), 30);
     assert_eq!(rows.first(), Some(&("1".to_string(), "0".to_string())));
@@ -587,5 +594,98 @@ fn swept_values_are_recorded_as_written_in_row_major_order() {
     assert_eq!(rows.last(), Some(&("16".to_string(), "4".to_string())));
     // The same file compiles to the same bytes every time.
     let again = compile_text(include_str!("../../experiments/beta_vae_dsprites.dis"));
-    assert_eq!(ron::to_string(&c.plan).ok(), ron::to_string(&again.plan).ok());
+    assert_eq!(
+        ron::to_string(&c.plan).ok(),
+        ron::to_string(&again.plan).ok()
+    );
+}
+
+#[test]
+fn stdlib_datasets_match_the_reference_factor_grids() {
+    // (call, name, factor sizes, observation shape) per reference §4.
+    let cases: &[(&str, &str, &[u32], [u32; 3])] = &[
+        (
+            "dsprites_full()",
+            "dsprites_full",
+            &[3, 6, 40, 32, 32],
+            [64, 64, 1],
+        ),
+        (
+            "color_dsprites()",
+            "color_dsprites",
+            &[3, 6, 40, 32, 32],
+            [64, 64, 3],
+        ),
+        (
+            "noisy_dsprites()",
+            "noisy_dsprites",
+            &[3, 6, 40, 32, 32],
+            [64, 64, 3],
+        ),
+        (
+            "scream_dsprites()",
+            "scream_dsprites",
+            &[3, 6, 40, 32, 32],
+            [64, 64, 3],
+        ),
+        (
+            "smallnorb(path: \"n\")",
+            "smallnorb",
+            &[5, 9, 18, 6],
+            [64, 64, 1],
+        ),
+        ("cars3d(path: \"c\")", "cars3d", &[4, 24, 183], [64, 64, 3]),
+        (
+            "shapes3d()",
+            "shapes3d",
+            &[10, 10, 10, 8, 4, 15],
+            [64, 64, 3],
+        ),
+        (
+            "mpi3d_toy(path: \"m\")",
+            "mpi3d_toy",
+            &[4, 4, 2, 3, 3, 40, 40],
+            [64, 64, 3],
+        ),
+        (
+            "mpi3d_realistic(path: \"m\")",
+            "mpi3d_realistic",
+            &[4, 4, 2, 3, 3, 40, 40],
+            [64, 64, 3],
+        ),
+        (
+            "mpi3d_real(path: \"m\")",
+            "mpi3d_real",
+            &[6, 6, 2, 3, 3, 40, 40],
+            [64, 64, 3],
+        ),
+        ("dummy_data()", "dummy_data", &[5; 10], [64, 64, 1]),
+    ];
+    for (call, name, sizes, shape) in cases {
+        let function = call.split('(').next().unwrap_or(call);
+        let text = format!(
+            "use std.data.{function}\nuse std.models.conv_vae\nexperiment e {{\n data = {call}\n model = conv_vae(channels: data.channels)\n loss = recon + kl\n}}\n"
+        );
+        let c = compile_text(&text);
+        assert!(c.diagnostics.is_empty(), "{call}: {:#?}", c.diagnostics);
+        let dataset = jobs(&c)
+            .first()
+            .map(|j| j.dataset.clone())
+            .expect("one job");
+        assert_eq!(&dataset.name, name);
+        assert_eq!(
+            dataset.factors.iter().map(|f| f.size).collect::<Vec<_>>(),
+            *sizes,
+            "{call}"
+        );
+        assert_eq!(&dataset.observation_shape, shape, "{call}");
+        let file_only = matches!(*name, "smallnorb" | "cars3d") || name.starts_with("mpi3d");
+        assert_eq!(
+            matches!(dataset.source, crate::plan::DataSource::File { .. }),
+            file_only,
+            "{call}"
+        );
+    }
+    // MPI3D toy has 460 800 images: the full factor grid (reference §4.8).
+    assert_eq!([4u32, 4, 2, 3, 3, 40, 40].iter().product::<u32>(), 460_800);
 }

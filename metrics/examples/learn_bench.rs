@@ -61,6 +61,20 @@ fn make_data(n: usize, rng: &mut SplitMix, mix: &Array2<f64>) -> (Array2<u32>, A
     (factors, codes)
 }
 
+/// CPU seconds this process has used (user + system, from `/proc/self/stat`; 0 where unavailable).
+/// Wall time on a shared machine says little; CPU time is what the fits cost.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15 (1-based).
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    // Clock ticks are 100 per second on Linux.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn write_f64(path: &std::path::Path, values: impl Iterator<Item = f64>) -> std::io::Result<()> {
     let bytes: Vec<u8> = values.flat_map(f64::to_le_bytes).collect();
     std::fs::write(path, bytes)
@@ -81,6 +95,7 @@ fn main() -> std::io::Result<()> {
     writeln!(report, "threads {threads}, train {N_TRAIN}, test {N_TEST}, codes {N_CODES}, factors {FACTOR_SIZES:?}").ok();
 
     // DCI: one gradient-boosting fit per factor, factors in parallel (as the metric does).
+    let cpu = cpu_seconds();
     let start = Instant::now();
     let dci: Vec<(f64, f64, f64, Vec<f64>)> = (0..FACTOR_SIZES.len())
         .into_par_iter()
@@ -100,9 +115,10 @@ fn main() -> std::io::Result<()> {
         let top = importances.iter().map(|v| format!("{v:.3}")).collect::<Vec<_>>().join(" ");
         writeln!(report, "gbt factor {f} (K={}): fit {fit:.2} s, train acc {train:.4}, test acc {test:.4}, importances {top}", FACTOR_SIZES[f]).ok();
     }
-    writeln!(report, "gbt all factors (DCI fits): {dci_total:.2} s wall").ok();
+    writeln!(report, "gbt all factors (DCI fits): {dci_total:.2} s wall, {:.2} s cpu", cpu_seconds() - cpu).ok();
 
     // Downstream task at 10,000 training rows: LogisticRegressionCV per factor, factors in parallel.
+    let cpu = cpu_seconds();
     let start = Instant::now();
     let lrcv: Vec<(f64, f64, f64, f64)> = (0..FACTOR_SIZES.len())
         .into_par_iter()
@@ -124,9 +140,10 @@ fn main() -> std::io::Result<()> {
     for (f, (fit, c, train, test)) in lrcv.iter().enumerate() {
         writeln!(report, "lrcv factor {f}: fit {fit:.2} s, C {c:.4e}, train acc {train:.4}, test acc {test:.4}").ok();
     }
-    writeln!(report, "lrcv all factors: {lrcv_total:.2} s wall").ok();
+    writeln!(report, "lrcv all factors: {lrcv_total:.2} s wall, {:.2} s cpu", cpu_seconds() - cpu).ok();
 
     // SAP: one LinearSvc per (code, factor) on that code alone.
+    let cpu = cpu_seconds();
     let start = Instant::now();
     let sap: Vec<f64> = (0..N_CODES * FACTOR_SIZES.len())
         .into_par_iter()
@@ -139,7 +156,7 @@ fn main() -> std::io::Result<()> {
         })
         .collect();
     let sap_total = start.elapsed().as_secs_f64();
-    writeln!(report, "svc 50 fits: {sap_total:.2} s wall; test acc code0/factor0 {:.4}, code4/factor2 {:.4}", sap[0], sap[4 * 5 + 2]).ok();
+    writeln!(report, "svc 50 fits: {sap_total:.2} s wall, {:.2} s cpu; test acc code0/factor0 {:.4}, code4/factor2 {:.4}", cpu_seconds() - cpu, sap[0], sap[4 * 5 + 2]).ok();
 
     // BetaVAE-score-like: one multinomial logistic regression, 5 classes.
     let start = Instant::now();

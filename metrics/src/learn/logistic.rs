@@ -492,11 +492,17 @@ impl<'a> Problem<'a> {
                 let row = row
                     .as_slice_mut()
                     .expect("INVARIANT: rows of a fresh array are contiguous");
-                let log_normaliser = log_sum_exp(row);
-                loss += log_normaliser - row[label];
+                // One exp per entry: e_k = exp(z_k − max), p_k = e_k / Σe, log-normaliser max + ln Σe.
+                let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let true_score = row[label];
+                let mut total = 0.0;
                 for value in row.iter_mut() {
-                    *value = (*value - log_normaliser).exp();
+                    *value = (*value - max).exp();
+                    total += *value;
                 }
+                loss += max + total.ln() - true_score;
+                let inverse = 1.0 / total;
+                row.iter_mut().for_each(|value| *value *= inverse);
                 row[label] -= 1.0;
             }
         }
