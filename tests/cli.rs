@@ -66,7 +66,7 @@ fn check_rejects_a_broken_file_with_a_located_coded_diagnostic() {
     let file = dir.join("broken.dis");
     std::fs::write(
         &file,
-        "use std.data.dsprites_full\n\nexperiment e {\n  data = dsprites_ful()\n}\n",
+        "use std.data.dsprites_full\nuse std.models.{conv_vae, beta_vae}\n\nexperiment e {\n  data = dsprites_ful()\n  model = conv_vae()\n  loss = beta_vae()\n}\n",
     )
     .expect("writable");
     let path = file.to_string_lossy().into_owned();
@@ -74,9 +74,9 @@ fn check_rejects_a_broken_file_with_a_located_coded_diagnostic() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     // The rendered snippet names the file and line, shows the code and the offending text.
-    assert!(stderr.contains(&format!("[{path}:4:")), "{stderr}");
+    assert!(stderr.contains(&format!("[{path}:5:")), "{stderr}");
     assert!(stderr.contains("dsprites_ful()"), "{stderr}");
-    assert!(stderr.contains("E01"), "{stderr}");
+    assert!(stderr.contains("E0101"), "{stderr}");
     assert!(
         !stderr.contains('\u{1b}'),
         "NO_COLOR must disable colours:\n{stderr}"
@@ -96,7 +96,15 @@ fn check_rejects_a_broken_file_with_a_located_coded_diagnostic() {
         assert!(first.get(key).is_some(), "missing `{key}` in {first}");
     }
     assert_eq!(first["file"], serde_json::Value::String(path.clone()));
-    assert_eq!(first["line"], 4);
+    let unknown = value
+        .as_array()
+        .and_then(|a| a.iter().find(|d| d["code"] == "E0101"))
+        .expect("the unknown name is reported");
+    assert_eq!(
+        (unknown["line"].as_u64(), unknown["column"].as_u64()),
+        (Some(5), Some(10))
+    );
+    assert_eq!(unknown["severity"], "error");
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -226,10 +234,62 @@ fn plan_of_the_reference_study_lists_12600_jobs_in_reference_order() {
         let index = row.split_whitespace().next().unwrap_or("");
         assert_eq!(index, i.to_string(), "row {i}: {row}");
     }
-    let row = |i: usize| jobs[i];
-    assert!(row(0).contains("seed=0"), "{}", row(0));
-    assert!(row(50).contains("seed=0"), "{}", row(50));
-    assert!(row(10_800).contains("shapes3d"), "{}", row(10_800));
+    // Reference model_num checkpoints (reference §1.8), as the issue lists them.
+    let expected: [(usize, &[&str]); 5] = [
+        (
+            0,
+            &[
+                "data=dsprites_full()",
+                "loss=beta_vae()",
+                "loss.beta=1 ",
+                "seed=0",
+            ],
+        ),
+        (
+            50,
+            &[
+                "data=dsprites_full()",
+                "loss=beta_vae()",
+                "loss.beta=2 ",
+                "seed=0",
+            ],
+        ),
+        (
+            300,
+            &[
+                "data=dsprites_full()",
+                "loss=factor_vae()",
+                "loss.gamma=10 ",
+                "seed=0",
+            ],
+        ),
+        (
+            1500,
+            &[
+                "data=dsprites_full()",
+                "loss=annealed_vae()",
+                "loss.c_max=5 ",
+                "seed=0",
+            ],
+        ),
+        (
+            10_800,
+            &[
+                "data=shapes3d()",
+                "loss=beta_vae()",
+                "loss.beta=1 ",
+                "seed=0",
+            ],
+        ),
+    ];
+    for (index, needles) in expected {
+        let row = jobs[index];
+        for needle in needles {
+            assert!(row.contains(needle), "job {index} lacks `{needle}`: {row}");
+        }
+    }
+    // Every job trains 300k steps at batch 64 (reference §1.7).
+    assert!(jobs.iter().all(|r| r.ends_with("300000 × 64 = 19.2M")));
 }
 
 #[test]

@@ -55,7 +55,7 @@ pub static CODES: &[CodeInfo] = &[
     CodeInfo {
         code: "E0105",
         title: "cannot load file",
-        explanation: "A `use \"path.dis\"` names a file that could not be read, or that itself has a syntax error. Paths are relative to the directory the command runs in, as the CLI resolves them.",
+        explanation: "A `use \"path.dis\"` names a file that could not be read, or that itself has a syntax error. Paths are relative to the directory of the file being checked (the root file given to `disc check` or `disc plan`).",
     },
     CodeInfo {
         code: "E0106",

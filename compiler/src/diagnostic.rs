@@ -221,7 +221,8 @@ impl Default for RenderOptions {
     }
 }
 
-/// Renders one diagnostic with its source snippet through miette's graphical handler.
+/// Renders one diagnostic with its source snippet through miette's graphical handler; the text
+/// ends with a newline.
 pub fn render_one(diagnostic: &Diagnostic, sources: &[Source], options: RenderOptions) -> String {
     let theme = if options.color {
         GraphicalTheme::unicode()
@@ -245,10 +246,15 @@ pub fn render_one(diagnostic: &Diagnostic, sources: &[Source], options: RenderOp
             diagnostic.severity, diagnostic.code, diagnostic.message
         );
     }
+    // miette ends some reports (e.g. after a footer) without a newline; end every one with one.
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
     out
 }
 
-/// Renders every diagnostic, in order, separated by blank lines.
+/// Renders every diagnostic, in order, separated by blank lines; the text ends with a newline
+/// unless there are no diagnostics.
 pub fn render(diagnostics: &[Diagnostic], sources: &[Source], options: RenderOptions) -> String {
     let mut out = String::new();
     for d in diagnostics {
@@ -381,6 +387,14 @@ mod tests {
             !text.contains('\u{1b}'),
             "plain rendering must have no ANSI escapes:\n{text}"
         );
+        // Two diagnostics: each ends with a newline, separated by one blank line.
+        let two = render(
+            &[diag(20..25, Severity::Error), diag(4..8, Severity::Warning)],
+            &sources,
+            RenderOptions::PLAIN,
+        );
+        assert!(two.starts_with(&text) && two.ends_with('\n'));
+        assert_eq!(two.get(text.len()..text.len() + 1), Some("\n"));
     }
 
     #[test]
@@ -421,7 +435,7 @@ mod tests {
         let e = diag(0..0, Severity::Error);
         let w = diag(0..0, Severity::Warning);
         assert_eq!(summary(&[]), "no problems");
-        assert_eq!(summary(&[e.clone()]), "1 error");
+        assert_eq!(summary(std::slice::from_ref(&e)), "1 error");
         assert_eq!(summary(&[w.clone(), w.clone()]), "2 warnings");
         assert_eq!(summary(&[e.clone(), e, w]), "2 errors, 1 warning");
     }

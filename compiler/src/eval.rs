@@ -118,6 +118,11 @@ pub(crate) struct Ctx<'p> {
     consts: RefCell<BTreeMap<DefId, Eval<Value>>>,
     /// Definitions being evaluated (recursion detection).
     stack: RefCell<Vec<DefId>>,
+    /// Sources that belong to the standard library.
+    std_sources: BTreeSet<u32>,
+    /// While a stdlib definition called from user code is evaluated: that call's location and the
+    /// definition's name. Errors found inside the stdlib are reported there, where the user can act.
+    user_site: RefCell<Option<(Loc, String)>>,
 }
 
 /// The experiment fields visible to an expression, with their (possibly swept) expressions.
@@ -188,10 +193,20 @@ impl<'p> Ctx<'p> {
             sink: RefCell::new(sink),
             consts: RefCell::new(BTreeMap::new()),
             stack: RefCell::new(Vec::new()),
+            std_sources: (0u32..)
+                .zip(&program.sources)
+                .filter(|(_, s)| s.name.starts_with("<stdlib/"))
+                .map(|(i, _)| i)
+                .collect(),
+            user_site: RefCell::new(None),
         }
     }
 
     /// Reports an error (see [`Sink::error`]) and returns `Poisoned` for convenience.
+    ///
+    /// An error located inside the standard library while a stdlib definition called from user
+    /// code is evaluated is moved to that call (the user cannot edit the stdlib); the message names
+    /// the definition and the help line gives the stdlib line, unless the error has a help already.
     pub fn error(
         &self,
         code: &'static str,
@@ -200,6 +215,19 @@ impl<'p> Ctx<'p> {
         label: impl Into<String>,
         help: Option<String>,
     ) -> Poisoned {
+        let site = self.user_site.borrow().clone();
+        let (loc, message, help) = match site {
+            Some((site, name)) if self.std_sources.contains(&loc.source) => {
+                let source = self.program.sources.get(loc.source as usize);
+                let line = source
+                    .and_then(|s| s.text.get(..loc.span.start))
+                    .map_or(1, |t| t.matches('\n').count() + 1);
+                let file = source.map_or("the standard library", |s| s.name.as_str());
+                let help = help.or_else(|| Some(format!("the check fails at {file} line {line}")));
+                (site, format!("{message} (inside `{name}`)"), help)
+            }
+            _ => (loc, message, help),
+        };
         self.sink
             .borrow_mut()
             .error(code, loc, message, label, help);
@@ -738,6 +766,12 @@ impl<'p> Ctx<'p> {
             ));
         }
         self.stack.borrow_mut().push(id);
+        let entering_std = self.std_sources.contains(&module.source)
+            && !self.std_sources.contains(&loc.source)
+            && self.user_site.borrow().is_none();
+        if entering_std {
+            *self.user_site.borrow_mut() = Some((loc, def.name.name.clone()));
+        }
         let result = (|| {
             let bound = self.bind(&def.name.name, &specs, args, loc)?;
             let mut locals: BTreeMap<String, Value> = BTreeMap::new();
@@ -794,6 +828,9 @@ impl<'p> Ctx<'p> {
             }
         })();
         self.stack.borrow_mut().pop();
+        if entering_std {
+            *self.user_site.borrow_mut() = None;
+        }
         if memoisable {
             self.consts.borrow_mut().insert(id, result.clone());
         }

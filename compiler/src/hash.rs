@@ -15,6 +15,7 @@
 //! - structs, enum variants and fields by *name* (length-prefixed), so reordering declarations does
 //!   not change a hash but renaming does; sequences, tuples, maps and structs are bracketed by
 //!   distinct begin/end tag bytes, so the encoding of a value determines the value.
+//!
 //! It is an identifier, not a security measure: it need not resist deliberate collisions.
 //!
 //! This module depends only on the plan's serde form: a new plan field is hashed automatically. A

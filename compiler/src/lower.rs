@@ -580,6 +580,8 @@ fn assemble(
     let loss = loss.transpose()?;
 
     let obs = dataset.observation_shape.to_vec();
+    // Networks built inside stdlib definitions (e.g. `conv_vae()`) are reported at the `model` field.
+    let model_value = relocate_model(model_value, env, field_loc("model"));
     let model = lower_model(ctx, &model_value, &obs)?;
     let declared: Vec<String> = match &model {
         ModelSpec::Vae(v) => v.latent_names.clone(),
@@ -729,6 +731,50 @@ fn metric_name(m: &MetricSpec) -> &'static str {
         MetricSpec::Irs { .. } => "irs",
         MetricSpec::Unsupervised { .. } => "unsupervised",
         MetricSpec::Downstream { .. } => "downstream",
+    }
+}
+
+/// Moves an architecture's location to `fallback` when it lies outside the experiment's file.
+fn relocate(arch: Arch, env: Env<'_>, fallback: Loc) -> Arch {
+    Arch {
+        loc: user_loc(arch.loc, env, fallback),
+        layers: arch.layers,
+    }
+}
+
+fn relocate_model(model: ModelValue, env: Env<'_>, fallback: Loc) -> ModelValue {
+    match model {
+        ModelValue::Vae {
+            latents,
+            prefix,
+            encoder,
+            decoder,
+            recon,
+        } => ModelValue::Vae {
+            latents,
+            prefix,
+            encoder: relocate(encoder, env, fallback),
+            decoder: relocate(decoder, env, fallback),
+            recon,
+        },
+        ModelValue::InfoGan {
+            noise,
+            codes,
+            generator,
+            discriminator,
+            recognition,
+            learned_variance,
+            optimizer,
+        } => ModelValue::InfoGan {
+            noise,
+            codes,
+            generator: relocate(generator, env, fallback),
+            discriminator: relocate(discriminator, env, fallback),
+            recognition: relocate(recognition, env, fallback),
+            learned_variance,
+            optimizer,
+        },
+        other @ (ModelValue::Pca { .. } | ModelValue::Ica { .. }) => other,
     }
 }
 
@@ -984,6 +1030,15 @@ fn lower_term(
             let latents = match model {
                 ModelSpec::Vae(v) => v.latents,
                 ModelSpec::InfoGan(_) | ModelSpec::Pca { .. } | ModelSpec::Ica { .. } => 0,
+            };
+            // The reference discriminator is built inside the `factor_vae` preset: report at the term.
+            let discriminator = &Arch {
+                loc: if discriminator.loc.source == loc.source {
+                    discriminator.loc
+                } else {
+                    loc
+                },
+                layers: discriminator.layers.clone(),
             };
             let net = network(ctx, "discriminator", &[latents], discriminator)?;
             if net.output != [2] {

@@ -238,7 +238,7 @@ pub(crate) fn load(root: Source, loader: &dyn Loader, sink: &mut Sink) -> Option
                             format!("cannot load `{path}`: {reason}"),
                             "imported here",
                             Some(
-                                "paths are relative to the directory the command runs in"
+                                "paths are relative to the directory of the file being checked"
                                     .to_string(),
                             ),
                         );

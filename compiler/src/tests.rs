@@ -689,3 +689,36 @@ fn stdlib_datasets_match_the_reference_factor_grids() {
     // MPI3D toy has 460 800 images: the full factor grid (reference §4.8).
     assert_eq!([4u32, 4, 2, 3, 3, 40, 40].iter().product::<u32>(), 460_800);
 }
+
+#[test]
+fn errors_inside_stdlib_definitions_point_at_the_user_call() {
+    let c = compile_text(include_str!(
+        "../../tests/fixtures/check/err/E0202_inside_stdlib_definition.dis"
+    ));
+    let d = c.diagnostics.first().expect("one diagnostic");
+    assert_eq!((d.code, d.source.0), ("E0202", 0), "{d:#?}");
+    let text = c.sources.first().map_or("", |s| s.text.as_str());
+    assert_eq!(text.get(d.span.clone()), Some("conv_encoder(latents: 0)"));
+    assert!(d.message.contains("inside `conv_encoder`"), "{}", d.message);
+    assert!(
+        d.help
+            .as_deref()
+            .unwrap_or("")
+            .contains("<stdlib/arch.dis> line"),
+        "{:?}",
+        d.help
+    );
+}
+
+#[test]
+fn shape_errors_of_stdlib_networks_point_at_the_model_field() {
+    let c = compile_text(include_str!(
+        "../../tests/fixtures/check/err/E0204_stdlib_model_channels.dis"
+    ));
+    let d = c.diagnostics.first().expect("one diagnostic");
+    let text = c.sources.first().map_or("", |s| s.text.as_str());
+    assert_eq!(
+        (d.code, d.source.0, text.get(d.span.clone())),
+        ("E0204", 0, Some("conv_vae()"))
+    );
+}

@@ -13,7 +13,9 @@
 use std::fmt::Write as _;
 use std::time::Instant;
 
-use disc_metrics::learn::{Classifier, Fitted, GradientBoosting, LinearSvc, LogisticRegression, LogisticRegressionCv};
+use disc_metrics::learn::{
+    Classifier, Fitted, GradientBoosting, LinearSvc, LogisticRegression, LogisticRegressionCv,
+};
 use ndarray::{Array2, s};
 use rayon::prelude::*;
 
@@ -70,7 +72,12 @@ fn cpu_seconds() -> f64 {
     // Fields after the parenthesised command name; utime and stime are fields 14 and 15 (1-based).
     let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
     let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     // Clock ticks are 100 per second on Linux.
     (ticks(11) + ticks(12)) / 100.0
 }
@@ -85,7 +92,11 @@ fn main() -> std::io::Result<()> {
     let mut rng = SplitMix(42);
     // Each factor drives two codes strongly and leaks weakly into the others.
     let mix = Array2::from_shape_fn((N_CODES, FACTOR_SIZES.len()), |(j, f)| {
-        if j / 2 == f { 1.0 } else { 0.05 * ((j * 7 + f * 3) % 5) as f64 }
+        if j / 2 == f {
+            1.0
+        } else {
+            0.05 * ((j * 7 + f * 3) % 5) as f64
+        }
     });
     let (train_factors, train_codes) = make_data(N_TRAIN, &mut rng, &mix);
     let (test_factors, test_codes) = make_data(N_TEST, &mut rng, &mix);
@@ -112,10 +123,19 @@ fn main() -> std::io::Result<()> {
         .collect();
     let dci_total = start.elapsed().as_secs_f64();
     for (f, (fit, train, test, importances)) in dci.iter().enumerate() {
-        let top = importances.iter().map(|v| format!("{v:.3}")).collect::<Vec<_>>().join(" ");
+        let top = importances
+            .iter()
+            .map(|v| format!("{v:.3}"))
+            .collect::<Vec<_>>()
+            .join(" ");
         writeln!(report, "gbt factor {f} (K={}): fit {fit:.2} s, train acc {train:.4}, test acc {test:.4}, importances {top}", FACTOR_SIZES[f]).ok();
     }
-    writeln!(report, "gbt all factors (DCI fits): {dci_total:.2} s wall, {:.2} s cpu", cpu_seconds() - cpu).ok();
+    writeln!(
+        report,
+        "gbt all factors (DCI fits): {dci_total:.2} s wall, {:.2} s cpu",
+        cpu_seconds() - cpu
+    )
+    .ok();
 
     // Downstream task at 10,000 training rows: LogisticRegressionCV per factor, factors in parallel.
     let cpu = cpu_seconds();
@@ -138,9 +158,18 @@ fn main() -> std::io::Result<()> {
         .collect();
     let lrcv_total = start.elapsed().as_secs_f64();
     for (f, (fit, c, train, test)) in lrcv.iter().enumerate() {
-        writeln!(report, "lrcv factor {f}: fit {fit:.2} s, C {c:.4e}, train acc {train:.4}, test acc {test:.4}").ok();
+        writeln!(
+            report,
+            "lrcv factor {f}: fit {fit:.2} s, C {c:.4e}, train acc {train:.4}, test acc {test:.4}"
+        )
+        .ok();
     }
-    writeln!(report, "lrcv all factors: {lrcv_total:.2} s wall, {:.2} s cpu", cpu_seconds() - cpu).ok();
+    writeln!(
+        report,
+        "lrcv all factors: {lrcv_total:.2} s wall, {:.2} s cpu",
+        cpu_seconds() - cpu
+    )
+    .ok();
 
     // SAP: one LinearSvc per (code, factor) on that code alone.
     let cpu = cpu_seconds();
@@ -150,9 +179,15 @@ fn main() -> std::io::Result<()> {
         .map(|job| {
             let (code, f) = (job / FACTOR_SIZES.len(), job % FACTOR_SIZES.len());
             let model = LinearSvc::default()
-                .fit(train_codes.slice(s![.., code..code + 1]), &labels(&train_factors, f))
+                .fit(
+                    train_codes.slice(s![.., code..code + 1]),
+                    &labels(&train_factors, f),
+                )
                 .expect("benchmark data is valid");
-            model.score(test_codes.slice(s![.., code..code + 1]), &labels(&test_factors, f))
+            model.score(
+                test_codes.slice(s![.., code..code + 1]),
+                &labels(&test_factors, f),
+            )
         })
         .collect();
     let sap_total = start.elapsed().as_secs_f64();
@@ -161,7 +196,9 @@ fn main() -> std::io::Result<()> {
     // BetaVAE-score-like: one multinomial logistic regression, 5 classes.
     let start = Instant::now();
     let y = labels(&train_factors, 1);
-    let model = LogisticRegression::default().fit(train_codes.view(), &y).expect("benchmark data is valid");
+    let model = LogisticRegression::default()
+        .fit(train_codes.view(), &y)
+        .expect("benchmark data is valid");
     writeln!(
         report,
         "lr K=6 fit: {:.3} s, {} iterations, train acc {:.4}",
@@ -176,8 +213,14 @@ fn main() -> std::io::Result<()> {
         std::fs::create_dir_all(&dir)?;
         write_f64(&dir.join("train_codes.f64"), train_codes.iter().copied())?;
         write_f64(&dir.join("test_codes.f64"), test_codes.iter().copied())?;
-        write_f64(&dir.join("train_factors.f64"), train_factors.iter().map(|&v| f64::from(v)))?;
-        write_f64(&dir.join("test_factors.f64"), test_factors.iter().map(|&v| f64::from(v)))?;
+        write_f64(
+            &dir.join("train_factors.f64"),
+            train_factors.iter().map(|&v| f64::from(v)),
+        )?;
+        write_f64(
+            &dir.join("test_factors.f64"),
+            test_factors.iter().map(|&v| f64::from(v)),
+        )?;
         std::fs::write(dir.join("rust_report.txt"), report)?;
     }
     Ok(())

@@ -43,8 +43,8 @@
 //!
 //! # Speed
 //! Each feature is sorted once per fit (X is the same for every tree). A tree is grown level by level
-//! on per-feature row orders kept partitioned by node (see `build_tree`): sequential sweeps, no division
-//! in the inner loop, O(n·d) per level. The K trees of a stage are fitted in parallel.
+//! on per-feature row orders kept partitioned by node (see `build_tree`): sequential, branch-free
+//! sweeps, O(n·d) per level. The K trees of a stage are fitted in parallel.
 
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
@@ -158,21 +158,26 @@ impl FittedGradientBoosting {
             self.n_features,
             "prediction features must match the training width"
         );
+        let (n, d) = (x.nrows(), self.n_features);
         let slots = self.init.len();
-        let mut scores = Array2::zeros((x.nrows(), slots));
-        let mut row = vec![0.0; self.n_features];
-        for (i, features) in x.rows().into_iter().enumerate() {
-            for (slot, value) in row.iter_mut().zip(features) {
-                *slot = to_f32_grid(*value);
-            }
-            for k in 0..slots {
-                // Same order of additions as scikit-learn's `predict_stages`: init, then stage by stage.
-                let mut score = self.init[k];
-                for stage in &self.trees {
-                    score += self.learning_rate * stage[k].predict_row(&row);
+        // Row-major f32-grid copy of the features (what scikit-learn predicts on).
+        let grid: Vec<f64> = x.iter().map(|&v| to_f32_grid(v)).collect();
+        let mut scores = Array2::zeros((n, slots));
+        for (k, &init) in self.init.iter().enumerate() {
+            let mut column = vec![init; n];
+            // Same order of additions as scikit-learn's `predict_stages`: init, then stage by stage; rows
+            // innermost so a tree stays in cache and independent rows overlap in the pipeline.
+            for stage in &self.trees {
+                let tree = &stage[k];
+                for (score, row) in column.iter_mut().zip(grid.chunks_exact(d.max(1))) {
+                    *score += self.learning_rate * tree.predict_row(row);
                 }
-                scores[[i, k]] = score;
             }
+            scores
+                .column_mut(k)
+                .iter_mut()
+                .zip(column)
+                .for_each(|(slot, value)| *slot = value);
         }
         scores
     }
@@ -391,7 +396,11 @@ impl Presorted {
             .map(|f| {
                 let column: Vec<f32> = x.column(f).iter().map(|&v| v as f32).collect();
                 let mut order: Vec<u32> = (0..n as u32).collect();
-                order.sort_by(|&a, &b| column[a as usize].total_cmp(&column[b as usize]).then(a.cmp(&b)));
+                order.sort_by(|&a, &b| {
+                    column[a as usize]
+                        .total_cmp(&column[b as usize])
+                        .then(a.cmp(&b))
+                });
                 let values = order.iter().map(|&i| column[i as usize]).collect();
                 (order, values)
             })
@@ -402,7 +411,12 @@ impl Presorted {
             order.extend(block_order);
             sorted_values.extend(block_values);
         }
-        Presorted { n, d, order, sorted_values }
+        Presorted {
+            n,
+            d,
+            order,
+            sorted_values,
+        }
     }
 }
 
@@ -469,8 +483,15 @@ fn choose_split(proposals: &[Proposal]) -> Option<BestSplit> {
     }
     let (feature, proposal) = best?;
     let floor = proposal.proxy - TIE_TOLERANCE * proposal.proxy.abs();
-    let tied = (0..proposals.len()).filter(|&f| proposals[f].proxy >= floor).collect();
-    Some(BestSplit { feature, left_count: proposal.left_count, threshold: proposal.threshold, tied })
+    let tied = (0..proposals.len())
+        .filter(|&f| proposals[f].proxy >= floor)
+        .collect();
+    Some(BestSplit {
+        feature,
+        left_count: proposal.left_count,
+        threshold: proposal.threshold,
+        tied,
+    })
 }
 
 /// Best split of one node along one feature: `values` and `residuals` are the node's rows in the
@@ -479,34 +500,48 @@ fn choose_split(proposals: &[Proposal]) -> Option<BestSplit> {
 /// scikit-learn) with at least `min_leaf` rows on each side; the first of the largest proxy wins.
 fn scan_feature(values: &[f32], residuals: &[f64], total: f64, min_leaf: usize) -> Proposal {
     let m = values.len();
-    // The proxy is compared as the fraction num/den = (S_l²·n_r + S_r²·n_l)/(n_l·n_r) by
-    // cross-multiplication: no division in the loop.
-    let mut best_num = -1.0;
-    let mut best_den = 1.0;
+    let none = Proposal {
+        proxy: f64::NEG_INFINITY,
+        left_count: 0,
+        threshold: 0.0,
+    };
+    // Boundary positions p (rows [0, p) go left) with at least `min_leaf` rows on each side.
+    let first = min_leaf.max(1);
+    if m < 2 || first > m - min_leaf {
+        return none;
+    }
+    let last = m - min_leaf;
+    let mut left_sum: f64 = residuals[..first - 1].iter().sum();
+    // The running best is updated by selects rather than branches (the new-best test is unpredictable
+    // and this loop is the hot spot of the whole fit); the proxy's division is off the loop-carried
+    // dependency chain, which is just the running sum and the select.
+    let mut best_proxy = f64::NEG_INFINITY;
     let mut best_pos = 0usize;
-    let mut left_sum = 0.0;
-    let mut previous = f32::NEG_INFINITY;
-    for (pos, (&value, &residual)) in values.iter().zip(residuals).enumerate() {
-        if pos >= min_leaf && m - pos >= min_leaf && value > previous + FEATURE_THRESHOLD {
-            let left_n = pos as f64;
-            let right_n = (m - pos) as f64;
-            let right_sum = total - left_sum;
-            let num = left_sum * left_sum * right_n + right_sum * right_sum * left_n;
-            let den = left_n * right_n;
-            if num * best_den > best_num * den {
-                best_num = num;
-                best_den = den;
-                best_pos = pos;
-            }
-        }
+    // Zipped slices (previous value, value, residual entering the left side) keep the loop free of
+    // bounds checks.
+    let previous_values = &values[first - 1..last];
+    let next_values = &values[first..=last];
+    let entering = &residuals[first - 1..last];
+    for (offset, ((&previous, &value), &residual)) in
+        previous_values.iter().zip(next_values).zip(entering).enumerate()
+    {
+        let pos = first + offset;
         left_sum += residual;
-        previous = value;
+        let apart = value > previous + FEATURE_THRESHOLD;
+        let left_n = pos as f64;
+        let right_n = (m - pos) as f64;
+        let right_sum = total - left_sum;
+        // scikit-learn's `MSE.proxy_impurity_improvement`.
+        let proxy = left_sum * left_sum / left_n + right_sum * right_sum / right_n;
+        let better = apart & (proxy > best_proxy);
+        best_proxy = if better { proxy } else { best_proxy };
+        best_pos = if better { pos } else { best_pos };
     }
     if best_pos == 0 {
-        return Proposal { proxy: f64::NEG_INFINITY, left_count: 0, threshold: 0.0 };
+        return none;
     }
     Proposal {
-        proxy: best_num / best_den,
+        proxy: best_proxy,
         left_count: best_pos,
         threshold: midpoint(values[best_pos - 1], values[best_pos]),
     }
@@ -530,7 +565,13 @@ fn build_tree(
     let mut rows = presorted.order.clone();
     let mut values = presorted.sorted_values.clone();
     let mut sorted_residuals: Vec<f64> = rows.iter().map(|&r| residuals[r as usize]).collect();
-    let mut nodes = vec![Node { feature: 0, threshold: 0.0, left: LEAF, right: LEAF, value: 0.0 }];
+    let mut nodes = vec![Node {
+        feature: 0,
+        threshold: 0.0,
+        left: LEAF,
+        right: LEAF,
+        value: 0.0,
+    }];
     let mut stats = vec![NodeStats {
         count: n,
         sum: residuals.iter().sum(),
@@ -542,11 +583,19 @@ fn build_tree(
     let mut go_left = vec![false; n];
     // Open nodes of the current level: (node id, segment start, segment end).
     let mut open: Vec<(usize, usize, usize)> = vec![(0, 0, n)];
-    let mut right_rows: Vec<u32> = Vec::new();
-    let mut right_values: Vec<f32> = Vec::new();
-    let mut right_residuals: Vec<f64> = Vec::new();
-    let mut proposals = vec![Proposal { proxy: f64::NEG_INFINITY, left_count: 0, threshold: 0.0 }; d];
-    for _depth in 0..params.max_depth {
+    // Scratch for the right halves of partitioned segments (a segment never exceeds n rows).
+    let mut right_rows = vec![0u32; n];
+    let mut right_values = vec![0f32; n];
+    let mut right_residuals = vec![0f64; n];
+    let mut proposals = vec![
+        Proposal {
+            proxy: f64::NEG_INFINITY,
+            left_count: 0,
+            threshold: 0.0
+        };
+        d
+    ];
+    for depth in 0..params.max_depth {
         let mut splits: Vec<(usize, usize, usize, BestSplit)> = Vec::new();
         for &(id, start, end) in &open {
             let total = stats[id];
@@ -583,7 +632,11 @@ fn build_tree(
                     let row = rows[block + pos] as usize;
                     let is_left = pos - start < split.left_count;
                     go_left[row] = is_left;
-                    node_of[row] = if is_left { left as u32 } else { left as u32 + 1 };
+                    node_of[row] = if is_left {
+                        left as u32
+                    } else {
+                        left as u32 + 1
+                    };
                     let side = &mut sides[usize::from(!is_left)];
                     let r = residuals[row];
                     side.count += 1;
@@ -592,8 +645,20 @@ fn build_tree(
                 }
                 (sides[0], sides[1])
             };
-            nodes.push(Node { feature: 0, threshold: 0.0, left: LEAF, right: LEAF, value: 0.0 });
-            nodes.push(Node { feature: 0, threshold: 0.0, left: LEAF, right: LEAF, value: 0.0 });
+            nodes.push(Node {
+                feature: 0,
+                threshold: 0.0,
+                left: LEAF,
+                right: LEAF,
+                value: 0.0,
+            });
+            nodes.push(Node {
+                feature: 0,
+                threshold: 0.0,
+                left: LEAF,
+                right: LEAF,
+                value: 0.0,
+            });
             stats.push(left_stats);
             stats.push(right_stats);
             credited.push(Vec::new());
@@ -607,33 +672,36 @@ fn build_tree(
             next_open.push((left, *start, middle));
             next_open.push((left + 1, middle, *end));
         }
-        if _depth + 1 == params.max_depth {
+        if depth + 1 == params.max_depth {
             break;
         }
-        // Stable partition of each split segment in every feature block: left rows first.
+        // Stable partition of each split segment in every feature block: left rows first. Branch-free
+        // (the side of a row is a coin flip to the branch predictor): every row is written both to the
+        // compacting left cursor (in place; it never passes the read cursor) and to the right buffer,
+        // and only the matching cursor advances.
         for feature in 0..d {
             let block = feature * n;
             for (_, start, end, _) in &splits {
-                right_rows.clear();
-                right_values.clear();
-                right_residuals.clear();
-                let mut write = block + start;
-                for read in block + start..block + end {
+                let (start, end) = (block + start, block + end);
+                let mut write = start;
+                let mut right = 0usize;
+                for read in start..end {
                     let row = rows[read];
-                    if go_left[row as usize] {
-                        rows[write] = row;
-                        values[write] = values[read];
-                        sorted_residuals[write] = sorted_residuals[read];
-                        write += 1;
-                    } else {
-                        right_rows.push(row);
-                        right_values.push(values[read]);
-                        right_residuals.push(sorted_residuals[read]);
-                    }
+                    let value = values[read];
+                    let residual = sorted_residuals[read];
+                    let is_left = usize::from(go_left[row as usize]);
+                    rows[write] = row;
+                    values[write] = value;
+                    sorted_residuals[write] = residual;
+                    right_rows[right] = row;
+                    right_values[right] = value;
+                    right_residuals[right] = residual;
+                    write += is_left;
+                    right += 1 - is_left;
                 }
-                rows[write..block + end].copy_from_slice(&right_rows);
-                values[write..block + end].copy_from_slice(&right_values);
-                sorted_residuals[write..block + end].copy_from_slice(&right_residuals);
+                rows[write..end].copy_from_slice(&right_rows[..right]);
+                values[write..end].copy_from_slice(&right_values[..right]);
+                sorted_residuals[write..end].copy_from_slice(&right_residuals[..right]);
             }
         }
         open = next_open;
@@ -652,7 +720,11 @@ fn build_tree(
             let count = stats[id].count as f64;
             let numerator = numerators[id] / count * newton_factor;
             let denominator = denominators[id] / count;
-            node.value = if denominator.abs() < 1e-150 { 0.0 } else { numerator / denominator };
+            node.value = if denominator.abs() < 1e-150 {
+                0.0
+            } else {
+                numerator / denominator
+            };
         }
     }
     let mut importance = vec![0.0; d];
@@ -667,7 +739,11 @@ fn build_tree(
         let share = gain / n as f64 / credited[id].len() as f64;
         credited[id].iter().for_each(|&f| importance[f] += share);
     }
-    BuiltTree { tree: Tree { nodes }, leaf_of: node_of, importance }
+    BuiltTree {
+        tree: Tree { nodes },
+        leaf_of: node_of,
+        importance,
+    }
 }
 
 /// scikit-learn's split threshold between consecutive sorted `f32` values: `prev/2 + next/2` in `f64`,

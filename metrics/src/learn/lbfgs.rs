@@ -110,7 +110,7 @@ where
             axpy(alpha[slot] - b, s, &mut direction);
         }
         let mut slope = dot(&gradient, &direction);
-        if !(slope < 0.0) {
+        if slope.is_nan() || slope >= 0.0 {
             // The estimate lost positive definiteness numerically: restart from steepest descent.
             pairs.clear();
             direction
@@ -160,7 +160,6 @@ where
         x = trial.x;
         gradient = trial.gradient;
         value = trial.value;
-        let _ = trial.step;
         if max_abs(&gradient) <= options.gtol {
             return LbfgsResult {
                 x,

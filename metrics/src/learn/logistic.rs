@@ -29,6 +29,7 @@
 //! converged (large C on unscaled codes often does not); both then hold an approximation of the same
 //! optimum, so predictions can differ on the few points nearest a decision boundary.
 
+use ndarray::linalg::general_mat_mul;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, s};
 use rayon::prelude::*;
 
@@ -465,22 +466,31 @@ impl<'a> Problem<'a> {
             || vec![0.0; shape.0 * shape.1],
             |w| w.iter().copied().collect(),
         );
-        let result = lbfgs::minimize(|w, g| self.objective(w, g, l2), x0, options);
+        // Scores/residuals (n, rows) and the coefficient gradient (rows, d), reused across evaluations.
+        let mut scratch = (Array2::zeros((self.x.nrows(), shape.0)), Array2::zeros((shape.0, d)));
+        let result = lbfgs::minimize(|w, g| self.objective(w, g, l2, &mut scratch), x0, options);
         let weights = Array2::from_shape_vec(shape, result.x)
             .expect("INVARIANT: the solver keeps the parameter length");
         (weights, result.iterations, result.converged)
     }
 
     /// The averaged, penalised loss at `params` (rows × (d + 1), row-major) and its gradient.
-    fn objective(&self, params: &[f64], gradient: &mut [f64], l2: f64) -> f64 {
+    fn objective(
+        &self,
+        params: &[f64],
+        gradient: &mut [f64],
+        l2: f64,
+        scratch: &mut (Array2<f64>, Array2<f64>),
+    ) -> f64 {
+        let (z, grad_coef) = scratch;
         let (n, d) = self.x.dim();
         let rows = self.rows();
         let w = ArrayView2::from_shape((rows, d + 1), params).expect("INVARIANT: parameter length");
         let coef = w.slice(s![.., ..d]);
         let intercept = w.column(d);
         // z: (n, rows) linear scores, then overwritten with the residuals ∂loss/∂z.
-        let mut z = self.x.dot(&coef.t());
-        z += &intercept;
+        general_mat_mul(1.0, &self.x, &coef.t(), 0.0, z);
+        *z += &intercept;
         let mut loss = 0.0;
         if rows == 1 {
             for (zi, &yi) in z.column_mut(0).iter_mut().zip(&self.targets) {
@@ -508,7 +518,7 @@ impl<'a> Problem<'a> {
         }
         let inv_n = 1.0 / n as f64;
         // (rows, d) gradient of the data term plus the penalty's l2·W.
-        let grad_coef = z.t().dot(&self.x);
+        general_mat_mul(1.0, &z.t(), &self.x, 0.0, grad_coef);
         let grad_intercept = z.sum_axis(Axis(0));
         let mut penalty = 0.0;
         for r in 0..rows {

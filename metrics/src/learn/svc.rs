@@ -279,7 +279,7 @@ fn cholesky_solve(a: &mut [f64], b: &[f64], p: usize) -> Option<Vec<f64>> {
         for k in 0..j {
             diagonal -= a[j * p + k] * a[j * p + k];
         }
-        if !(diagonal > 0.0) {
+        if diagonal.is_nan() || diagonal <= 0.0 {
             return None;
         }
         let root = diagonal.sqrt();
