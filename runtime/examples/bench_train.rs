@@ -168,11 +168,18 @@ struct Options {
 }
 
 fn parse_options() -> Result<Options, String> {
-    let mut options =
-        Options { batch: 64, warmup: 5, seconds: 20.0, inference_batch: 64, steps: None };
+    let mut options = Options {
+        batch: 64,
+        warmup: 5,
+        seconds: 20.0,
+        inference_batch: 64,
+        steps: None,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
-        let value = args.next().ok_or_else(|| format!("`{flag}` needs a value"))?;
+        let value = args
+            .next()
+            .ok_or_else(|| format!("`{flag}` needs a value"))?;
         match flag.as_str() {
             "--batch" => options.batch = number(&flag, &value)?,
             "--warmup" => options.warmup = number(&flag, &value)?,
@@ -190,20 +197,29 @@ fn parse_options() -> Result<Options, String> {
 
 /// Parses an option's value as a number, naming the option when it is not one.
 fn number<T: std::str::FromStr>(flag: &str, value: &str) -> Result<T, String> {
-    value.parse().map_err(|_| format!("`{flag}` needs a number, got `{value}`"))
+    value
+        .parse()
+        .map_err(|_| format!("`{flag}` needs a number, got `{value}`"))
 }
 
 /// Binary images with 30% ones, [batch, C, 64, 64], made before timing.
 fn binary_batch<B: Backend>(batch: usize, seed: u64, device: &B::Device) -> Tensor<B, 4> {
     // A small LCG keeps the input independent of burn's RNG and identical run to run.
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     let values: Vec<f32> = (0..batch * CHANNELS * SIDE * SIDE)
         .map(|_| {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             if (state >> 33) % 10 < 3 { 1.0 } else { 0.0 }
         })
         .collect();
-    Tensor::from_data(TensorData::new(values, [batch, CHANNELS, SIDE, SIDE]), device)
+    Tensor::from_data(
+        TensorData::new(values, [batch, CHANNELS, SIDE, SIDE]),
+        device,
+    )
 }
 
 fn main() {
@@ -216,15 +232,26 @@ fn main() {
     };
     let device = Default::default();
     Train::seed(&device, 0);
-    let mut model: Vae<Train> = Vae { encoder: Encoder::new(&device), decoder: Decoder::new(&device) };
+    let mut model: Vae<Train> = Vae {
+        encoder: Encoder::new(&device),
+        decoder: Decoder::new(&device),
+    };
     let (encoder_parameters, decoder_parameters) =
         (model.encoder.num_params(), model.decoder.num_params());
-    assert_eq!((encoder_parameters, decoder_parameters), (309_204, 381_313), "reference §2 counts");
+    assert_eq!(
+        (encoder_parameters, decoder_parameters),
+        (309_204, 381_313),
+        "reference §2 counts"
+    );
     // Reference Adam: lr 1e-4, β 0.9/0.999, ε 1e-8 (burn's default ε is 1e-5).
-    let mut optimizer =
-        AdamConfig::new().with_beta_1(0.9).with_beta_2(0.999).with_epsilon(1e-8).init();
-    let pool: Vec<Tensor<Train, 4>> =
-        (0..8).map(|seed| binary_batch(options.batch, seed, &device)).collect();
+    let mut optimizer = AdamConfig::new()
+        .with_beta_1(0.9)
+        .with_beta_2(0.999)
+        .with_epsilon(1e-8)
+        .init();
+    let pool: Vec<Tensor<Train, 4>> = (0..8)
+        .map(|seed| binary_batch(options.batch, seed, &device))
+        .collect();
 
     let mut step = 0;
     let mut train_step = |model: Vae<Train>, step: usize| -> (Vae<Train>, f32) {

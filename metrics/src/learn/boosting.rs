@@ -12,11 +12,11 @@
 //!   symmetric multinomial link), priors clipped to `[eps, 1 − eps]`.
 //! - Trees: `DecisionTreeRegressor(criterion="squared_error", max_depth=3, min_samples_split=2,
 //!   min_samples_leaf=1)`. In 1.9 the classifier's `criterion` ("friedman_mse") is deprecated and the
-//!   trees use squared error; both choose the same split up to rounding (Friedman's
-//!   `n_l·n_r/(n)·(ȳ_l − ȳ_r)²` is the squared-error proxy minus a constant, divided by n). A node is a
-//!   leaf at `max_depth`, below `min_samples_split` (or `2 · min_samples_leaf`) rows, when its variance
-//!   is `≤ f64::EPSILON`, or when no feature has two values more than `1e-7` apart (compared in `f32`, as
-//!   scikit-learn's `FEATURE_THRESHOLD`). The split maximises `S_l²/n_l + S_r²/n_r` over every feature and
+//!   trees use squared error; both choose the same split up to rounding, since the squared-error proxy
+//!   `S_l²/n_l + S_r²/n_r` equals `S²/n + (n_l·n_r/n)·(ȳ_l − ȳ_r)²`, a constant plus Friedman's
+//!   criterion over n. A node is a leaf at `max_depth`, below `min_samples_split` (or
+//!   `2 · min_samples_leaf`) rows, when its variance is `≤ f64::EPSILON`, or when no feature has two
+//!   values more than `1e-7` apart (compared in `f32`, as scikit-learn's `FEATURE_THRESHOLD`). The split maximises `S_l²/n_l + S_r²/n_r` over every feature and
 //!   every boundary between sorted distinct values (exact greedy search).
 //! - Leaf values: one Newton step, `mean(residual) / mean(p(1 − p))` with `p = y − residual`, times
 //!   `(K − 1)/K` for K > 2, and 0 when the denominator is below `1e-150`; the stage adds
@@ -37,9 +37,9 @@
 //! first feature of largest improvement, and the split's importance is **shared equally among the
 //! features within a relative 1e-12 of it**: the expected value of scikit-learn's accidental credit,
 //! deterministically. Within one feature the first (lowest) threshold wins, as in scikit-learn.
-//! Consequence: the fitted function agrees with scikit-learn on every training row, but the threshold
-//! of such a split can sit on another feature, so a new point can fall on the other side (the
-//! scikit-learn tests below see this on one test point in 15).
+//! Consequence: the partition of the training rows, hence the fitted values on them, is the same
+//! whichever tied feature carries the split, but a new point can fall on the other side of such a split
+//! (`tests.rs` sees this on one test point in 15; scikit-learn's own runs differ the same way).
 //!
 //! # Speed
 //! Each feature is sorted once per fit (X is the same for every tree). A tree is grown level by level
@@ -507,7 +507,7 @@ fn scan_feature(values: &[f32], residuals: &[f64], total: f64, min_leaf: usize) 
     };
     // Boundary positions p (rows [0, p) go left) with at least `min_leaf` rows on each side.
     let first = min_leaf.max(1);
-    if m < 2 || first > m - min_leaf {
+    if m < first + min_leaf {
         return none;
     }
     let last = m - min_leaf;
@@ -522,20 +522,25 @@ fn scan_feature(values: &[f32], residuals: &[f64], total: f64, min_leaf: usize) 
     let previous_values = &values[first - 1..last];
     let next_values = &values[first..=last];
     let entering = &residuals[first - 1..last];
-    for (offset, ((&previous, &value), &residual)) in
-        previous_values.iter().zip(next_values).zip(entering).enumerate()
+    // Row counts as floats, stepped rather than converted each iteration.
+    let mut left_n = (first - 1) as f64;
+    let mut right_n = (m - first + 1) as f64;
+    for (offset, ((&previous, &value), &residual)) in previous_values
+        .iter()
+        .zip(next_values)
+        .zip(entering)
+        .enumerate()
     {
-        let pos = first + offset;
         left_sum += residual;
+        left_n += 1.0;
+        right_n -= 1.0;
         let apart = value > previous + FEATURE_THRESHOLD;
-        let left_n = pos as f64;
-        let right_n = (m - pos) as f64;
         let right_sum = total - left_sum;
         // scikit-learn's `MSE.proxy_impurity_improvement`.
         let proxy = left_sum * left_sum / left_n + right_sum * right_sum / right_n;
         let better = apart & (proxy > best_proxy);
         best_proxy = if better { proxy } else { best_proxy };
-        best_pos = if better { pos } else { best_pos };
+        best_pos = if better { first + offset } else { best_pos };
     }
     if best_pos == 0 {
         return none;
@@ -683,25 +688,34 @@ fn build_tree(
             let block = feature * n;
             for (_, start, end, _) in &splits {
                 let (start, end) = (block + start, block + end);
-                let mut write = start;
+                let segment_rows = &mut rows[start..end];
+                let segment_values = &mut values[start..end];
+                let segment_residuals = &mut sorted_residuals[start..end];
+                let len = segment_rows.len();
+                let (spill_rows, spill_values, spill_residuals) = (
+                    &mut right_rows[..len],
+                    &mut right_values[..len],
+                    &mut right_residuals[..len],
+                );
+                let mut write = 0usize;
                 let mut right = 0usize;
-                for read in start..end {
-                    let row = rows[read];
-                    let value = values[read];
-                    let residual = sorted_residuals[read];
+                for read in 0..len {
+                    let row = segment_rows[read];
+                    let value = segment_values[read];
+                    let residual = segment_residuals[read];
                     let is_left = usize::from(go_left[row as usize]);
-                    rows[write] = row;
-                    values[write] = value;
-                    sorted_residuals[write] = residual;
-                    right_rows[right] = row;
-                    right_values[right] = value;
-                    right_residuals[right] = residual;
+                    segment_rows[write] = row;
+                    segment_values[write] = value;
+                    segment_residuals[write] = residual;
+                    spill_rows[right] = row;
+                    spill_values[right] = value;
+                    spill_residuals[right] = residual;
                     write += is_left;
                     right += 1 - is_left;
                 }
-                rows[write..end].copy_from_slice(&right_rows[..right]);
-                values[write..end].copy_from_slice(&right_values[..right]);
-                sorted_residuals[write..end].copy_from_slice(&right_residuals[..right]);
+                segment_rows[write..].copy_from_slice(&spill_rows[..right]);
+                segment_values[write..].copy_from_slice(&spill_values[..right]);
+                segment_residuals[write..].copy_from_slice(&spill_residuals[..right]);
             }
         }
         open = next_open;

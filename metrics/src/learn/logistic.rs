@@ -467,7 +467,10 @@ impl<'a> Problem<'a> {
             |w| w.iter().copied().collect(),
         );
         // Scores/residuals (n, rows) and the coefficient gradient (rows, d), reused across evaluations.
-        let mut scratch = (Array2::zeros((self.x.nrows(), shape.0)), Array2::zeros((shape.0, d)));
+        let mut scratch = (
+            Array2::zeros((self.x.nrows(), shape.0)),
+            Array2::zeros((shape.0, d)),
+        );
         let result = lbfgs::minimize(|w, g| self.objective(w, g, l2, &mut scratch), x0, options);
         let weights = Array2::from_shape_vec(shape, result.x)
             .expect("INVARIANT: the solver keeps the parameter length");
