@@ -221,6 +221,7 @@ fn main() -> std::io::Result<()> {
             &dir.join("test_factors.f64"),
             test_factors.iter().map(|&v| f64::from(v)),
         )?;
+        write_f64(&dir.join("svc_acc.f64"), sap.iter().copied())?;
         std::fs::write(dir.join("rust_report.txt"), report)?;
     }
     Ok(())
