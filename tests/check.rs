@@ -34,7 +34,7 @@ fn repo() -> &'static Path {
 struct DirLoader(PathBuf);
 
 impl Loader for DirLoader {
-    fn load(&self, path: &str) -> Result<String, String> {
+    fn load(&self, _importer: &str, path: &str) -> Result<String, String> {
         std::fs::read_to_string(self.0.join(path)).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => "no such file".to_string(),
             _ => e.to_string(),

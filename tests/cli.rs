@@ -142,6 +142,42 @@ fn imports_resolve_relative_to_the_root_file() {
 }
 
 #[test]
+fn nested_imports_resolve_relative_to_the_importing_file() {
+    let dir = scratch("nested-imports");
+    let lib = dir.join("lib");
+    std::fs::create_dir_all(&lib).expect("writable");
+    std::fs::write(
+        lib.join("data.dis"),
+        "use std.data.dsprites_full\ndef my_data = dsprites_full()\n",
+    )
+    .expect("writable");
+    // `lib/wrap.dis` imports `data.dis`: that is `lib/data.dis`, next to it; there is no
+    // `data.dis` next to the root file, so resolving against the root's directory would fail.
+    std::fs::write(
+        lib.join("wrap.dis"),
+        "use \"data.dis\"\ndef wrapped_data = my_data\n",
+    )
+    .expect("writable");
+    let main = dir.join("main.dis");
+    std::fs::write(&main, "use \"lib/wrap.dis\"\nuse std.models.conv_vae\nexperiment e {\n  data = wrapped_data\n  model = conv_vae()\n  loss = recon + kl\n}\n")
+        .expect("writable");
+    let out = disc(&["check", &main.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // A missing nested import is reported at the `use` inside the imported file, by its path there.
+    std::fs::remove_file(lib.join("data.dis")).expect("removable");
+    let out = disc(&["check", &main.to_string_lossy()]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("E0105")
+            && stderr.contains("wrap.dis")
+            && stderr.contains("relative to the directory of the importing file"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn plan_prints_ron_lists_jobs_selects_and_writes() {
     let out = disc(&["plan", "experiments/quickstart.dis"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));

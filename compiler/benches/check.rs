@@ -18,7 +18,7 @@ use disc_compiler::{Compiled, Loader, Source};
 struct DirLoader(PathBuf);
 
 impl Loader for DirLoader {
-    fn load(&self, path: &str) -> Result<String, String> {
+    fn load(&self, _importer: &str, path: &str) -> Result<String, String> {
         std::fs::read_to_string(self.0.join(path)).map_err(|e| e.to_string())
     }
 }

@@ -8,8 +8,11 @@ use disc_compiler::{Compiled, Loader, Source, check, compile};
 struct Fs;
 
 impl Loader for Fs {
-    fn load(&self, path: &str) -> Result<String, String> {
-        std::fs::read_to_string(path).map_err(|e| e.to_string())
+    fn load(&self, importer: &str, path: &str) -> Result<String, String> {
+        let dir = std::path::Path::new(importer)
+            .parent()
+            .unwrap_or(std::path::Path::new(""));
+        std::fs::read_to_string(dir.join(path)).map_err(|e| e.to_string())
     }
 }
 

@@ -344,6 +344,7 @@ impl Args<'_> {
             Some((Value::Arch(a), loc)) => Some(Arch {
                 layers: a.layers.clone(),
                 loc: *loc,
+                layer_locs: a.layer_locs.clone(),
             }),
             _ => None,
         }
@@ -580,6 +581,7 @@ pub(crate) fn call(
                     Layer::Activation(Activation::LeakyRelu { slope: 0.2 }),
                 ],
                 loc,
+                layer_locs: vec![],
             });
             // InfoGAN's discriminator Adam (Chen et al. 2016): lr 2e-4, β1 0.5.
             let optimizer = a.optimizer("optimizer", adam(2e-4, 0.5, 0.999, 1e-8));

@@ -55,7 +55,7 @@ pub static CODES: &[CodeInfo] = &[
     CodeInfo {
         code: "E0105",
         title: "cannot load file",
-        explanation: "A `use \"path.dis\"` names a file that could not be read, or that itself has a syntax error. Paths are relative to the directory of the file being checked (the root file given to `disc check` or `disc plan`).",
+        explanation: "A `use \"path.dis\"` names a file that could not be read, or that itself has a syntax error. A relative path is resolved against the directory of the file that contains the `use`, so an imported file's own imports are found next to it.",
     },
     CodeInfo {
         code: "E0106",

@@ -288,6 +288,7 @@ impl<'p> Ctx<'p> {
             ExprKind::Call { callee, args } => self.eval_call(env, callee, args, loc),
             ExprKind::List(items) => {
                 let mut out = Vec::with_capacity(items.len());
+                let layer_locs: Vec<Loc> = items.iter().map(|i| env.loc(i.span)).collect();
                 let mut poisoned = false;
                 for item in items {
                     match self.eval(env, item) {
@@ -307,7 +308,11 @@ impl<'p> Ctx<'p> {
                             _ => None,
                         })
                         .collect();
-                    return Ok(Value::Arch(Arch { layers, loc }));
+                    return Ok(Value::Arch(Arch {
+                        layers,
+                        loc,
+                        layer_locs,
+                    }));
                 }
                 Ok(Value::List(out))
             }
@@ -1034,17 +1039,16 @@ pub(crate) fn coerce(value: Value, ty: &Type, loc: Loc) -> Result<Value, Type> {
             Type::OutputActivation,
             Value::Layer(crate::plan::Layer::Activation(crate::plan::Activation::Tanh)),
         ) => Ok(Value::OutputActivation(crate::plan::OutputActivation::Tanh)),
-        (Type::Architecture, Value::Arch(a)) => Ok(Value::Arch(Arch {
-            loc: a.loc,
-            layers: a.layers,
-        })),
+        (Type::Architecture, v @ Value::Arch(_)) => Ok(v),
         (Type::Architecture, Value::Layer(l)) => Ok(Value::Arch(Arch {
             layers: vec![l],
             loc,
+            layer_locs: vec![loc],
         })),
         (Type::Architecture, Value::List(items)) if items.is_empty() => Ok(Value::Arch(Arch {
             layers: vec![],
             loc,
+            layer_locs: vec![],
         })),
         (Type::Tuple, Value::List(items)) => Ok(Value::Tuple(items)),
         (Type::Evaluation, v @ Value::Evaluation(..)) => Ok(v),

@@ -36,8 +36,11 @@ pub struct Source {
 
 /// Reads user files named by `use "path.dis"`. IO lives in the CLI; tests use in-memory loaders.
 pub trait Loader {
-    /// The text of `path` (as written in the `use`), or a short reason it cannot be read.
-    fn load(&self, path: &str) -> Result<String, String>;
+    /// The text of `path` (as written in the `use`) imported by the file named `importer` (its
+    /// [`Source::name`]), or a short reason it cannot be read. A relative `path` is meant relative
+    /// to the importer's directory, so an import inside an imported file in another directory
+    /// resolves next to that file.
+    fn load(&self, importer: &str, path: &str) -> Result<String, String>;
 }
 
 /// A loader that has no files (every `use "..."` fails with E0105).
@@ -45,7 +48,7 @@ pub trait Loader {
 pub struct NoFiles;
 
 impl Loader for NoFiles {
-    fn load(&self, path: &str) -> Result<String, String> {
+    fn load(&self, _importer: &str, path: &str) -> Result<String, String> {
         Err(format!("no file loader is available for `{path}`"))
     }
 }

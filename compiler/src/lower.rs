@@ -177,6 +177,9 @@ fn lower_experiment(
             }
         }
     }
+    // A missing required field stops assembly but not checking: the fields that are written are
+    // still evaluated below, so their own errors (e.g. a misspelt name in `data`) are reported too.
+    let mut incomplete = false;
     for required in ["data", "model"] {
         if !fields.contains_key(required) {
             ctx.error(
@@ -186,7 +189,7 @@ fn lower_experiment(
                 format!("`{required}` is missing"),
                 Some(format!("add `{required} = ...`")),
             );
-            failed = true;
+            incomplete = true;
         }
     }
     // Defaults, so that `seed` and `train.steps` can be swept without being written.
@@ -339,6 +342,15 @@ fn lower_experiment(
             result
         };
         let seed = eval_field("seed");
+        if incomplete {
+            // Without `data` or `model` no job can be assembled; check each written field alone.
+            for field in STANDARD_FIELDS {
+                if fields.contains_key(field) {
+                    let _ = eval_field(field);
+                }
+            }
+            continue;
+        }
         let keys: Vec<Key> = core.iter().map(|fi| key_for(*fi, point)).collect();
         if !assembled_memo.contains_key(&keys) {
             let data = eval_field("data");
@@ -739,6 +751,7 @@ fn relocate(arch: Arch, env: Env<'_>, fallback: Loc) -> Arch {
     Arch {
         loc: user_loc(arch.loc, env, fallback),
         layers: arch.layers,
+        layer_locs: arch.layer_locs,
     }
 }
 
@@ -778,12 +791,23 @@ fn relocate_model(model: ModelValue, env: Env<'_>, fallback: Loc) -> ModelValue 
     }
 }
 
-/// Shape-infers an architecture, reporting E0203 at its location.
+/// Shape-infers an architecture, reporting E0203 at the failing layer when it is written inside
+/// the architecture's list, else at the architecture's location.
 fn network(ctx: &Ctx<'_>, what: &str, input: &[u32], arch: &Arch) -> Eval<Network> {
     crate::shape::infer_network(input, &arch.layers).map_err(|err| {
+        let at = arch
+            .layer_locs
+            .get(err.layer_index)
+            .copied()
+            .filter(|l| {
+                l.source == arch.loc.source
+                    && l.span.start >= arch.loc.span.start
+                    && l.span.end <= arch.loc.span.end
+            })
+            .unwrap_or(arch.loc);
         ctx.error(
             "E0203",
-            arch.loc,
+            at,
             format!("the {what} does not fit together: {err}"),
             format!("layer {} of the {what} fails", err.layer_index),
             Some(format!("the {what}'s input is {}", shape_text(input))),
@@ -916,12 +940,14 @@ fn lower_model(ctx: &Ctx<'_>, model: &ModelValue, obs: &[u32]) -> Eval<ModelSpec
             let adversarial = Arch {
                 layers: vec![Layer::Dense { units: 1 }],
                 loc: discriminator.loc,
+                layer_locs: vec![],
             };
             let mut rec_layers = recognition.layers.clone();
             rec_layers.push(Layer::Dense { units: head_width });
             let rec = Arch {
                 layers: rec_layers,
                 loc: recognition.loc,
+                layer_locs: recognition.layer_locs.clone(),
             };
             let adversarial_head = network(ctx, "adversarial head", &[features], &adversarial)?;
             let recognition_head = network(ctx, "recognition head", &[features], &rec)?;
@@ -1039,6 +1065,7 @@ fn lower_term(
                     loc
                 },
                 layers: discriminator.layers.clone(),
+                layer_locs: discriminator.layer_locs.clone(),
             };
             let net = network(ctx, "discriminator", &[latents], discriminator)?;
             if net.output != [2] {

@@ -210,7 +210,16 @@ pub(crate) fn load(root: Source, loader: &dyn Loader, sink: &mut Sink) -> Option
                     }
                 }
                 UseTarget::File { path, path_span } => (
-                    format!("file:{path}"),
+                    format!(
+                        "file:{}",
+                        import_name(
+                            program
+                                .sources
+                                .get(source as usize)
+                                .map_or("", |s| s.name.as_str()),
+                            path
+                        )
+                    ),
                     Origin::File(path.clone()),
                     Loc {
                         source,
@@ -229,23 +238,29 @@ pub(crate) fn load(root: Source, loader: &dyn Loader, sink: &mut Sink) -> Option
                     Some((display, text)) => (display.to_string(), text.to_string()),
                     None => continue,
                 },
-                Origin::File(path) => match loader.load(&path) {
-                    Ok(text) => (path, text),
-                    Err(reason) => {
-                        sink.error(
-                            "E0105",
-                            loc,
-                            format!("cannot load `{path}`: {reason}"),
-                            "imported here",
-                            Some(
-                                "paths are relative to the directory of the file being checked"
-                                    .to_string(),
-                            ),
-                        );
-                        by_origin.insert(key, None);
-                        continue;
+                Origin::File(path) => {
+                    let importer = program
+                        .sources
+                        .get(source as usize)
+                        .map_or("", |s| s.name.as_str());
+                    match loader.load(importer, &path) {
+                        Ok(text) => (import_name(importer, &path), text),
+                        Err(reason) => {
+                            sink.error(
+                                "E0105",
+                                loc,
+                                format!("cannot load `{path}`: {reason}"),
+                                "imported here",
+                                Some(
+                                    "paths are relative to the directory of the importing file"
+                                        .to_string(),
+                                ),
+                            );
+                            by_origin.insert(key, None);
+                            continue;
+                        }
                     }
-                },
+                }
             };
             let new_source = u32::try_from(program.sources.len()).unwrap_or(u32::MAX);
             let parsed = disc_grammar::parse_file(&text);
@@ -285,6 +300,18 @@ pub(crate) fn load(root: Source, loader: &dyn Loader, sink: &mut Sink) -> Option
         build_scope(&mut program, m, &links, sink);
     }
     Some(program)
+}
+
+/// The name of the file that `use "path"` inside the file named `importer` refers to: `path`
+/// joined to the importer's directory (names use `/`; an absolute `path` is kept as written).
+/// This is the imported source's name, so its own imports resolve next to it, and the key that
+/// makes each file load once.
+fn import_name(importer: &str, path: &str) -> String {
+    let dir = importer.rfind(['/', '\\']).and_then(|i| importer.get(..i));
+    match dir {
+        Some(dir) if !path.starts_with('/') && !dir.is_empty() => format!("{dir}/{path}"),
+        Some(_) | None => path.to_string(),
+    }
 }
 
 /// The imported names of a module import.

@@ -13,7 +13,7 @@ use crate::{Compiled, Loader, Source, compile};
 struct Files(BTreeMap<&'static str, &'static str>);
 
 impl Loader for Files {
-    fn load(&self, path: &str) -> Result<String, String> {
+    fn load(&self, _importer: &str, path: &str) -> Result<String, String> {
         self.0
             .get(path)
             .map(|t| t.to_string())
@@ -324,6 +324,88 @@ fn user_files_are_imported_through_the_loader() {
     assert_eq!(codes(&missing), ["E0105"]);
 }
 
+/// Keys files by the name the compiler would give them (importer's directory + path), and records
+/// every `(importer, path)` request, to test that each import is resolved next to its importer.
+struct Tree {
+    files: BTreeMap<&'static str, &'static str>,
+    asked: std::cell::RefCell<Vec<(String, String)>>,
+}
+
+impl Loader for Tree {
+    fn load(&self, importer: &str, path: &str) -> Result<String, String> {
+        self.asked
+            .borrow_mut()
+            .push((importer.to_string(), path.to_string()));
+        let full = match importer.rsplit_once('/') {
+            Some((dir, _)) => format!("{dir}/{path}"),
+            None => path.to_string(),
+        };
+        self.files
+            .get(full.as_str())
+            .map(|t| t.to_string())
+            .ok_or_else(|| "no such file".to_string())
+    }
+}
+
+#[test]
+fn nested_imports_are_requested_with_their_importer_and_named_by_their_directory() {
+    let tree = Tree {
+        files: BTreeMap::from([
+            (
+                "lib/wrap.dis",
+                "use \"data.dis\"\ndef wrapped_data = my_data\n",
+            ),
+            (
+                "lib/data.dis",
+                "use std.data.dsprites_full\ndef my_data = dsprites_full()\n",
+            ),
+            // A decoy next to the root: resolving `data.dis` against the root would find no `my_data`.
+            ("data.dis", "def other = 1\n"),
+        ]),
+        asked: std::cell::RefCell::new(Vec::new()),
+    };
+    let text = "use \"lib/wrap.dis\"\nuse std.models.conv_vae\nexperiment e {\n data = wrapped_data\n model = conv_vae()\n loss = recon + kl\n}\n";
+    let c = compile(
+        Source {
+            name: "main.dis".to_string(),
+            text: text.to_string(),
+        },
+        &tree,
+    );
+    assert!(c.diagnostics.is_empty(), "{:#?}", c.diagnostics);
+    assert_eq!(
+        *tree.asked.borrow(),
+        [
+            ("main.dis".to_string(), "lib/wrap.dis".to_string()),
+            ("lib/wrap.dis".to_string(), "data.dis".to_string()),
+        ]
+    );
+    let names: Vec<&str> = c.sources.iter().map(|s| s.name.as_str()).collect();
+    assert!(names.contains(&"lib/data.dis"), "{names:?}");
+}
+
+#[test]
+fn a_missing_model_does_not_hide_errors_in_the_other_fields() {
+    let c = compile_text(
+        "use std.data.dsprites_full\nexperiment e {\n data = dsprites_ful()\n loss = recon + kl\n}\n",
+    );
+    let mut found = codes(&c);
+    found.sort_unstable();
+    assert_eq!(found, ["E0101", "E0111", "W0002"], "{:#?}", c.diagnostics);
+}
+
+#[test]
+fn shape_errors_point_at_the_failing_layer_in_a_written_list() {
+    let text = "use std.data.dsprites_full\nuse std.arch.deconv_decoder\nexperiment e {\n data = dsprites_full()\n model = vae(latents: 10, encoder: [flatten, dense(256), reshape([3, 3]), gaussian_head(10)], decoder: deconv_decoder())\n loss = recon + kl\n}\n";
+    let c = compile_text(text);
+    let d = c
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "E0203")
+        .unwrap_or_else(|| panic!("no E0203 in {:#?}", c.diagnostics));
+    assert_eq!(text.get(d.span.clone()), Some("reshape([3, 3])"), "{d:#?}");
+}
+
 #[test]
 fn all_errors_in_a_file_are_reported() {
     let c = compile_text(
@@ -381,7 +463,7 @@ fn expected_codes(text: &str) -> Option<Vec<String>> {
 struct FixtureDir(std::path::PathBuf);
 
 impl Loader for FixtureDir {
-    fn load(&self, path: &str) -> Result<String, String> {
+    fn load(&self, _importer: &str, path: &str) -> Result<String, String> {
         std::fs::read_to_string(self.0.join(path)).map_err(|e| e.to_string())
     }
 }

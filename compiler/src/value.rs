@@ -197,6 +197,10 @@ pub struct Arch {
     pub layers: Vec<Layer>,
     /// Where the architecture expression is (at the use site, for shape diagnostics).
     pub loc: Loc,
+    /// Where each layer is written, when the architecture is a list literal (same order as
+    /// `layers`); empty when unknown. Shape errors point at a layer's location only when it lies
+    /// inside `loc`, so a layer written elsewhere (e.g. in a stdlib definition) falls back to `loc`.
+    pub layer_locs: Vec<Loc>,
 }
 
 /// A model before its networks are shape-checked against a dataset.

@@ -65,7 +65,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
                 continue;
             }
         };
-        let compiled = disc_compiler::check(root, &FsLoader::for_root(path));
+        let compiled = disc_compiler::check(root, &FsLoader);
         any_error |= diagnostic::error_count(&compiled.diagnostics) > 0;
         match args.format {
             Format::Human => eprint!("{}", render(&compiled, options)),
@@ -121,29 +121,16 @@ fn io_reason(err: &io::Error) -> String {
     }
 }
 
-/// Loads `use "path.dis"` imports from the file system, relative to the root file's directory
-/// (absolute paths are used as written).
-///
-/// The compiler's [`Loader`] is asked for a path as written in the source, without the importing
-/// file, so an import inside an imported file in another directory is also resolved against the
-/// root file's directory.
-#[derive(Debug, Clone)]
-pub struct FsLoader {
-    base: PathBuf,
-}
-
-impl FsLoader {
-    /// A loader resolving imports relative to the directory holding `root`.
-    pub fn for_root(root: &Path) -> FsLoader {
-        FsLoader {
-            base: root.parent().map(Path::to_path_buf).unwrap_or_default(),
-        }
-    }
-}
+/// Loads `use "path.dis"` imports from the file system, relative to the directory of the
+/// importing file (absolute paths are used as written), so an import inside an imported file in
+/// another directory resolves next to that file.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FsLoader;
 
 impl Loader for FsLoader {
-    fn load(&self, path: &str) -> Result<String, String> {
-        std::fs::read_to_string(self.base.join(path)).map_err(|err| io_reason(&err))
+    fn load(&self, importer: &str, path: &str) -> Result<String, String> {
+        let dir = Path::new(importer).parent().unwrap_or(Path::new(""));
+        std::fs::read_to_string(dir.join(path)).map_err(|err| io_reason(&err))
     }
 }
 

@@ -47,7 +47,7 @@ pub fn run(args: PlanArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let compiled = disc_compiler::compile(root, &FsLoader::for_root(&args.file));
+    let compiled = disc_compiler::compile(root, &FsLoader);
     if !compiled.diagnostics.is_empty() {
         eprint!("{}", render(&compiled, render_options(args.color)));
     }

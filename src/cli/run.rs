@@ -72,7 +72,7 @@ fn load_plan(path: &Path, color: ColorChoice) -> Result<Plan, ExitCode> {
         eprintln!("error: {message}");
         ExitCode::from(2)
     })?;
-    let compiled = disc_compiler::compile(root, &FsLoader::for_root(path));
+    let compiled = disc_compiler::compile(root, &FsLoader);
     if !compiled.diagnostics.is_empty() {
         eprint!("{}", render(&compiled, render_options(color)));
     }

@@ -536,9 +536,11 @@ fn scan_feature(values: &[f32], residuals: &[f64], total: f64, min_leaf: usize) 
         right_n -= 1.0;
         let apart = value > previous + FEATURE_THRESHOLD;
         let right_sum = total - left_sum;
-        // scikit-learn's `MSE.proxy_impurity_improvement`.
+        // scikit-learn's `MSE.proxy_impurity_improvement`; −∞ where the boundary does not separate
+        // distinct values, so the running best is a plain compare-and-select (a `max`, short chain).
         let proxy = left_sum * left_sum / left_n + right_sum * right_sum / right_n;
-        let better = apart & (proxy > best_proxy);
+        let proxy = if apart { proxy } else { f64::NEG_INFINITY };
+        let better = proxy > best_proxy;
         best_proxy = if better { proxy } else { best_proxy };
         best_pos = if better { first + offset } else { best_pos };
     }
@@ -632,23 +634,35 @@ fn build_tree(
             let (left_stats, right_stats) = {
                 // Rows left of the boundary in the split feature's order go left.
                 let block = split.feature * n;
-                let mut sides = [NodeStats::default(); 2];
-                for pos in *start..*end {
-                    let row = rows[block + pos] as usize;
-                    let is_left = pos - start < split.left_count;
+                let middle = start + split.left_count;
+                for (pos, &row) in rows[block + start..block + end].iter().enumerate() {
+                    let row = row as usize;
+                    let is_left = pos < split.left_count;
                     go_left[row] = is_left;
                     node_of[row] = if is_left {
                         left as u32
                     } else {
                         left as u32 + 1
                     };
-                    let side = &mut sides[usize::from(!is_left)];
-                    let r = residuals[row];
-                    side.count += 1;
-                    side.sum += r;
-                    side.sum_squares += r * r;
                 }
-                (sides[0], sides[1])
+                // Each side's sums in the split feature's order (the same additions as one sweep that
+                // alternates sides), as two straight loops over contiguous residuals: no
+                // data-dependent store-to-load chain through a per-side accumulator.
+                let side_stats = |segment: &[f64]| {
+                    let mut stats = NodeStats {
+                        count: segment.len(),
+                        ..NodeStats::default()
+                    };
+                    for &r in segment {
+                        stats.sum += r;
+                        stats.sum_squares += r * r;
+                    }
+                    stats
+                };
+                (
+                    side_stats(&sorted_residuals[block + start..block + middle]),
+                    side_stats(&sorted_residuals[block + middle..block + end]),
+                )
             };
             nodes.push(Node {
                 feature: 0,
