@@ -89,6 +89,22 @@ def count(module):
     return sum(parameter.numel() for parameter in module.parameters())
 
 
+def median_rate(windows, window_seconds, call):
+    """Calls per second of the median of `windows` windows of `window_seconds` (>= 2 calls each).
+
+    The same scheme as runtime/examples/bench_train.rs, so one slow window (another process on the
+    machine) does not move either figure.
+    """
+    rates = []
+    for _ in range(windows):
+        calls, start = 0, time.perf_counter()
+        while calls < 2 or time.perf_counter() - start < window_seconds:
+            call()
+            calls += 1
+        rates.append(calls / (time.perf_counter() - start))
+    return sorted(rates)[len(rates) // 2]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
@@ -96,6 +112,7 @@ def main():
     parser.add_argument("--warmup", type=int, default=5, help="untimed training steps first")
     parser.add_argument("--seconds", type=float, default=20.0, help="time budget per measurement")
     parser.add_argument("--inference-batch", type=int, default=64)
+    parser.add_argument("--windows", type=int, default=5, help="timed windows; the median is reported")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -107,27 +124,29 @@ def main():
     assert count(encoder) == 309_204, count(encoder)
     assert count(decoder) == 381_313, count(decoder)
     parameters = list(encoder.parameters()) + list(decoder.parameters())
-    optimizer = torch.optim.Adam(parameters, lr=1e-4, betas=(0.9, 0.999), eps=1e-8)
+    optimizer = torch.optim.Adam(parameters, lr=5e-4, betas=(0.9, 0.999), eps=1e-8)  # quickstart.dis: adam(lr: 5e-4)
 
     # A pool of binary batches made before timing, so data generation is not measured.
     pool = [(torch.rand(args.batch, channels, 64, 64) < 0.3).float() for _ in range(8)]
 
     def train_step(step):
         optimizer.zero_grad(set_to_none=True)
-        loss = loss_fn(encoder, decoder, pool[step % len(pool)], beta=1.0)
+        loss = loss_fn(encoder, decoder, pool[step % len(pool)], beta=4.0)  # quickstart.dis: beta_vae(beta: 4)
         loss.backward()
         optimizer.step()
         return loss
 
     for step in range(args.warmup):
         train_step(step)
-    steps, start = 0, time.perf_counter()
-    while time.perf_counter() - start < args.seconds or steps < 3:
-        loss = train_step(steps)
-        steps += 1
-    train_seconds = time.perf_counter() - start
-    train_rate = steps * args.batch / train_seconds
-    final_loss = float(loss.detach())
+    state = {"steps": 0, "loss": None}
+
+    def timed_step():
+        state["loss"] = train_step(state["steps"])
+        state["steps"] += 1
+
+    window = args.seconds / args.windows
+    train_rate = median_rate(args.windows, window, timed_step) * args.batch
+    steps, final_loss = state["steps"], float(state["loss"].detach())
 
     batch = pool[0][: args.inference_batch]
     if batch.shape[0] < args.inference_batch:
@@ -135,16 +154,11 @@ def main():
     with torch.inference_mode():
         for _ in range(5):
             encoder(batch)
-        calls, start = 0, time.perf_counter()
-        while time.perf_counter() - start < args.seconds / 2 or calls < 3:
-            encoder(batch)
-            calls += 1
-        infer_seconds = time.perf_counter() - start
-    infer_rate = calls * args.inference_batch / infer_seconds
+        infer_rate = median_rate(args.windows, window / 2, lambda: encoder(batch)) * args.inference_batch
 
     print(
-        f"pytorch {torch.__version__}: train {train_rate:.1f} img/s ({steps} steps in {train_seconds:.1f} s, "
-        f"loss {final_loss:.1f}); encoder inference {infer_rate:.1f} img/s (batch {args.inference_batch})"
+        f"pytorch {torch.__version__}: train {train_rate:.1f} img/s ({steps} steps, "
+        f"loss {final_loss:.1f}; median of {args.windows} windows); encoder inference {infer_rate:.1f} img/s (batch {args.inference_batch})"
     )
     print(json.dumps({
         "framework": f"pytorch {torch.__version__}",

@@ -231,8 +231,8 @@ fn adam(optimizer: &plan::Optimizer) -> (AdamConfig, f64) {
     )
 }
 
-/// Refuses what this runtime does not train, naming it.
-fn check_supported(job: &Job) -> Result<&plan::VaeSpec, RuntimeError> {
+/// Refuses what this runtime does not train, naming it; else the job's VAE spec.
+pub fn check_supported(job: &Job) -> Result<&plan::VaeSpec, RuntimeError> {
     let unsupported = |what: &str| RuntimeError::Unsupported {
         job: job.index,
         what: what.to_string(),
@@ -290,8 +290,9 @@ fn term_name(term: &Term) -> &'static str {
     }
 }
 
-/// The trainable state of a job.
-struct Trainer<B: AutodiffBackend> {
+/// The trainable state of a job: the VAE, its Adam state and the optional discriminator.
+/// [`run_job`] drives it; it is public so `runtime/examples/bench_train.rs` times the same step.
+pub struct Trainer<B: AutodiffBackend> {
     vae: Vae<B>,
     optimizer: OptimizerAdaptor<Adam, Vae<B>, B>,
     learning_rate: f64,
@@ -299,13 +300,17 @@ struct Trainer<B: AutodiffBackend> {
 }
 
 /// One step's host-side values: the objective and every term (before coefficients).
-struct StepValues {
-    loss: f64,
-    terms: BTreeMap<String, f64>,
+pub struct StepValues {
+    /// The weighted objective that was minimised.
+    pub loss: f64,
+    /// Every term's value before its coefficient, by name (plus diagnostics such as `kl`, `elbo`).
+    pub terms: BTreeMap<String, f64>,
 }
 
 impl<B: AutodiffBackend> Trainer<B> {
-    fn new(
+    /// Builds the VAE of `spec` (and the discriminator of a FactorVAE objective) from `seeds.init`
+    /// with the job's Adam optimizers.
+    pub fn new(
         job: &Job,
         spec: &plan::VaeSpec,
         seeds: Seeds,
@@ -332,6 +337,11 @@ impl<B: AutodiffBackend> Trainer<B> {
             learning_rate,
             discriminator,
         })
+    }
+
+    /// The VAE being trained.
+    pub fn vae(&self) -> &Vae<B> {
+        &self.vae
     }
 
     fn checkpoint_files(
@@ -412,7 +422,7 @@ impl<B: AutodiffBackend> Trainer<B> {
 
     /// One optimisation step on an NCHW batch `x`; returns the values before the update. Refuses to
     /// update when any value is NaN or infinite.
-    fn step(
+    pub fn step(
         self,
         job: &Job,
         kind: plan::Reconstruction,

@@ -40,9 +40,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ArtifactsError> {
     let mut prefix = std::ffi::OsString::from(".");
     prefix.push(file_name);
     prefix.push(".");
-    let mut temporary = tempfile::Builder::new()
-        .prefix(&prefix)
-        .suffix(TEMPORARY_SUFFIX)
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(TEMPORARY_SUFFIX);
+    // Temporary files are created owner-only (0600); results are meant to be read by others too, so
+    // ask for the mode an ordinary file gets (0644, narrowed by the umask at creation).
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    let mut temporary = builder
         .tempfile_in(&directory)
         .map_err(|source| ArtifactsError::io("create a temporary file in", &directory, source))?;
     temporary
@@ -293,6 +297,19 @@ mod tests {
             .collect();
         names.sort();
         names
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn written_files_are_readable_by_others_not_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let directory = tempfile::tempdir().expect("temp dir");
+        let path = directory.path().join("metrics.json");
+        write_atomic(&path, b"{}").expect("write");
+        let mode = fs::metadata(&path).expect("metadata").permissions().mode() & 0o777;
+        // The owner can read and write; others can at least read unless the umask forbids it.
+        assert_eq!(mode & 0o600, 0o600, "mode {mode:o}");
+        assert_ne!(mode, 0o600, "a temporary file's owner-only mode leaked into the result");
     }
 
     #[test]
