@@ -309,7 +309,10 @@ mod tests {
         let mode = fs::metadata(&path).expect("metadata").permissions().mode() & 0o777;
         // The owner can read and write; others can at least read unless the umask forbids it.
         assert_eq!(mode & 0o600, 0o600, "mode {mode:o}");
-        assert_ne!(mode, 0o600, "a temporary file's owner-only mode leaked into the result");
+        assert_ne!(
+            mode, 0o600,
+            "a temporary file's owner-only mode leaked into the result"
+        );
     }
 
     #[test]
