@@ -15,8 +15,9 @@ pub enum RuntimeError {
         "the plan has format version {found}, but this runtime reads version {expected}; recompile it with this `disc`"
     )]
     PlanVersion { found: u32, expected: u32 },
-    /// The job needs something this runtime does not implement.
-    #[error("job {job}: {what} is not supported by this runtime yet")]
+    /// The job needs something this runtime does not implement. The message leaves out the job
+    /// number, which the caller prints in front of every job error.
+    #[error("{what} is not supported by this runtime yet")]
     Unsupported { job: u64, what: String },
     /// A network in the plan is inconsistent (a layer whose input does not fit the previous output).
     #[error("{network}, layer {layer}: {message}")]
