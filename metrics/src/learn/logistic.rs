@@ -35,7 +35,8 @@ use rayon::prelude::*;
 
 use super::lbfgs::{self, LbfgsOptions};
 use super::{
-    Classifier, EncodedLabels, Fitted, LearnError, argmax, at_least, positive, validate_training,
+    Classifier, EncodedLabels, Fitted, LearnError, argmax, at_least, positive, predict_from_scores,
+    validate_training,
 };
 
 /// `LogisticRegression()` hyper-parameters (scikit-learn 1.9.1 defaults: `C = 1`, `max_iter = 100`,
@@ -116,30 +117,7 @@ impl Fitted for FittedLogisticRegression {
     }
 
     fn predict(&self, x: ArrayView2<f64>) -> Vec<u32> {
-        match self.classes.len() {
-            1 => vec![self.classes[0]; x.nrows()],
-            2 => self
-                .decision_function(x)
-                .column(0)
-                .iter()
-                .map(|&z| {
-                    if z > 0.0 {
-                        self.classes[1]
-                    } else {
-                        self.classes[0]
-                    }
-                })
-                .collect(),
-            _ => self
-                .decision_function(x)
-                .rows()
-                .into_iter()
-                .map(|row| {
-                    let row = row.to_vec();
-                    self.classes[argmax(&row)]
-                })
-                .collect(),
-        }
+        predict_from_scores(&self.classes, &self.decision_function(x))
     }
 
     fn predict_proba(&self, x: ArrayView2<f64>) -> Option<Array2<f64>> {

@@ -223,6 +223,28 @@ pub(crate) fn row_major(x: ArrayView2<f64>) -> Vec<f64> {
     x.iter().copied().collect()
 }
 
+/// Class predictions of a linear model from its decision scores, as scikit-learn's linear classifiers
+/// decide: one class always wins; with two classes `scores` has one column and a positive score means
+/// the second class; otherwise the class with the largest score wins (first on ties).
+///
+/// `scores`: (n_samples, 1) for two classes, (n_samples, n_classes) otherwise.
+pub(crate) fn predict_from_scores(classes: &[u32], scores: &Array2<f64>) -> Vec<u32> {
+    let class = |index: usize| classes.get(index).copied().unwrap_or_default();
+    match classes.len() {
+        0 | 1 => vec![class(0); scores.nrows()],
+        2 => scores
+            .column(0)
+            .iter()
+            .map(|&z| if z > 0.0 { class(1) } else { class(0) })
+            .collect(),
+        _ => scores
+            .rows()
+            .into_iter()
+            .map(|row| class(argmax(&row.to_vec())))
+            .collect(),
+    }
+}
+
 /// Index of the first largest entry (NaN entries never win); 0 for an empty or all-NaN slice.
 pub(crate) fn argmax(values: &[f64]) -> usize {
     let mut best = 0;

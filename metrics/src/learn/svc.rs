@@ -25,8 +25,8 @@
 use ndarray::{Array2, ArrayView1, ArrayView2, s};
 
 use super::{
-    Classifier, EncodedLabels, Fitted, LearnError, argmax, at_least, positive, row_major,
-    validate_training,
+    Classifier, EncodedLabels, Fitted, LearnError, at_least, positive, predict_from_scores,
+    row_major, validate_training,
 };
 
 /// `LinearSVC` hyper-parameters; the default is SAP's `LinearSVC(C=0.01, class_weight="balanced")`
@@ -95,27 +95,7 @@ impl Fitted for FittedLinearSvc {
     }
 
     fn predict(&self, x: ArrayView2<f64>) -> Vec<u32> {
-        match self.classes.len() {
-            1 => vec![self.classes[0]; x.nrows()],
-            2 => self
-                .decision_function(x)
-                .column(0)
-                .iter()
-                .map(|&z| {
-                    if z > 0.0 {
-                        self.classes[1]
-                    } else {
-                        self.classes[0]
-                    }
-                })
-                .collect(),
-            _ => self
-                .decision_function(x)
-                .rows()
-                .into_iter()
-                .map(|row| self.classes[argmax(&row.to_vec())])
-                .collect(),
-        }
+        predict_from_scores(&self.classes, &self.decision_function(x))
     }
 
     fn predict_proba(&self, _x: ArrayView2<f64>) -> Option<Array2<f64>> {
