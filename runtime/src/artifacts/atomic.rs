@@ -133,21 +133,28 @@ impl LossRecord {
             ("images_per_second", self.images_per_second),
             ("elapsed_seconds", self.elapsed_seconds),
         ];
-        let terms = self
-            .terms
-            .iter()
-            .map(|(name, value)| (name.as_str(), *value));
-        for (term, value) in named.into_iter().chain(terms) {
-            if !value.is_finite() {
-                return Err(ArtifactsError::NonFiniteLoss {
-                    step: self.step,
-                    term: term.to_string(),
-                    value,
-                });
-            }
-        }
-        Ok(())
+        check_all_finite(self.step, named, &self.terms)
     }
+}
+
+/// Returns an error naming the first NaN or infinite value among `named` and then `terms`, in that
+/// order. The one check behind every record a run writes as JSON (which has no NaN).
+pub(crate) fn check_all_finite<const N: usize>(
+    step: u64,
+    named: [(&str, f64); N],
+    terms: &BTreeMap<String, f64>,
+) -> Result<(), ArtifactsError> {
+    let terms = terms.iter().map(|(name, value)| (name.as_str(), *value));
+    for (term, value) in named.into_iter().chain(terms) {
+        if !value.is_finite() {
+            return Err(ArtifactsError::NonFiniteLoss {
+                step,
+                term: term.to_string(),
+                value,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// An append-only JSON-lines log of [`LossRecord`]s that only ever appends whole lines.

@@ -324,20 +324,7 @@ impl RunSummary {
             ("elapsed_seconds", self.elapsed_seconds),
             ("images_per_second", self.images_per_second),
         ];
-        let terms = self
-            .final_terms
-            .iter()
-            .map(|(name, value)| (name.as_str(), *value));
-        for (term, value) in named.into_iter().chain(terms) {
-            if !value.is_finite() {
-                return Err(ArtifactsError::NonFiniteLoss {
-                    step: self.steps,
-                    term: term.to_string(),
-                    value,
-                });
-            }
-        }
-        Ok(())
+        super::atomic::check_all_finite(self.steps, named, &self.final_terms)
     }
 }
 
