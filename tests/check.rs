@@ -1,16 +1,18 @@
 //! The fixture harness of the `.dis` checker (issue 2, "Tests").
 //!
-//! - `tests/fixtures/check/ok/*.dis` must compile with no diagnostic at all; `err/*.dis` must give at
-//!   least one. Both are enforced *before* any snapshot is compared, so accepting snapshots can never
-//!   bless a regression.
+//! - `tests/fixtures/check/ok/*.dis` must compile with no diagnostic at all and `disc check` must
+//!   pass them; `warn/*.dis` must give warnings only, still produce a plan, and pass `disc check`;
+//!   `err/*.dis` must give at least one *error*, and `disc check` must fail them (exit 1). All of
+//!   it is enforced *before* any snapshot is compared, so accepting snapshots can never bless a
+//!   regression. `disc_compiler::check` (no jobs built) must report exactly what `compile` does.
 //! - The first line of every fixture is `// expect: ok` or `// expect: E0203, W0001`: the sorted list of
 //!   codes written there must equal the sorted list of codes produced (a code listed twice must be
 //!   produced twice).
 //! - Each fixture has an insta snapshot in `tests/snapshots/`: its source text above its rendered
 //!   diagnostics (miette, `unicode_nocolor`, width 80, file names relative to the repository root),
 //!   and for ok fixtures the plan (RON; a job table plus the first job when the plan is large).
-//! - Meta-tests: every registered code has an err fixture named after it and listing it, and every
-//!   code a fixture lists is registered; every `stdlib/*.dis` and `experiments/*.dis` compiles
+//! - Meta-tests: every registered error code has an err fixture (every warning code a warn
+//!   fixture) named after it and listing it, and every code a fixture lists is registered; every `stdlib/*.dis` and `experiments/*.dis` compiles
 //!   without errors.
 //! - Robustness: the compiler runs over a few thousand seeded mutations of the fixtures and must
 //!   never panic.
@@ -20,6 +22,7 @@
 use std::collections::BTreeSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use disc_compiler::diagnostic::{self, RenderOptions, Severity};
@@ -112,6 +115,20 @@ fn check(name: &str, text: &str, dir: &Path, expected: &Expected) -> Result<Outc
         .diagnostics
         .iter()
         .any(|d| d.severity == Severity::Error);
+    // `disc check` builds no jobs; it must find exactly what compiling does.
+    let checked = disc_compiler::check(
+        Source {
+            name: name.to_string(),
+            text: text.to_string(),
+        },
+        &DirLoader(dir.to_path_buf()),
+    );
+    if checked.diagnostics != compiled.diagnostics {
+        return Err(format!(
+            "{name}: `check` and `compile` disagree:\n{}\n-----\n{rendered_diagnostics}",
+            diagnostic::render(&checked.diagnostics, &checked.sources, RenderOptions::PLAIN)
+        ));
+    }
     match expected {
         Expected::Ok if !codes.is_empty() => {
             return Err(format!(
@@ -239,12 +256,27 @@ fn run_fixtures(kind: &str) -> Vec<(PathBuf, Outcome)> {
                 ("ok", Expected::Codes(_)) => {
                     return Err("an ok fixture must say `// expect: ok`".to_string());
                 }
-                ("err", Expected::Ok) => {
-                    return Err("an err fixture must list its codes".to_string());
+                ("err" | "warn", Expected::Ok) => {
+                    return Err(format!("an {kind} fixture must list its codes"));
                 }
                 _ => {}
             }
-            check(&relative(&path), &text, &dir, &want)
+            let outcome = check(&relative(&path), &text, &dir, &want)?;
+            let errors = diagnostic::error_count(&outcome.compiled.diagnostics);
+            match kind {
+                "err" if errors == 0 => {
+                    return Err("an err fixture must give at least one error".to_string());
+                }
+                "warn" if errors > 0 || outcome.compiled.plan.is_none() => {
+                    return Err(
+                        "a warn fixture must give warnings only and still produce a plan"
+                            .to_string(),
+                    );
+                }
+                _ => {}
+            }
+            disc_check_agrees(&path, kind)?;
+            Ok(outcome)
         });
         match result {
             Ok(outcome) => outcomes.push((path, outcome)),
@@ -258,6 +290,27 @@ fn run_fixtures(kind: &str) -> Vec<(PathBuf, Outcome)> {
         failures.join("\n\n")
     );
     outcomes
+}
+
+/// Runs the `disc check` binary on a fixture as a user would and checks its exit status: 1 for
+/// an err fixture, 0 otherwise.
+fn disc_check_agrees(path: &Path, kind: &str) -> Result<(), String> {
+    let output = Command::new(env!("CARGO_BIN_EXE_disc"))
+        .args(["check", "--color", "never"])
+        .arg(path)
+        .current_dir(repo())
+        .output()
+        .map_err(|e| format!("cannot run disc: {e}"))?;
+    let want = if kind == "err" { 1 } else { 0 };
+    if output.status.code() == Some(want) {
+        Ok(())
+    } else {
+        Err(format!(
+            "`disc check` exited with {:?}, expected {want}:\n{}",
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
 }
 
 #[test]
@@ -282,12 +335,35 @@ fn err_fixtures_give_their_codes_and_match_snapshots() {
 }
 
 #[test]
+fn warn_fixtures_give_only_warnings_and_match_snapshots() {
+    for (path, outcome) in run_fixtures("warn") {
+        let name = file_stem(&path);
+        assert!(!outcome.codes.is_empty());
+        snapshot_settings(&path)
+            .bind(|| insta::assert_snapshot!(format!("warn@{name}"), outcome.rendered));
+    }
+}
+
+/// Codes no input can produce: they report a broken invariant of the compiler itself, so no
+/// fixture can exist for them. Each is still registered, so `disc explain` knows it.
+const INTERNAL_CODES: &[&str] = &["E0005"];
+
+#[test]
 fn every_registered_code_has_a_fixture_and_every_fixture_code_is_registered() {
     let registered: BTreeSet<&str> = CODES.iter().map(|c| c.code).collect();
     let mut covered: BTreeSet<String> = BTreeSet::new();
     let mut problems = Vec::new();
-    for path in dis_files(&repo().join("tests/fixtures/check/err")) {
+    let fixtures = ["err", "warn"].into_iter().flat_map(|kind| {
+        dis_files(&repo().join("tests/fixtures/check").join(kind))
+            .into_iter()
+            .map(move |p| (kind, p))
+    });
+    for (kind, path) in fixtures {
         let stem = file_stem(&path);
+        let named_kind = if stem.starts_with('W') { "warn" } else { "err" };
+        if named_kind != kind {
+            problems.push(format!("{stem}: belongs in `{named_kind}/`, not `{kind}/`"));
+        }
         let text = std::fs::read_to_string(&path).unwrap_or_default();
         let Ok(Expected::Codes(codes)) = expected(&text) else {
             problems.push(format!("{stem}: no expectation line with codes"));
@@ -310,9 +386,10 @@ fn every_registered_code_has_a_fixture_and_every_fixture_code_is_registered() {
         }
     }
     for code in &registered {
-        if !covered.contains(*code) {
+        if !covered.contains(*code) && !INTERNAL_CODES.contains(code) {
+            let kind = if code.starts_with('W') { "warn" } else { "err" };
             problems.push(format!(
-                "`{code}` has no err fixture `tests/fixtures/check/err/{code}_<what>.dis`"
+                "`{code}` has no fixture `tests/fixtures/check/{kind}/{code}_<what>.dis`"
             ));
         }
     }
@@ -470,7 +547,7 @@ fn mutate(text: &str, rng: &mut SplitMix) -> String {
 #[test]
 fn mutated_fixtures_never_panic() {
     let mut inputs: Vec<(String, String, PathBuf)> = Vec::new();
-    for kind in ["ok", "err"] {
+    for kind in ["ok", "warn", "err"] {
         let dir = repo().join("tests/fixtures/check").join(kind);
         for path in dis_files(&dir) {
             if let Ok(text) = std::fs::read_to_string(&path) {

@@ -109,11 +109,57 @@ fn check_rejects_a_broken_file_with_a_located_coded_diagnostic() {
 }
 
 #[test]
-fn check_usage_and_io_errors_exit_2() {
+fn check_usage_errors_exit_2_and_unreadable_files_are_errors() {
     assert_eq!(disc(&["check"]).status.code(), Some(2));
-    let out = disc(&["check", "no/such/file.dis"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("cannot read `no/such/file.dis`: no such file"));
+    // An unreadable file is an error like any other (E0004): counted in the summary, exit 1.
+    let good = "tests/fixtures/check/ok/minimal_beta_vae.dis";
+    let out = disc(&["check", good, "no/such/file.dis"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot read `no/such/file.dis`: no such file"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("E0004"), "{stderr}");
+    assert!(stderr.contains("checked 2 files: 1 error"), "{stderr}");
+    // ... and in JSON on stdout, not only on stderr.
+    let out = disc(&["check", "--format", "json", "no/such/file.dis"]);
+    assert_eq!(out.status.code(), Some(1));
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    let first = value
+        .as_array()
+        .and_then(|a| a.first())
+        .expect("the unreadable file is reported");
+    assert_eq!(first["code"], "E0004");
+    assert_eq!(first["file"], "no/such/file.dis");
+}
+
+#[test]
+fn json_and_human_columns_agree_on_non_ascii_lines() {
+    // `é` is two bytes: the unknown name starts at character 16 but byte 17 of line 5. Both
+    // outputs count bytes, as the span does.
+    let dir = scratch("columns");
+    let file = dir.join("accents.dis");
+    std::fs::write(
+        &file,
+        "use std.data.dsprites_full\nuse std.models.{conv_vae, beta_vae}\n\nexperiment e {\n  data = (\"é\", dsprites_ful())\n  model = conv_vae()\n  loss = beta_vae()\n}\n",
+    )
+    .expect("writable");
+    let path = file.to_string_lossy().into_owned();
+    let human = text(&disc(&["check", "--color", "never", &path]).stderr);
+    let out = disc(&["check", "--format", "json", &path]);
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    let unknown = value
+        .as_array()
+        .and_then(|a| a.iter().find(|d| d["code"] == "E0101"))
+        .expect("the unknown name is reported");
+    let column = unknown["column"].as_u64().unwrap_or_default();
+    assert_eq!(column, 17);
+    assert!(
+        human.contains(&format!("[{path}:5:{column}]")),
+        "json column {column} not in:\n{human}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]

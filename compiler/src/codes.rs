@@ -33,6 +33,16 @@ pub static CODES: &[CodeInfo] = &[
         explanation: "Brackets are nested, operators or member accesses chained (`a + b + c ...`), or definitions call each other more than 128 levels deep. Such input is refused so that no file can exhaust the compiler's stack; split the expression into definitions, or flatten the chain of definitions.",
     },
     CodeInfo {
+        code: "E0004",
+        title: "cannot read file",
+        explanation: "A file named on the command line could not be read: it does not exist, is a directory, is not valid UTF-8, or may not be read. The file is reported like any other error, in every output format, and `disc check` exits with 1.",
+    },
+    CodeInfo {
+        code: "E0005",
+        title: "internal error",
+        explanation: "The compiler could not build a job and did not report why. This is a bug in disc, not in your file: the plan is refused rather than produced with a job missing (job numbers must match the sweep's order). Please report it with the file.",
+    },
+    CodeInfo {
         code: "E0101",
         title: "unknown name",
         explanation: "The name is not a definition of this file, an imported name, an experiment field or a built-in. Check the spelling (a suggestion is shown when a close name exists) or import it, e.g. `use std.arch.conv_encoder`.",
@@ -101,6 +111,11 @@ pub static CODES: &[CodeInfo] = &[
         code: "E0114",
         title: "not callable",
         explanation: "Only definitions and built-ins can be called with `(...)`. The expression before the parentheses is a value of another kind.",
+    },
+    CodeInfo {
+        code: "E0115",
+        title: "misspelt standard field",
+        explanation: "An experiment field is named like a standard field (`data`, `model`, `loss`, `train`, `evaluate`, `seed`) that the experiment does not set, and no other field reads it, e.g. `trian = training(steps: 1000)`. As written, the standard field would silently keep its default (300k training steps, no metrics), so this is an error. Rename the field.",
     },
     CodeInfo {
         code: "E0201",
@@ -175,7 +190,7 @@ pub static CODES: &[CodeInfo] = &[
     CodeInfo {
         code: "E0403",
         title: "sweep over an unknown parameter",
-        explanation: "A sweep axis names a path that is not an experiment field, or a named parameter of the call that field holds (e.g. `loss.beta` for `loss = beta_vae()`). Sweepable paths start at an experiment field (or `seed`) and follow call parameters.",
+        explanation: "A sweep axis names a path that is not an experiment field, or a named parameter of the call that field holds (e.g. `loss.beta` for `loss = beta_vae()`). Sweepable paths start at an experiment field (or `seed`, or `train`, which have defaults) and follow call parameters. Every axis is checked, including one whose first name matches no field at all (`seeds`, `los.beta`): such a sweep would otherwise make identical jobs.",
     },
     CodeInfo {
         code: "E0404",
@@ -203,6 +218,21 @@ pub static CODES: &[CodeInfo] = &[
         explanation: "Two axes combined with `*` or `zip` set the same parameter, so every job would get two values for it and the second would silently win. Put all the values in one axis, or join alternatives with `+` (e.g. `(loss in [a] * loss.beta in [1, 2]) + (loss in [b] * loss.beta in [3])`).",
     },
     CodeInfo {
+        code: "E0409",
+        title: "sweep that changes nothing",
+        explanation: "A sweep axis varies a variable (a field that is not a standard field) that no standard field reads, directly or through other fields, so every job of the sweep would be the same, e.g. `beta = 4; loss = beta_vae(); sweep { beta in [1, 2] }`. Sweep the parameter through the field that holds it (`loss.beta in [1, 2]`), or pass the variable to it (`loss = beta_vae(beta: beta)`).",
+    },
+    CodeInfo {
+        code: "E0410",
+        title: "too many jobs",
+        explanation: "A plan holds at most 1,000,000 jobs (all experiments of the file together). The sweep is counted before it is listed, so a sweep that would exceed this is refused at once, with its size, instead of exhausting memory. Split the study into several files or sweep fewer values.",
+    },
+    CodeInfo {
+        code: "E0411",
+        title: "repeated job",
+        explanation: "A sweep would make the same job twice: an axis lists a value twice (`seed in [0, 1, 1]`; numbers compare by value, so `1` and `1.0` are the same), or two points assign the same values (`seed in [0, 1] + seed in [1]`). The repeat would train an identical model with the same hash. Remove the repeated value.",
+    },
+    CodeInfo {
         code: "W0001",
         title: "unused definition",
         explanation: "A `def` in this file is never used by an experiment or another definition. Remove it or use it.",
@@ -215,7 +245,7 @@ pub static CODES: &[CodeInfo] = &[
     CodeInfo {
         code: "W0003",
         title: "unused experiment field",
-        explanation: "An experiment field that is not one of `data`, `model`, `loss`, `train`, `evaluate` or `seed` is a variable for other fields; this one is read by no field, so it has no effect (also when the sweep varies it). It may be a misspelt field name.",
+        explanation: "An experiment field that is not one of `data`, `model`, `loss`, `train`, `evaluate` or `seed` is a variable for other fields; this one is read by no field, so it has no effect. A field named like a standard field that is not set is an error instead (E0115), and so is sweeping a variable that no field reads (E0409).",
     },
     CodeInfo {
         code: "W0004",

@@ -82,12 +82,13 @@ pub fn error_count(diagnostics: &[Diagnostic]) -> usize {
 // Locations
 // ---------------------------------------------------------------------------------------------
 
-/// A 1-based line and column (the column counts characters, not bytes).
+/// A 1-based line and column. The column counts bytes, as the span does and as the human
+/// rendering's `[file:line:column]` header does, so the two outputs always agree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct LineColumn {
     /// Line number from 1.
     pub line: usize,
-    /// Column from 1, in Unicode scalar values.
+    /// Column from 1, in bytes from the start of the line.
     pub column: usize,
 }
 
@@ -98,7 +99,7 @@ pub fn line_column(text: &str, offset: usize) -> LineColumn {
     let before = text.get(..offset).unwrap_or("");
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let line = before.matches('\n').count() + 1;
-    let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+    let column = before.len() - line_start + 1;
     LineColumn { line, column }
 }
 
@@ -296,7 +297,7 @@ pub struct JsonDiagnostic {
     pub file: String,
     /// Line of the span start, from 1.
     pub line: usize,
-    /// Column of the span start, from 1, in characters.
+    /// Column of the span start, from 1, in bytes (the human output's header counts the same way).
     pub column: usize,
     /// Byte range `[start, end)` of the label in the file.
     pub span: [usize; 2],
@@ -357,8 +358,8 @@ mod tests {
         let text = "ab\nçd\nef";
         assert_eq!(line_column(text, 0), LineColumn { line: 1, column: 1 });
         assert_eq!(line_column(text, 3), LineColumn { line: 2, column: 1 });
-        // `ç` is two bytes: byte 5 is the `d`, the second character of line 2.
-        assert_eq!(line_column(text, 5), LineColumn { line: 2, column: 2 });
+        // `ç` is two bytes: byte 5 is the `d`, the second character of line 2, at byte column 3.
+        assert_eq!(line_column(text, 5), LineColumn { line: 2, column: 3 });
         // Inside `ç` clamps back to its start; past the end clamps to the end.
         assert_eq!(line_column(text, 4), LineColumn { line: 2, column: 1 });
         assert_eq!(line_column(text, 999), LineColumn { line: 3, column: 3 });

@@ -42,13 +42,14 @@ pub(crate) struct Sink {
 impl Sink {
     /// Adds a diagnostic unless the same one is already there.
     pub fn push(&mut self, d: Diagnostic) {
-        let key = (
-            d.code,
-            d.source.0,
-            d.span.start,
-            d.span.end,
-            d.message.clone(),
-        );
+        let message = d.message.clone();
+        self.push_as(d, message);
+    }
+
+    /// Adds a diagnostic unless one with the same code, place and `message` (the message without
+    /// any sweep-point note, so a mistake shared by many points is reported once) is there.
+    pub fn push_as(&mut self, d: Diagnostic, message: String) {
+        let key = (d.code, d.source.0, d.span.start, d.span.end, message);
         if self.seen.insert(key) {
             if matches!(d.severity, Severity::Error) {
                 self.errors += 1;
@@ -123,6 +124,10 @@ pub(crate) struct Ctx<'p> {
     /// While a stdlib definition called from user code is evaluated: that call's location and the
     /// definition's name. Errors found inside the stdlib are reported there, where the user can act.
     user_site: RefCell<Option<(Loc, String)>>,
+    /// While one sweep point's fields are checked: which job (`job 1: data=...`) and
+    /// where the sweep block is. An error outside the block names the point, since the code
+    /// the user sees there is not what that point evaluates.
+    pub point_note: RefCell<Option<(String, Loc)>>,
 }
 
 /// The experiment fields visible to an expression, with their (possibly swept) expressions.
@@ -165,8 +170,8 @@ impl Env<'_> {
 pub(crate) struct ArgValue {
     /// The parameter name and its location, for named arguments.
     pub name: Option<(String, Loc)>,
-    /// The value.
-    pub value: Value,
+    /// The value, or `Poisoned` when evaluating it failed (already reported).
+    pub value: Eval<Value>,
     /// The location of the value expression.
     pub loc: Loc,
 }
@@ -180,6 +185,18 @@ pub(crate) struct ParamSpec {
     pub ty: Type,
     /// Whether it may be omitted.
     pub has_default: bool,
+}
+
+/// How far matching arguments to parameters got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Binding {
+    /// Every argument is valid and every required parameter has one.
+    Complete,
+    /// Only optional parameters have invalid arguments (reported); their slots are empty.
+    InvalidOptional,
+    /// Anything else (reported): an unknown, repeated or extra argument, or an invalid or
+    /// missing required one.
+    Failed,
 }
 
 /// Arguments matched to parameters: one slot per parameter.
@@ -199,6 +216,7 @@ impl<'p> Ctx<'p> {
                 .map(|(i, _)| i)
                 .collect(),
             user_site: RefCell::new(None),
+            point_note: RefCell::new(None),
         }
     }
 
@@ -228,9 +246,28 @@ impl<'p> Ctx<'p> {
             }
             _ => (loc, message, help),
         };
-        self.sink
-            .borrow_mut()
-            .error(code, loc, message, label, help);
+        let shown = match &*self.point_note.borrow() {
+            Some((note, block))
+                if !(block.source == loc.source
+                    && block.span.start <= loc.span.start
+                    && loc.span.end <= block.span.end) =>
+            {
+                format!("{message} ({note})")
+            }
+            _ => message.clone(),
+        };
+        self.sink.borrow_mut().push_as(
+            Diagnostic {
+                code,
+                severity: Severity::Error,
+                message: shown,
+                source: SourceId(loc.source),
+                span: loc.span.range(),
+                label: label.into(),
+                help,
+            },
+            message,
+        );
         Poisoned
     }
 
@@ -515,14 +552,13 @@ impl<'p> Ctx<'p> {
         let mut values = Vec::with_capacity(args.len());
         let mut poisoned = false;
         for arg in args {
-            match self.eval(env, &arg.value) {
-                Ok(value) => values.push(ArgValue {
-                    name: arg.name.as_ref().map(|n| (n.name.clone(), env.loc(n.span))),
-                    value,
-                    loc: env.loc(arg.value.span),
-                }),
-                Err(Poisoned) => poisoned = true,
-            }
+            let value = self.eval(env, &arg.value);
+            poisoned |= value.is_err();
+            values.push(ArgValue {
+                name: arg.name.as_ref().map(|n| (n.name.clone(), env.loc(n.span))),
+                value,
+                loc: env.loc(arg.value.span),
+            });
         }
         let callee_loc = env.loc(callee.span);
         match &callee.kind {
@@ -544,9 +580,7 @@ impl<'p> Ctx<'p> {
                         return self.call_def(*id, &values, loc);
                     }
                     if builtins::is_bare(name) {
-                        if poisoned {
-                            return Err(Poisoned);
-                        }
+                        // A built-in checks its other arguments even when one failed.
                         return self.call_prim_by_name(name, &values, callee_loc, loc);
                     }
                     if !self.name_is_bound(env, name) {
@@ -559,9 +593,6 @@ impl<'p> Ctx<'p> {
                     && root == "prim"
                     && !self.name_is_bound(env, root)
                 {
-                    if poisoned {
-                        return Err(Poisoned);
-                    }
                     return self.call_prim_by_name(&field.name, &values, env.loc(field.span), loc);
                 }
             }
@@ -595,8 +626,18 @@ impl<'p> Ctx<'p> {
                 help,
             ));
         };
-        let bound = self.bind(name, &spec, args, call_loc)?;
-        builtins::call(self, name, &spec, bound, call_loc)
+        let (bound, outcome) = self.bind_all(name, &spec, args, call_loc);
+        match outcome {
+            Binding::Complete => builtins::call(self, name, &spec, bound, call_loc),
+            Binding::InvalidOptional => {
+                // The invalid arguments (already reported) are optional, so checking the call
+                // with their defaults in their place reports the mistakes in the other arguments
+                // too, e.g. `training(steps: 0, optimizer: adam(lr: 0))` reports both.
+                let _ = builtins::call(self, name, &spec, bound, call_loc);
+                Err(Poisoned)
+            }
+            Binding::Failed => Err(Poisoned),
+        }
     }
 
     /// Matches arguments to parameters, converting each to its parameter type.
@@ -607,7 +648,25 @@ impl<'p> Ctx<'p> {
         args: &[ArgValue],
         call_loc: Loc,
     ) -> Eval<Bound> {
+        match self.bind_all(callee, params, args, call_loc) {
+            (slots, Binding::Complete) => Ok(slots),
+            (_, Binding::InvalidOptional | Binding::Failed) => Err(Poisoned),
+        }
+    }
+
+    /// Matches arguments to parameters, converting each to its parameter type, and says how
+    /// far that got (see [`Binding`]). Every mistake is reported; an invalid argument leaves its
+    /// slot empty without being reported as missing.
+    fn bind_all(
+        &self,
+        callee: &str,
+        params: &[ParamSpec],
+        args: &[ArgValue],
+        call_loc: Loc,
+    ) -> (Bound, Binding) {
         let mut slots: Bound = vec![None; params.len()];
+        // Slots whose argument was given but is invalid (failed to evaluate or has the wrong type).
+        let mut invalid = vec![false; params.len()];
         let mut failed = false;
         let mut next_positional = 0usize;
         for arg in args {
@@ -669,7 +728,7 @@ impl<'p> Ctx<'p> {
             let Some(slot) = slots.get_mut(index) else {
                 continue;
             };
-            if slot.is_some() {
+            if slot.is_some() || invalid.get(index).copied().unwrap_or(false) {
                 self.error(
                     "E0108",
                     arg.name.as_ref().map_or(arg.loc, |(_, l)| *l),
@@ -680,9 +739,18 @@ impl<'p> Ctx<'p> {
                 failed = true;
                 continue;
             }
-            match coerce(arg.value.clone(), &param.ty, arg.loc) {
+            let Ok(value) = &arg.value else {
+                if let Some(flag) = invalid.get_mut(index) {
+                    *flag = true;
+                }
+                continue;
+            };
+            match coerce(value.clone(), &param.ty, arg.loc) {
                 Ok(v) => *slot = Some((v, arg.loc)),
                 Err(found) => {
+                    if let Some(flag) = invalid.get_mut(index) {
+                        *flag = true;
+                    }
                     self.error(
                         "E0201",
                         arg.loc,
@@ -693,12 +761,12 @@ impl<'p> Ctx<'p> {
                         format!("this is `{found}`"),
                         conversion_help(&param.ty, &found),
                     );
-                    failed = true;
                 }
             }
         }
-        for (param, slot) in params.iter().zip(&slots) {
-            if slot.is_none() && !param.has_default && !failed {
+        let any_invalid = invalid.iter().any(|i| *i);
+        for ((param, slot), bad) in params.iter().zip(&slots).zip(&invalid) {
+            if slot.is_none() && !bad && !param.has_default && !failed && !any_invalid {
                 self.error(
                     "E0107",
                     call_loc,
@@ -712,7 +780,18 @@ impl<'p> Ctx<'p> {
                 failed = true;
             }
         }
-        if failed { Err(Poisoned) } else { Ok(slots) }
+        let invalid_required = params
+            .iter()
+            .zip(&invalid)
+            .any(|(p, bad)| *bad && !p.has_default);
+        let binding = if failed || invalid_required {
+            Binding::Failed
+        } else if any_invalid {
+            Binding::InvalidOptional
+        } else {
+            Binding::Complete
+        };
+        (slots, binding)
     }
 
     /// Calls a definition (written bare, it is called with no arguments).

@@ -58,7 +58,7 @@ impl Loader for NoFiles {
 pub struct Compiled {
     /// The plan; `None` iff any diagnostic is an error.
     pub plan: Option<plan::Plan>,
-    /// Every diagnostic, errors and warnings, in the order found.
+    /// Every diagnostic, errors and warnings, sorted by file (the root file first) and position.
     pub diagnostics: Vec<diagnostic::Diagnostic>,
     /// Every source involved: index `i` is `SourceId(i)`; the root file is 0.
     pub sources: Vec<Source>,
@@ -95,9 +95,12 @@ fn run(root: Source, loader: &dyn Loader, build_jobs: bool) -> Compiled {
         source: source_name,
         jobs,
     });
+    let mut diagnostics = sink.into_diagnostics();
+    // Reported in the order a reader meets them; a stable sort keeps the order found for ties.
+    diagnostics.sort_by_key(|d| (d.source, d.span.start, d.span.end));
     Compiled {
         plan,
-        diagnostics: sink.into_diagnostics(),
+        diagnostics,
         sources: program.sources,
     }
 }

@@ -18,8 +18,8 @@ use crate::plan::{
 };
 use crate::resolve::collect_names;
 use crate::suggest::did_you_mean;
-use crate::sweep::{self, Axis, Point};
-use crate::value::{Arch, GraphValue, Loc, ModelValue, TermValue, Value};
+use crate::sweep::{self, Axis, MAX_JOBS, Point};
+use crate::value::{Arch, GraphValue, Loc, ModelValue, TermValue, Value, WeightedTerm};
 
 /// Fields with a meaning of their own; any other field is a variable.
 const STANDARD_FIELDS: [&str; 6] = ["data", "model", "loss", "train", "evaluate", "seed"];
@@ -45,9 +45,19 @@ pub(crate) fn lower_root(ctx: &Ctx<'_>, build_jobs: bool) -> Vec<Job> {
         return jobs;
     };
     let text = ctx.program.sources.first().map_or("", |s| s.text.as_str());
+    // Jobs planned so far, over all experiments: the next experiment's first job index.
+    let mut planned: u64 = 0;
     for item in &root.file.items {
         if let Item::Experiment(exp) = item {
-            lower_experiment(ctx, root.source, text, exp, build_jobs, &mut jobs);
+            lower_experiment(
+                ctx,
+                root.source,
+                text,
+                exp,
+                build_jobs,
+                &mut planned,
+                &mut jobs,
+            );
         }
     }
     // Content hashes are independent per job: compute them in parallel (order is unaffected).
@@ -93,6 +103,7 @@ fn lower_experiment(
     text: &str,
     exp: &ast::Experiment,
     build_jobs: bool,
+    planned: &mut u64,
     jobs: &mut Vec<Job>,
 ) {
     let env = Env {
@@ -106,8 +117,7 @@ fn lower_experiment(
     let mut fields: BTreeMap<String, Expr> = BTreeMap::new();
     let mut field_names: BTreeMap<String, Ident> = BTreeMap::new();
     let mut graph: Option<GraphValue> = None;
-    let mut sweep_block: Option<&ast::Sweep> = None;
-    let mut failed = false;
+    let mut sweep_block: Option<(&ast::Sweep, ast::Span)> = None;
     for entry in &exp.entries {
         match entry {
             Entry::Field { name, value } => {
@@ -130,7 +140,6 @@ fn lower_experiment(
                             )
                         }),
                     );
-                    failed = true;
                     continue;
                 }
                 field_names.insert(name.name.clone(), name.clone());
@@ -145,7 +154,6 @@ fn lower_experiment(
                         "second graph",
                         None,
                     );
-                    failed = true;
                     continue;
                 }
                 graph = Some(GraphValue {
@@ -170,10 +178,9 @@ fn lower_experiment(
                         "second sweep",
                         Some("combine the axes with `*` and `+` in one block".to_string()),
                     );
-                    failed = true;
                     continue;
                 }
-                sweep_block = Some(sweep);
+                sweep_block = Some((sweep, *span));
             }
         }
     }
@@ -229,43 +236,44 @@ fn lower_experiment(
         collect_names(value, &mut referenced);
     }
     let mut swept_names: BTreeSet<String> = BTreeSet::new();
-    if let Some(s) = sweep_block {
+    if let Some((s, _)) = sweep_block {
         crate::resolve::collect_sweep_names(s, &mut swept_names);
     }
     for (name, ident) in &field_names {
         if STANDARD_FIELDS.contains(&name.as_str()) || referenced.contains(name) {
             continue;
         }
-        let swept = swept_names.contains(name);
+        // A field named like a standard field the experiment does not set is a misspelling: as
+        // written, the standard field silently keeps its default (E0115).
+        let misspelt = did_you_mean(name, STANDARD_FIELDS.iter().copied())
+            .filter(|standard| !field_names.contains_key(standard));
+        if let Some(standard) = misspelt {
+            ctx.error(
+                "E0115",
+                env.loc(ident.span),
+                format!(
+                    "field `{name}` looks like a misspelling of `{standard}`, which the experiment does not set"
+                ),
+                "no field reads this",
+                Some(format!(
+                    "rename it to `{standard}`; as written, `{standard}` keeps its default"
+                )),
+            );
+            continue;
+        }
+        // A swept variable that no field reads is reported with the sweep (E0409).
+        if swept_names.contains(name) {
+            continue;
+        }
         ctx.warning(
             "W0003",
             env.loc(ident.span),
-            if swept {
-                format!("field `{name}` is swept but no other field uses it")
-            } else {
-                format!("field `{name}` is never used")
-            },
+            format!("field `{name}` is never used"),
             "not a standard field and not referenced",
-            did_you_mean(name, STANDARD_FIELDS.iter().copied())
-                .map(|s| format!("did you mean `{s}`?"))
-                .or_else(|| {
-                    Some(format!(
-                        "use `{name}` in another field, e.g. `loss`, or remove it"
-                    ))
-                }),
+            Some(format!(
+                "use `{name}` in another field, e.g. `loss`, or remove it"
+            )),
         );
-    }
-
-    // Sweep points.
-    let (axes, points): (Vec<Axis>, Vec<Point>) = match sweep_block {
-        Some(s) => match sweep::expand(ctx, env, text, s) {
-            Ok(r) => r,
-            Err(Poisoned) => return,
-        },
-        None => (Vec::new(), vec![Vec::new()]),
-    };
-    if failed {
-        return;
     }
 
     // Transitive field dependencies (a field depends on itself).
@@ -293,6 +301,49 @@ fn lower_experiment(
             (name.as_str(), seen)
         })
         .collect();
+
+    // Sweep points. The sweep is read and counted before it is listed; when it is wrong, the
+    // fields are still checked once as written, so mistakes elsewhere are reported too.
+    let first_index = *planned;
+    let sweep_loc = sweep_block.map(|(_, span)| env.loc(span));
+    let (axes, points): (Vec<Axis>, Vec<Point>) = match sweep_block {
+        Some((s, span)) => match sweep::read(ctx, env, text, s) {
+            Ok(expansion) => {
+                let axes_ok = check_axes(ctx, env, &fields, &deps, &expansion.axes);
+                let total = planned.saturating_add(expansion.count);
+                if total > MAX_JOBS {
+                    let before = if *planned > 0 {
+                        format!(" (with the {planned} jobs of the experiments before it, {total})")
+                    } else {
+                        String::new()
+                    };
+                    ctx.error(
+                        "E0410",
+                        env.loc(span),
+                        format!(
+                            "the sweep of experiment `{}` expands to {} jobs{before}, but a plan holds at most {MAX_JOBS} jobs",
+                            exp.name.name, expansion.count
+                        ),
+                        format!("{} jobs", expansion.count),
+                        Some("split the study into several files, or sweep fewer values".to_string()),
+                    );
+                    (expansion.axes, vec![Vec::new()])
+                } else {
+                    *planned = total;
+                    match (axes_ok, expansion.points(ctx)) {
+                        (Ok(()), Ok(points)) => (expansion.axes, points),
+                        _ => (expansion.axes, vec![Vec::new()]),
+                    }
+                }
+            }
+            Err(Poisoned) => (Vec::new(), vec![Vec::new()]),
+        },
+        None => {
+            *planned = planned.saturating_add(1);
+            (Vec::new(), vec![Vec::new()])
+        }
+    };
+
     // For each axis, which of the standard fields it can change (its root is in their dependencies).
     let axis_affects: Vec<[bool; 6]> = axes
         .iter()
@@ -330,18 +381,40 @@ fn lower_experiment(
         .collect();
     let loss_loc = fields.get("loss").map(|e| env.loc(e.span));
 
-    for point in &points {
+    for (point_index, point) in points.iter().enumerate() {
+        let job_index = first_index.saturating_add(point_index as u64);
         let mut eval_field = |field: &'static str| -> Eval<Value> {
             let fi = field_index(field);
             let key = key_for(fi, point);
             if let Some(v) = field_memo.get(&(fi, key.clone())) {
                 return v.clone();
             }
+            let note = point_note(&axes, &key, job_index, sweep_loc);
+            let previous = ctx.point_note.replace(note);
             let result = evaluate_field(ctx, env, &fields, &axes, &key, graph.as_ref(), field);
+            *ctx.point_note.borrow_mut() = previous;
             field_memo.insert((fi, key), result.clone());
             result
         };
-        let seed = eval_field("seed");
+        // A value set by the sweep is reported at the axis value that set it, not at the field.
+        let swept_loc = |root: &str| {
+            point.iter().rev().find_map(|(a, v)| {
+                let axis = axes.get(*a)?;
+                (axis.path.first()?.name == root)
+                    .then(|| axis.values.get(*v).map(|(e, _)| env.loc(e.span)))?
+            })
+        };
+        let seed = eval_field("seed").and_then(|value| match value {
+            Value::Int(s) if s >= 0 => Ok(s.unsigned_abs()),
+            other => {
+                let loc = swept_loc("seed")
+                    .unwrap_or_else(|| fields.get("seed").map_or(name_loc, |e| env.loc(e.span)));
+                Err(match other {
+                    Value::Int(s) => ctx.out_of_range(loc, "seed", s, ">= 0"),
+                    other => type_error(ctx, loc, "seed", "int", &other),
+                })
+            }
+        });
         if incomplete {
             // Without `data` or `model` no job can be assembled; check each written field alone.
             for field in STANDARD_FIELDS {
@@ -366,12 +439,21 @@ fn lower_experiment(
             } else {
                 None
             };
+            let union: Key = {
+                let mut all: Vec<(usize, usize)> = keys.iter().flatten().copied().collect();
+                all.sort_unstable();
+                all.dedup();
+                all
+            };
+            let previous = ctx
+                .point_note
+                .replace(point_note(&axes, &union, job_index, sweep_loc));
             let result = assemble(
                 ctx,
                 env,
                 &fields,
                 name_loc,
-                loss_loc,
+                swept_loc("loss").or(loss_loc),
                 graph.as_ref(),
                 data,
                 model,
@@ -379,21 +461,27 @@ fn lower_experiment(
                 train,
                 evaluate,
             );
+            *ctx.point_note.borrow_mut() = previous;
             assembled_memo.insert(keys.clone(), result);
         }
         let (Some(Ok(assembled)), Ok(seed)) = (assembled_memo.get(&keys), seed) else {
-            continue;
-        };
-        let seed = match seed {
-            Value::Int(s) if s >= 0 => u64::try_from(s).unwrap_or(0),
-            other => {
-                let loc = fields.get("seed").map_or(name_loc, |e| env.loc(e.span));
-                match other {
-                    Value::Int(s) => ctx.out_of_range(loc, "seed", s, ">= 0"),
-                    other => type_error(ctx, loc, "seed", "int", &other),
-                };
-                continue;
+            // INVARIANT: a point that yields no job has reported why; a plan never drops a job
+            // and renumbers the rest. Should a check ever fail silently, say so rather than
+            // producing a plan with a hole in it.
+            if !ctx.sink.borrow().has_errors() {
+                ctx.error(
+                    "E0005",
+                    name_loc,
+                    format!(
+                        "internal error: job {} of experiment `{}` could not be built, and no reason was reported",
+                        first_index.saturating_add(point_index as u64),
+                        exp.name.name
+                    ),
+                    "this experiment",
+                    Some("please report this as a bug, with the file".to_string()),
+                );
             }
+            continue;
         };
         if !build_jobs || ctx.sink.borrow().has_errors() {
             // Keep checking for more errors, but build no jobs once the plan is invalid.
@@ -414,7 +502,8 @@ fn lower_experiment(
             evaluate,
         } = assembled.clone();
         let job = Job {
-            index: u64::try_from(jobs.len()).unwrap_or(u64::MAX),
+            // The job's number is its point's position, so it is the reference's `model_num`.
+            index: first_index.saturating_add(point_index as u64),
             hash: String::new(),
             experiment: exp.name.name.clone(),
             swept,
@@ -434,6 +523,123 @@ fn lower_experiment(
         };
         jobs.push(job);
     }
+}
+
+/// Every sweep axis must change something: its path starts at a field (E0403) that a standard
+/// field reads, directly or through other fields (E0409). The rest of a path (`loss.beta`) is
+/// checked when the axis's values are applied, since an earlier axis may replace the call.
+fn check_axes(
+    ctx: &Ctx<'_>,
+    env: Env<'_>,
+    fields: &BTreeMap<String, Expr>,
+    deps: &BTreeMap<&str, BTreeSet<String>>,
+    axes: &[Axis],
+) -> Eval<()> {
+    let mut failed = false;
+    let mut reported: BTreeSet<String> = BTreeSet::new();
+    for axis in axes {
+        let Some(root) = axis.path.first() else {
+            continue;
+        };
+        let path = axis.path_text();
+        if !reported.insert(path.clone()) {
+            continue;
+        }
+        let rest: String = axis
+            .path
+            .iter()
+            .skip(1)
+            .map(|i| format!(".{}", i.name))
+            .collect();
+        let owner = if rest.is_empty() {
+            param_owner(ctx, env, fields, &root.name)
+        } else {
+            None
+        };
+        if !fields.contains_key(&root.name) {
+            let help = did_you_mean(&root.name, fields.keys().map(String::as_str))
+                .map(|s| format!("did you mean `{s}{rest}`?"))
+                .or_else(|| owner.as_ref().map(|o| format!("did you mean `{o}`?")))
+                .unwrap_or_else(|| {
+                    "a sweep path starts at a field of the experiment, e.g. `loss.beta` or `seed`"
+                        .to_string()
+                });
+            ctx.error(
+                "E0403",
+                env.loc(root.span),
+                format!(
+                    "cannot sweep `{path}`: the experiment has no field `{}`",
+                    root.name
+                ),
+                "unknown parameter",
+                Some(help),
+            );
+            failed = true;
+        } else if !STANDARD_FIELDS
+            .iter()
+            .any(|f| deps.get(f).is_some_and(|d| d.contains(&root.name)))
+        {
+            ctx.error(
+                "E0409",
+                axis.path_loc(),
+                format!(
+                    "sweeping `{path}` changes nothing: no standard field reads `{}`",
+                    root.name
+                ),
+                "every job would be the same",
+                Some(match &owner {
+                    Some(o) => format!("to sweep that parameter, name it through its field: `{o}`"),
+                    None => format!(
+                        "pass `{}` to a parameter, e.g. `loss = beta_vae(beta: {})`",
+                        root.name, root.name
+                    ),
+                }),
+            );
+            failed = true;
+        }
+    }
+    if failed { Err(Poisoned) } else { Ok(()) }
+}
+
+/// The standard field whose call has a parameter called `name`, as a sweep path (`loss.beta`).
+fn param_owner(
+    ctx: &Ctx<'_>,
+    env: Env<'_>,
+    fields: &BTreeMap<String, Expr>,
+    name: &str,
+) -> Option<String> {
+    STANDARD_FIELDS.iter().find_map(|field| {
+        let ExprKind::Call { callee, .. } = &fields.get(*field)?.kind else {
+            return None;
+        };
+        let params = ctx.callee_params(env.module, callee)?;
+        params
+            .iter()
+            .any(|p| p == name)
+            .then(|| format!("{field}.{name}"))
+    })
+}
+
+/// Names the sweep point an error belongs to by its job number and the assignments that matter
+/// for it, e.g. `job 1: data=color_dsprites()`; `None` outside sweeps or when nothing relevant is swept.
+fn point_note(
+    axes: &[Axis],
+    key: &Key,
+    job_index: u64,
+    sweep_loc: Option<Loc>,
+) -> Option<(String, Loc)> {
+    let block = sweep_loc?;
+    if key.is_empty() {
+        return None;
+    }
+    let assignments: Vec<String> = key
+        .iter()
+        .filter_map(|(a, v)| {
+            let axis = axes.get(*a)?;
+            Some(format!("{}={}", axis.path_text(), axis.values.get(*v)?.1))
+        })
+        .collect();
+    Some((format!("job {job_index}: {}", assignments.join(" ")), block))
 }
 
 /// Evaluates `field` with the overrides in `key` applied.
@@ -513,44 +719,39 @@ fn assemble(
     evaluate: Option<Eval<Value>>,
 ) -> Eval<Assembled> {
     let field_loc = |f: &str| fields.get(f).map_or(name_loc, |e| env.loc(e.span));
-    let dataset = match data? {
-        Value::Dataset(d) => *d,
-        other => {
-            return Err(type_error(
-                ctx,
-                field_loc("data"),
-                "data",
-                "dataset",
-                &other,
-            ));
-        }
-    };
-    let model_value = match model? {
-        Value::Model(m) => *m,
-        other => {
-            return Err(type_error(
-                ctx,
-                field_loc("model"),
-                "model",
-                "model",
-                &other,
-            ));
-        }
-    };
-    let train = match train? {
-        Value::Training(t) => t,
-        other => {
-            return Err(type_error(
-                ctx,
-                field_loc("train"),
-                "train",
-                "training",
-                &other,
-            ));
-        }
-    };
-    let evaluate = match evaluate.transpose()? {
-        None => (
+    // Each field is type-checked on its own, so a mistake in one does not hide one in another.
+    let dataset = data.and_then(|value| match value {
+        Value::Dataset(d) => Ok(*d),
+        other => Err(type_error(
+            ctx,
+            field_loc("data"),
+            "data",
+            "dataset",
+            &other,
+        )),
+    });
+    let model_value = model.and_then(|value| match value {
+        Value::Model(m) => Ok(*m),
+        other => Err(type_error(
+            ctx,
+            field_loc("model"),
+            "model",
+            "model",
+            &other,
+        )),
+    });
+    let train = train.and_then(|value| match value {
+        Value::Training(t) => Ok(t),
+        other => Err(type_error(
+            ctx,
+            field_loc("train"),
+            "train",
+            "training",
+            &other,
+        )),
+    });
+    let evaluate = evaluate.transpose().and_then(|value| match value {
+        None => Ok((
             EvalSpec {
                 representations: vec![Representation::Mean],
                 metrics: Vec::new(),
@@ -563,9 +764,9 @@ fn assemble(
                 },
             },
             Vec::new(),
-        ),
-        Some(Value::Evaluation(spec, locs)) => (*spec, locs),
-        Some(Value::Metric(m)) => (default_eval(vec![m.spec]), vec![m.loc]),
+        )),
+        Some(Value::Evaluation(spec, locs)) => Ok((*spec, locs)),
+        Some(Value::Metric(m)) => Ok((default_eval(vec![m.spec]), vec![m.loc])),
         Some(Value::List(items)) if items.iter().all(|v| matches!(v, Value::Metric(_))) => {
             let (specs, locs): (Vec<MetricSpec>, Vec<Loc>) = items
                 .into_iter()
@@ -577,19 +778,31 @@ fn assemble(
                     }
                 })
                 .unzip();
-            (default_eval(specs), locs)
+            Ok((default_eval(specs), locs))
         }
-        Some(other) => {
-            return Err(type_error(
-                ctx,
-                field_loc("evaluate"),
-                "evaluate",
-                "evaluation",
-                &other,
-            ));
-        }
+        Some(other) => Err(type_error(
+            ctx,
+            field_loc("evaluate"),
+            "evaluate",
+            "evaluation",
+            &other,
+        )),
+    });
+    let loss_fallback = loss_loc.unwrap_or(name_loc);
+    let loss = loss.transpose().and_then(|value| match value {
+        None | Some(Value::Loss(_)) => Ok(value),
+        Some(other) => Err(type_error(ctx, loss_fallback, "loss", "loss", &other)),
+    });
+    // Weights are checked without the model, so a mistake in `data` or `model` hides none here.
+    let weights_ok = match &loss {
+        Ok(Some(Value::Loss(terms))) => check_weights(ctx, env, terms, loss_fallback),
+        Ok(_) | Err(Poisoned) => Ok(()),
     };
-    let loss = loss.transpose()?;
+    let (Ok(dataset), Ok(model_value), Ok(train), Ok(evaluate), Ok(loss), Ok(())) =
+        (dataset, model_value, train, evaluate, loss, weights_ok)
+    else {
+        return Err(Poisoned);
+    };
 
     let obs = dataset.observation_shape.to_vec();
     // Networks built inside stdlib definitions (e.g. `conv_vae()`) are reported at the `model` field.
@@ -605,7 +818,6 @@ fn assemble(
     let mut objective = Vec::new();
     let mut failed = false;
     let mut graph_used = false;
-    let loss_fallback = loss_loc.unwrap_or(name_loc);
     match (&model, loss) {
         (ModelSpec::Pca { .. } | ModelSpec::Ica { .. }, Some(Value::Loss(terms)))
             if !terms.is_empty() =>
@@ -634,16 +846,7 @@ fn assemble(
         (_, Some(Value::Loss(terms))) => {
             for t in terms {
                 let loc = user_loc(t.loc, env, loss_fallback);
-                match lower_term(
-                    ctx,
-                    &model,
-                    &declared,
-                    graph,
-                    t.coefficient,
-                    &t.term,
-                    loc,
-                    loss_fallback,
-                ) {
+                match lower_term(ctx, &model, &declared, graph, &t.term, loc) {
                     Ok(Some(term)) => {
                         graph_used |= matches!(term, Term::Structural { .. });
                         objective.push(LossTerm {
@@ -658,10 +861,14 @@ fn assemble(
         }
         (_, Some(other)) => return Err(type_error(ctx, loss_fallback, "loss", "loss", &other)),
     }
+    // A graph no term uses is still checked: a cycle or an unknown node is an error either way.
     if let Some(g) = graph
         && !graph_used
         && !failed
     {
+        if lower_graph(ctx, g, &declared).is_err() {
+            return Err(Poisoned);
+        }
         ctx.warning(
             "W0004",
             g.loc,
@@ -983,10 +1190,8 @@ fn lower_term(
     model: &ModelSpec,
     declared: &[String],
     exp_graph: Option<&GraphValue>,
-    coefficient: f64,
     term: &TermValue,
     loc: Loc,
-    loss_loc: Loc,
 ) -> Eval<Option<Term>> {
     let model_kind = match model {
         ModelSpec::Vae(_) => "vae",
@@ -1009,19 +1214,6 @@ fn lower_term(
     };
     let is_vae = matches!(model, ModelSpec::Vae(_));
     let is_gan = matches!(model, ModelSpec::InfoGan(_));
-    let nonneg = |name: &str| -> Eval<()> {
-        if coefficient >= 0.0 {
-            Ok(())
-        } else {
-            Err(ctx.error(
-                "E0202",
-                loss_loc,
-                format!("the weight of `{name}` must be >= 0, found {coefficient}"),
-                format!("gives `{name}` a negative weight"),
-                Some("β, γ and λ are non-negative".to_string()),
-            ))
-        }
-    };
     Ok(Some(match term {
         TermValue::Recon => {
             needs("vae", is_vae, "recon")?;
@@ -1029,7 +1221,6 @@ fn lower_term(
         }
         TermValue::Kl => {
             needs("vae", is_vae, "kl")?;
-            nonneg("kl")?;
             Term::Kl
         }
         TermValue::Capacity {
@@ -1037,7 +1228,6 @@ fn lower_term(
             iteration_threshold,
         } => {
             needs("vae", is_vae, "capacity")?;
-            nonneg("capacity")?;
             Term::Capacity {
                 c_max: *c_max,
                 iteration_threshold: *iteration_threshold,
@@ -1052,7 +1242,6 @@ fn lower_term(
             optimizer,
         } => {
             needs("vae", is_vae, "discriminator_tc")?;
-            nonneg("discriminator_tc")?;
             let latents = match model {
                 ModelSpec::Vae(v) => v.latents,
                 ModelSpec::InfoGan(_) | ModelSpec::Pca { .. } | ModelSpec::Ica { .. } => 0,
@@ -1142,6 +1331,39 @@ fn lower_term(
             }
         }
     }))
+}
+
+/// Terms whose weight is a divergence's multiplier (β, γ, λ) must not have a negative weight: a
+/// negative KL or total-correlation weight rewards the opposite of what the objective means.
+fn check_weights(ctx: &Ctx<'_>, env: Env<'_>, terms: &[WeightedTerm], loss_loc: Loc) -> Eval<()> {
+    let mut failed = false;
+    for t in terms {
+        let name = match t.term {
+            TermValue::Kl => "kl",
+            TermValue::Capacity { .. } => "capacity",
+            TermValue::DiscriminatorTc { .. } => "discriminator_tc",
+            TermValue::Recon
+            | TermValue::Tc
+            | TermValue::Dip { .. }
+            | TermValue::Gan
+            | TermValue::Info { .. }
+            | TermValue::Structure { .. } => continue,
+        };
+        if t.coefficient < 0.0 {
+            ctx.error(
+                "E0202",
+                user_loc(t.loc, env, loss_loc),
+                format!(
+                    "the weight of `{name}` must be >= 0, found {}",
+                    t.coefficient
+                ),
+                format!("gives `{name}` a negative weight"),
+                Some("β, γ and λ are non-negative".to_string()),
+            );
+            failed = true;
+        }
+    }
+    if failed { Err(Poisoned) } else { Ok(()) }
 }
 
 /// Checks a graph against the declared latents/codes and makes it a DAG in topological order.

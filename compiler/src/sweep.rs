@@ -5,6 +5,10 @@
 //! points of `a` before those of `b`; `zip(a, b)` pairs values by position. So a product
 //! `data * config * seed` numbers jobs `data_idx·(n_config·n_seed) + config_idx·n_seed + seed`, the
 //! reference's `model_num`. This module must not evaluate fields or build plan jobs.
+//!
+//! Expansion runs in three steps so that no input can exhaust memory: the axes' values are read
+//! (a range is measured before it is listed), the number of points is counted from the block's
+//! shape alone, and only a sweep within [`MAX_JOBS`] is listed point by point.
 
 use std::collections::BTreeMap;
 
@@ -14,8 +18,9 @@ use crate::eval::{Ctx, Env, Eval, Poisoned};
 use crate::suggest::did_you_mean;
 use crate::value::{Loc, Value};
 
-/// Upper bound on the number of jobs one experiment may expand to.
-pub(crate) const MAX_POINTS: usize = 1_000_000;
+/// Upper bound on the number of jobs one plan may hold (all experiments together). A fixed number,
+/// not the machine's free memory, so that whether a file checks does not depend on where it runs.
+pub(crate) const MAX_JOBS: u64 = 1_000_000;
 
 /// One axis: a parameter path and its candidate values as expressions.
 #[derive(Debug, Clone)]
@@ -24,6 +29,8 @@ pub(crate) struct Axis {
     pub path: Vec<Ident>,
     /// Values (expressions in the experiment's file) with their source text for job tables.
     pub values: Vec<(Expr, String)>,
+    /// Where the axis is written (`loss.beta in [1, 2]`).
+    pub loc: Loc,
 }
 
 impl Axis {
@@ -35,27 +42,189 @@ impl Axis {
             .collect::<Vec<_>>()
             .join(".")
     }
+
+    /// The location of the path (`loss.beta`).
+    pub fn path_loc(&self) -> Loc {
+        let span = self
+            .path
+            .first()
+            .zip(self.path.last())
+            .map_or(self.loc.span, |(a, b)| a.span.to(b.span));
+        Loc {
+            source: self.loc.source,
+            span,
+        }
+    }
 }
 
 /// One job's assignments: `(axis index, value index)` in the order they apply.
 pub(crate) type Point = Vec<(usize, usize)>;
 
-/// Expands a sweep into its axes and points.
-pub(crate) fn expand(
+/// The structure of a sweep block over its axes (indices into the axis list).
+enum Shape {
+    Axis(usize),
+    Product(Vec<Shape>),
+    Concat(Vec<Shape>),
+    Zip(Vec<(Shape, Loc)>),
+}
+
+/// A sweep, read and counted but not yet listed.
+pub(crate) struct Expansion {
+    /// The axes in the order they are written.
+    pub axes: Vec<Axis>,
+    shape: Shape,
+    /// How many points the sweep has.
+    pub count: u64,
+}
+
+/// Reads a sweep block: every axis's values, checked (empty axes, repeated values, `zip`
+/// lengths), and the number of points, counted without listing them. Every mistake of the block
+/// is reported before this returns `Poisoned`.
+pub(crate) fn read(ctx: &Ctx<'_>, env: Env<'_>, text: &str, sweep: &Sweep) -> Eval<Expansion> {
+    let mut axes = Vec::new();
+    let shape = read_shape(ctx, env, text, sweep, &mut axes)?;
+    let count = count(ctx, &shape, &axes)?;
+    Ok(Expansion { axes, shape, count })
+}
+
+impl Expansion {
+    /// The sweep's points in job order. Callers check [`Expansion::count`] against [`MAX_JOBS`]
+    /// first: this allocates one small vector per point.
+    pub fn points(&self, ctx: &Ctx<'_>) -> Eval<Vec<Point>> {
+        let points = list(&self.shape, &self.axes);
+        check_repeated_paths(ctx, &self.axes, &points)?;
+        check_duplicate_points(ctx, &self.axes, &points)?;
+        Ok(points)
+    }
+}
+
+fn read_shape(
     ctx: &Ctx<'_>,
     env: Env<'_>,
     text: &str,
     sweep: &Sweep,
-) -> Eval<(Vec<Axis>, Vec<Point>)> {
-    let mut axes = Vec::new();
-    let points = expand_into(ctx, env, text, sweep, &mut axes)?;
-    check_repeated_paths(ctx, env, &axes, &points)?;
-    Ok((axes, points))
+    axes: &mut Vec<Axis>,
+) -> Eval<Shape> {
+    let parts = |parts: &[Sweep], axes: &mut Vec<Axis>| -> Eval<Vec<(Shape, Loc)>> {
+        // Every part is read, so the mistakes of all of them are reported together.
+        let results: Vec<Eval<(Shape, Loc)>> = parts
+            .iter()
+            .map(|p| read_shape(ctx, env, text, p, axes).map(|s| (s, env.loc(p.span))))
+            .collect();
+        results.into_iter().collect()
+    };
+    match &sweep.kind {
+        SweepKind::Axis { path, values } => {
+            let path_text = path
+                .iter()
+                .map(|i| i.name.as_str())
+                .collect::<Vec<_>>()
+                .join(".");
+            let values = axis_values(ctx, env, text, &path_text, values)?;
+            if values.is_empty() {
+                return Err(ctx.error(
+                    "E0404",
+                    env.loc(sweep.span),
+                    format!("sweep axis `{path_text}` has no values"),
+                    "empty axis",
+                    Some(
+                        "an empty axis makes the whole sweep empty; give at least one value"
+                            .to_string(),
+                    ),
+                ));
+            }
+            check_repeated_values(ctx, env, &path_text, &values)?;
+            axes.push(Axis {
+                path: path.clone(),
+                values,
+                loc: env.loc(sweep.span),
+            });
+            Ok(Shape::Axis(axes.len() - 1))
+        }
+        SweepKind::Product(ps) => Ok(Shape::Product(
+            parts(ps, axes)?.into_iter().map(|(s, _)| s).collect(),
+        )),
+        SweepKind::Concat(ps) => Ok(Shape::Concat(
+            parts(ps, axes)?.into_iter().map(|(s, _)| s).collect(),
+        )),
+        SweepKind::Zip(ps) => Ok(Shape::Zip(parts(ps, axes)?)),
+    }
+}
+
+/// The number of points of `shape`, saturating (a count past `u64::MAX` is refused anyway).
+fn count(ctx: &Ctx<'_>, shape: &Shape, axes: &[Axis]) -> Eval<u64> {
+    match shape {
+        Shape::Axis(i) => Ok(axes
+            .get(*i)
+            .map_or(0, |a| u64::try_from(a.values.len()).unwrap_or(u64::MAX))),
+        Shape::Product(parts) => parts
+            .iter()
+            .try_fold(1u64, |acc, p| Ok(acc.saturating_mul(count(ctx, p, axes)?))),
+        Shape::Concat(parts) => parts
+            .iter()
+            .try_fold(0u64, |acc, p| Ok(acc.saturating_add(count(ctx, p, axes)?))),
+        Shape::Zip(parts) => {
+            let counts: Vec<(u64, Loc)> = parts
+                .iter()
+                .map(|(p, loc)| count(ctx, p, axes).map(|n| (n, *loc)))
+                .collect::<Eval<_>>()?;
+            let n = counts.first().map_or(0, |(n, _)| *n);
+            if let Some((m, loc)) = counts.iter().find(|(m, _)| *m != n) {
+                return Err(ctx.error(
+                    "E0405",
+                    *loc,
+                    format!("`zip` pairs axes of different lengths ({n} and {m})"),
+                    format!("{m} values"),
+                    Some(format!("every axis of this `zip` needs {n} values")),
+                ));
+            }
+            Ok(n)
+        }
+    }
+}
+
+/// Lists the points of `shape` in job order.
+fn list(shape: &Shape, axes: &[Axis]) -> Vec<Point> {
+    match shape {
+        Shape::Axis(i) => {
+            let n = axes.get(*i).map_or(0, |a| a.values.len());
+            (0..n).map(|v| vec![(*i, v)]).collect()
+        }
+        Shape::Product(parts) => {
+            let mut acc: Vec<Point> = vec![Vec::new()];
+            for part in parts {
+                let points = list(part, axes);
+                let mut next = Vec::with_capacity(acc.len().saturating_mul(points.len()));
+                for p in &acc {
+                    for q in &points {
+                        let mut joined = p.clone();
+                        joined.extend_from_slice(q);
+                        next.push(joined);
+                    }
+                }
+                acc = next;
+            }
+            acc
+        }
+        Shape::Concat(parts) => parts.iter().flat_map(|p| list(p, axes)).collect(),
+        Shape::Zip(parts) => {
+            let columns: Vec<Vec<Point>> = parts.iter().map(|(p, _)| list(p, axes)).collect();
+            let n = columns.first().map_or(0, Vec::len);
+            (0..n)
+                .map(|i| {
+                    columns
+                        .iter()
+                        .flat_map(|c| c.get(i).cloned().unwrap_or_default())
+                        .collect()
+                })
+                .collect()
+        }
+    }
 }
 
 /// One point must not set the same parameter twice (`seed in [1] * seed in [2]`): the second
 /// would silently win. Reported once per offending pair of axes (E0408).
-fn check_repeated_paths(ctx: &Ctx<'_>, env: Env<'_>, axes: &[Axis], points: &[Point]) -> Eval<()> {
+fn check_repeated_paths(ctx: &Ctx<'_>, axes: &[Axis], points: &[Point]) -> Eval<()> {
     let paths: Vec<String> = axes.iter().map(Axis::path_text).collect();
     let mut reported: BTreeMap<(usize, usize), ()> = BTreeMap::new();
     for point in points {
@@ -64,16 +233,14 @@ fn check_repeated_paths(ctx: &Ctx<'_>, env: Env<'_>, axes: &[Axis], points: &[Po
                 if a != b
                     && paths.get(*a) == paths.get(*b)
                     && reported.insert((*a, *b), ()).is_none()
+                    && let Some(axis) = axes.get(*b)
                 {
-                    let span = axes
-                        .get(*b)
-                        .and_then(|x| Some(x.path.first()?.span.to(x.path.last()?.span)));
                     ctx.error(
                         "E0408",
-                        env.loc(span.unwrap_or_default()),
+                        axis.path_loc(),
                         format!(
                             "the sweep sets `{}` twice in the same job",
-                            paths.get(*b).map_or("", String::as_str)
+                            axis.path_text()
                         ),
                         "set again here",
                         Some(
@@ -92,150 +259,225 @@ fn check_repeated_paths(ctx: &Ctx<'_>, env: Env<'_>, axes: &[Axis], points: &[Po
     }
 }
 
-fn expand_into(
-    ctx: &Ctx<'_>,
-    env: Env<'_>,
-    text: &str,
-    sweep: &Sweep,
-    axes: &mut Vec<Axis>,
-) -> Eval<Vec<Point>> {
-    match &sweep.kind {
-        SweepKind::Axis { path, values } => {
-            let values = axis_values(ctx, env, text, values)?;
-            if values.is_empty() {
-                let path_text = path
-                    .iter()
-                    .map(|i| i.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(".");
-                return Err(ctx.error(
-                    "E0404",
-                    env.loc(sweep.span),
-                    format!("sweep axis `{path_text}` has no values"),
-                    "empty axis",
-                    Some(
-                        "an empty axis makes the whole sweep empty; give at least one value"
-                            .to_string(),
-                    ),
-                ));
-            }
-            let index = axes.len();
-            let n = values.len();
-            axes.push(Axis {
-                path: path.clone(),
-                values,
-            });
-            Ok((0..n).map(|i| vec![(index, i)]).collect())
-        }
-        SweepKind::Product(parts) => {
-            let mut acc: Vec<Point> = vec![Vec::new()];
-            let mut poisoned = false;
-            for part in parts {
-                match expand_into(ctx, env, text, part, axes) {
-                    Ok(points) => {
-                        if acc.len().saturating_mul(points.len()) > MAX_POINTS {
-                            return Err(too_many(ctx, env, sweep));
-                        }
-                        let mut next = Vec::with_capacity(acc.len() * points.len());
-                        for p in &acc {
-                            for q in &points {
-                                let mut joined = p.clone();
-                                joined.extend_from_slice(q);
-                                next.push(joined);
-                            }
-                        }
-                        acc = next;
-                    }
-                    Err(Poisoned) => poisoned = true,
-                }
-            }
-            if poisoned { Err(Poisoned) } else { Ok(acc) }
-        }
-        SweepKind::Concat(parts) => {
-            let mut acc = Vec::new();
-            let mut poisoned = false;
-            for part in parts {
-                match expand_into(ctx, env, text, part, axes) {
-                    Ok(points) => acc.extend(points),
-                    Err(Poisoned) => poisoned = true,
-                }
-                if acc.len() > MAX_POINTS {
-                    return Err(too_many(ctx, env, sweep));
-                }
-            }
-            if poisoned { Err(Poisoned) } else { Ok(acc) }
-        }
-        SweepKind::Zip(parts) => {
-            let mut columns: Vec<(Vec<Point>, Loc)> = Vec::new();
-            let mut poisoned = false;
-            for part in parts {
-                match expand_into(ctx, env, text, part, axes) {
-                    Ok(points) => columns.push((points, env.loc(part.span))),
-                    Err(Poisoned) => poisoned = true,
-                }
-            }
-            if poisoned {
-                return Err(Poisoned);
-            }
-            let n = columns.first().map_or(0, |(c, _)| c.len());
-            if let Some((c, loc)) = columns.iter().find(|(c, _)| c.len() != n) {
-                return Err(ctx.error(
-                    "E0405",
-                    *loc,
-                    format!(
-                        "`zip` pairs axes of different lengths ({n} and {})",
-                        c.len()
-                    ),
-                    format!("{} values", c.len()),
-                    Some(format!("every axis of this `zip` needs {n} values")),
-                ));
-            }
-            Ok((0..n)
-                .map(|i| {
-                    columns
-                        .iter()
-                        .flat_map(|(c, _)| c.get(i).cloned().unwrap_or_default())
-                        .collect()
-                })
-                .collect())
-        }
+/// A value's identity within an axis: numbers by value (`1e-4` and `0.0001` are one value, and
+/// so are `1` and `1.0`), anything else by its text without spaces.
+#[allow(clippy::wildcard_enum_match_arm)] // the catch-alls match every expression that is not a number literal
+fn value_key(expr: &Expr, written: &str) -> String {
+    let number = |e: &Expr| match e.kind {
+        ExprKind::Int(i) => Some(i as f64),
+        ExprKind::Float(f) => Some(f),
+        _ => None,
+    };
+    let numeric = match &expr.kind {
+        ExprKind::Neg(inner) => number(inner).map(|v| -v),
+        _ => number(expr),
+    };
+    match numeric {
+        Some(v) => format!("{v:?}"),
+        None => written.chars().filter(|c| !c.is_whitespace()).collect(),
     }
 }
 
-fn too_many(ctx: &Ctx<'_>, env: Env<'_>, sweep: &Sweep) -> Poisoned {
-    ctx.error(
-        "E0202",
-        env.loc(sweep.span),
-        format!("the sweep expands to more than {MAX_POINTS} jobs"),
-        "too many jobs",
-        None,
-    )
+/// An axis that lists a value twice (`seed in [0, 1, 1]`) would make the same job twice (E0411).
+fn check_repeated_values(
+    ctx: &Ctx<'_>,
+    env: Env<'_>,
+    path_text: &str,
+    values: &[(Expr, String)],
+) -> Eval<()> {
+    let mut first: BTreeMap<String, usize> = BTreeMap::new();
+    let mut failed = false;
+    for (i, (expr, written)) in values.iter().enumerate() {
+        if let Some(j) = first.get(&value_key(expr, written)) {
+            let earlier = values.get(*j).map_or("", |(_, w)| w.as_str());
+            ctx.error(
+                "E0411",
+                env.loc(expr.span),
+                format!(
+                    "sweep axis `{path_text}` lists `{written}` twice (values {} and {}), which would make the same job twice",
+                    j + 1,
+                    i + 1
+                ),
+                if earlier == written {
+                    "repeated value".to_string()
+                } else {
+                    format!("the same value as `{earlier}`")
+                },
+                Some("remove the repeated value".to_string()),
+            );
+            failed = true;
+        } else {
+            first.insert(value_key(expr, written), i);
+        }
+    }
+    if failed { Err(Poisoned) } else { Ok(()) }
 }
 
-/// The values of one axis as expressions, with their source text.
+/// Two points that assign the same values (`seed in [0, 1] + seed in [1]`) would be the same job
+/// (E0411). Points are compared by a 64-bit digest first, then in full.
+fn check_duplicate_points(ctx: &Ctx<'_>, axes: &[Axis], points: &[Point]) -> Eval<()> {
+    let keys: Vec<Vec<String>> = axes
+        .iter()
+        .map(|a| a.values.iter().map(|(e, w)| value_key(e, w)).collect())
+        .collect();
+    let paths: Vec<String> = axes.iter().map(Axis::path_text).collect();
+    let canonical = |point: &Point| -> Vec<(&str, &str)> {
+        let mut pairs: Vec<(&str, &str)> = point
+            .iter()
+            .map(|(a, v)| {
+                (
+                    paths.get(*a).map_or("", String::as_str),
+                    keys.get(*a)
+                        .and_then(|k| k.get(*v))
+                        .map_or("", String::as_str),
+                )
+            })
+            .collect();
+        // The order of assignments only matters when one path lies inside another
+        // (`loss` and `loss.beta`); otherwise a point is the set of its assignments.
+        let nested = pairs.iter().any(|(p, _)| {
+            pairs.iter().any(|(q, _)| {
+                q.len() > p.len() && q.starts_with(p) && q[p.len()..].starts_with('.')
+            })
+        });
+        if !nested {
+            pairs.sort_unstable();
+        }
+        pairs
+    };
+    let digest = |pairs: &[(&str, &str)]| -> u64 {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for (p, v) in pairs {
+            for b in p.bytes().chain([0]).chain(v.bytes()).chain([0]) {
+                h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        h
+    };
+    let mut seen: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
+    let mut failed = false;
+    for (i, point) in points.iter().enumerate() {
+        let pairs = canonical(point);
+        let bucket = seen.entry(digest(&pairs)).or_default();
+        let earlier = bucket.iter().copied().find(|j| {
+            points
+                .get(*j)
+                .is_some_and(|other| canonical(other) == pairs)
+        });
+        match earlier {
+            Some(j) => {
+                let Some(axis) = point.last().and_then(|(a, _)| axes.get(*a)) else {
+                    continue;
+                };
+                let (value_loc, _) = point
+                    .last()
+                    .and_then(|(a, v)| axes.get(*a)?.values.get(*v))
+                    .map_or((axis.loc, ""), |(e, w)| {
+                        (
+                            Loc {
+                                source: axis.loc.source,
+                                span: e.span,
+                            },
+                            w.as_str(),
+                        )
+                    });
+                let assignments = pairs
+                    .iter()
+                    .map(|(p, v)| format!("{p}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                ctx.error(
+                    "E0411",
+                    value_loc,
+                    format!(
+                        "sweep points {j} and {i} both assign `{assignments}`, which would make the same job twice"
+                    ),
+                    format!("point {i} repeats point {j}"),
+                    Some("remove the repeated value from one side of the `+`".to_string()),
+                );
+                failed = true;
+                // One report per sweep is enough to show the mistake.
+                break;
+            }
+            None => bucket.push(i),
+        }
+    }
+    if failed { Err(Poisoned) } else { Ok(()) }
+}
+
+/// The values of one axis as expressions, with their source text. A range is measured before it
+/// is listed, so `seed in 0..9M` is refused without allocating nine million values.
 #[allow(clippy::wildcard_enum_match_arm)] // the catch-all matches compile-time values without a literal form
 fn axis_values(
     ctx: &Ctx<'_>,
     env: Env<'_>,
     text: &str,
+    path_text: &str,
     values: &Expr,
 ) -> Eval<Vec<(Expr, String)>> {
     let source_text = |e: &Expr| text.get(e.span.range()).unwrap_or("").trim().to_string();
+    let const_env = Env {
+        exp: None,
+        locals: None,
+        ..env
+    };
+    let too_many = |n: u64| {
+        ctx.error(
+            "E0410",
+            env.loc(values.span),
+            format!(
+                "sweep axis `{path_text}` has {n} values, but a plan holds at most {MAX_JOBS} jobs"
+            ),
+            format!("{n} values"),
+            Some("split the study into several files, or sweep fewer values".to_string()),
+        )
+    };
     match &values.kind {
         ExprKind::List(items) => Ok(items.iter().map(|e| (e.clone(), source_text(e))).collect()),
-        ExprKind::Range(..) | ExprKind::Name(_) | ExprKind::Call { .. } | ExprKind::Member(..) => {
-            // Constant lists (a range, or a definition returning numbers): literal values.
-            let value = ctx.eval(
-                Env {
-                    exp: None,
-                    locals: None,
-                    ..env
-                },
-                values,
-            )?;
+        ExprKind::Range(start, end) => {
+            let s = ctx.eval(const_env, start);
+            let e = ctx.eval(const_env, end);
+            match (s?, e?) {
+                (Value::Int(s), Value::Int(e)) => {
+                    let n = u64::try_from(i128::from(e) - i128::from(s)).unwrap_or(0);
+                    if n > MAX_JOBS {
+                        return Err(too_many(n));
+                    }
+                    Ok((s..e)
+                        .map(|i| {
+                            (
+                                Expr {
+                                    kind: ExprKind::Int(i),
+                                    span: values.span,
+                                },
+                                i.to_string(),
+                            )
+                        })
+                        .collect())
+                }
+                (s, e) => Err(ctx.error(
+                    "E0201",
+                    env.loc(values.span),
+                    format!(
+                        "a range needs integer bounds, found `{}` and `{}`",
+                        s.type_of(),
+                        e.type_of()
+                    ),
+                    "expected `int..int`",
+                    None,
+                )),
+            }
+        }
+        ExprKind::Name(_) | ExprKind::Call { .. } | ExprKind::Member(..) => {
+            // Constant lists (a definition returning numbers): literal values.
+            let value = ctx.eval(const_env, values)?;
             let Value::List(items) = value else {
                 return Err(not_literal(ctx, env, values));
             };
+            let n = u64::try_from(items.len()).unwrap_or(u64::MAX);
+            if n > MAX_JOBS {
+                return Err(too_many(n));
+            }
             items
                 .into_iter()
                 .map(|v| {

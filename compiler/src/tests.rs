@@ -411,11 +411,11 @@ fn all_errors_in_a_file_are_reported() {
     let c = compile_text(
         "use std.data.dsprites_full\nuse std.models.conv_vae\nexperiment e {\n data = dsprits_full()\n model = conv_vae(latent: 10)\n loss = recon + kl\n train = training(batch: 0, optimizer: adam(lr: -1))\n}\n",
     );
-    // The unused-import warning comes from the typo; `adam(lr: -1)` poisons `training(...)`, so
-    // `batch: 0` is not reported as well (no cascades from a poisoned argument).
+    // The unused-import warning comes from the typo. `adam(lr: -1)` fails, but `batch: 0` is an
+    // independent argument of `training(...)` and is reported too (issue 11). Sorted by position.
     assert_eq!(
         codes(&c),
-        ["W0002", "E0101", "E0106", "E0202"],
+        ["W0002", "E0101", "E0106", "E0202", "E0202"],
         "{:#?}",
         c.diagnostics
     );

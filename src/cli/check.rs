@@ -4,14 +4,17 @@
 //! file-system [`FsLoader`] for `use "file.dis"`, and choosing how diagnostics are drawn. The
 //! compiler itself is pure; everything that touches files, the terminal or the environment is here.
 //!
-//! Exit codes: 0 when no file has an error (warnings allowed), 1 when some file has an error,
-//! 2 for usage errors (clap) and for files that cannot be read.
+//! Exit codes: 0 when no file has an error (warnings allowed), 1 when some file has an error (a
+//! file that cannot be read is such an error, E0004, reported in every format), 2 for usage
+//! errors (clap).
 
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use disc_compiler::diagnostic::{self, Diagnostic, JsonDiagnostic, RenderOptions};
+use disc_compiler::diagnostic::{
+    self, Diagnostic, JsonDiagnostic, RenderOptions, Severity, SourceId,
+};
 use disc_compiler::{Compiled, Loader, Source};
 
 /// How `disc check` prints diagnostics.
@@ -52,20 +55,14 @@ pub struct CheckArgs {
 /// Runs `disc check`.
 pub fn run(args: CheckArgs) -> ExitCode {
     let options = render_options(args.color);
-    let mut unreadable = false;
     let mut any_error = false;
     let mut json: Vec<JsonDiagnostic> = Vec::new();
     let mut all: Vec<Diagnostic> = Vec::new();
     for path in &args.files {
-        let root = match read_root(path) {
-            Ok(root) => root,
-            Err(message) => {
-                eprintln!("error: {message}");
-                unreadable = true;
-                continue;
-            }
+        let compiled = match read_root(path) {
+            Ok(root) => disc_compiler::check(root, &FsLoader),
+            Err(message) => unreadable(path, message),
         };
-        let compiled = disc_compiler::check(root, &FsLoader);
         any_error |= diagnostic::error_count(&compiled.diagnostics) > 0;
         match args.format {
             Format::Human => eprint!("{}", render(&compiled, options)),
@@ -92,9 +89,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
             }
         }
     }
-    if unreadable {
-        ExitCode::from(2)
-    } else if any_error {
+    if any_error {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -107,6 +102,27 @@ pub(crate) fn read_root(path: &Path) -> Result<Source, String> {
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(Source { name, text }),
         Err(err) => Err(format!("cannot read `{name}`: {}", io_reason(&err))),
+    }
+}
+
+/// A file that cannot be read, as a compilation with one error (E0004) and an empty source, so
+/// that every output format reports it like any other mistake.
+pub(crate) fn unreadable(path: &Path, message: String) -> Compiled {
+    Compiled {
+        plan: None,
+        diagnostics: vec![Diagnostic {
+            code: "E0004",
+            severity: Severity::Error,
+            message,
+            source: SourceId(0),
+            span: 0..0,
+            label: "cannot read this file".to_string(),
+            help: None,
+        }],
+        sources: vec![Source {
+            name: path.display().to_string(),
+            text: String::new(),
+        }],
     }
 }
 

@@ -83,9 +83,13 @@ pub fn run(args: PlanArgs) -> ExitCode {
         }
         eprintln!("wrote {} jobs to `{}`", plan.jobs.len(), path.display());
     }
-    let stdout = if args.list {
-        Some(Ok(job_table(&plan.jobs)))
-    } else if args.output.is_none() {
+    if args.list {
+        let mut out = io::BufWriter::new(io::stdout().lock());
+        // A closed pipe (`disc plan --list ... | head`) is not an error worth a message.
+        let _ = write_job_table(&mut out, &plan.jobs).and_then(|()| out.flush());
+        return ExitCode::SUCCESS;
+    }
+    let stdout = if args.output.is_none() {
         Some(plan_ron(&plan))
     } else {
         None
@@ -139,37 +143,38 @@ fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
     result
 }
 
-/// The `--list` table: one row per job, columns aligned, and a total line.
+/// One row of the `--list` table: index, hash, experiment, swept values, cost.
+fn job_row(job: &Job) -> [String; 5] {
+    let swept: Vec<String> = job.swept.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let cost = job
+        .train
+        .steps
+        .saturating_mul(u64::from(job.train.batch_size));
+    [
+        job.index.to_string(),
+        job.hash.clone(),
+        job.experiment.clone(),
+        if swept.is_empty() {
+            "-".to_string()
+        } else {
+            swept.join(" ")
+        },
+        format!(
+            "{} × {} = {}",
+            job.train.steps,
+            job.train.batch_size,
+            si(cost)
+        ),
+    ]
+}
+
+/// Writes the `--list` table: one row per job, columns aligned, and a total line.
 ///
+/// Rows are streamed: a first pass measures the columns, a second formats and writes each row
+/// as it goes, so the listing of a large plan never holds more than one row of text.
 /// Cost is the number of training examples a job processes (steps × batch size); it is what run
 /// time scales with for a fixed architecture.
-pub fn job_table(jobs: &[Job]) -> String {
-    let rows: Vec<[String; 5]> = jobs
-        .iter()
-        .map(|job| {
-            let swept: Vec<String> = job.swept.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            let cost = job
-                .train
-                .steps
-                .saturating_mul(u64::from(job.train.batch_size));
-            [
-                job.index.to_string(),
-                job.hash.clone(),
-                job.experiment.clone(),
-                if swept.is_empty() {
-                    "-".to_string()
-                } else {
-                    swept.join(" ")
-                },
-                format!(
-                    "{} × {} = {}",
-                    job.train.steps,
-                    job.train.batch_size,
-                    si(cost)
-                ),
-            ]
-        })
-        .collect();
+pub fn write_job_table(out: &mut impl io::Write, jobs: &[Job]) -> io::Result<()> {
     let header = [
         "index",
         "hash",
@@ -179,13 +184,12 @@ pub fn job_table(jobs: &[Job]) -> String {
     ]
     .map(String::from);
     let mut widths = header.clone().map(|h| h.chars().count());
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
+    for job in jobs {
+        for (w, cell) in widths.iter_mut().zip(job_row(job)) {
             *w = (*w).max(cell.chars().count());
         }
     }
-    let mut out = String::new();
-    for row in std::iter::once(&header).chain(&rows) {
+    let write_row = |out: &mut dyn io::Write, row: &[String; 5]| -> io::Result<()> {
         let mut line = String::new();
         for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
             let pad = width.saturating_sub(cell.chars().count());
@@ -198,20 +202,22 @@ pub fn job_table(jobs: &[Job]) -> String {
                 let _ = write!(line, "{cell}{}  ", " ".repeat(pad));
             }
         }
-        out.push_str(line.trim_end());
-        out.push('\n');
+        writeln!(out, "{}", line.trim_end())
+    };
+    write_row(out, &header)?;
+    for job in jobs {
+        write_row(out, &job_row(job))?;
     }
     let total = jobs.iter().fold(0u64, |acc, j| {
         acc.saturating_add(j.train.steps.saturating_mul(u64::from(j.train.batch_size)))
     });
     let noun = if jobs.len() == 1 { "job" } else { "jobs" };
-    let _ = writeln!(
+    writeln!(
         out,
         "{} {noun}, {} examples in total",
         jobs.len(),
         si(total)
-    );
-    out
+    )
 }
 
 /// A count with an SI suffix and three significant digits: 19200000 → `19.2M`.
