@@ -848,6 +848,27 @@ pub(crate) fn call(
                 Some(Value::Schedule(s)) => s,
                 _ => LrSchedule::Constant,
             };
+            // A piecewise schedule's values are learning rates, not multipliers: they replace
+            // the optimizer's `lr`. Say so when both are written and they disagree (W0005).
+            if let (
+                Some((Value::Optimizer(Optimizer::Adam { lr, .. }), opt_loc)),
+                LrSchedule::PiecewiseConstant { values, .. },
+            ) = (a.slot("optimizer"), &schedule)
+                && let Some(first) = values.first()
+                && (first - lr).abs() > f64::EPSILON * lr.abs().max(1.0)
+            {
+                ctx.warning(
+                    "W0005",
+                    *opt_loc,
+                    format!(
+                        "the `piecewise` schedule sets the learning rate ({first} at first), so the optimizer's `lr` ({lr}) is not used"
+                    ),
+                    "its `lr` is replaced by the schedule",
+                    Some(format!(
+                        "`piecewise` values are learning rates, not multipliers: write `lr: {first}` or drop it"
+                    )),
+                );
+            }
             let checkpoint_every = a.u64_min("checkpoint_every", 0, 0, &mut e);
             let log_every = a.u64_min("log_every", 100, 1, &mut e);
             Value::Training(TrainingValue {
@@ -1043,7 +1064,10 @@ fn dataset(a: &Args<'_>, loc: Loc) -> Eval<Value> {
             },
             format!("dataset `{name}` cannot be generated procedurally"),
             "needs the released files",
-            Some("pass `path: \"...\"` with the location of the released data".to_string()),
+            Some(
+                "read it from the released files: `source: file(\"...\")` (the stdlib's `smallnorb(path)`, `cars3d(path)` and `mpi3d_*(path)` do this)"
+                    .to_string(),
+            ),
         ));
     }
     if e {

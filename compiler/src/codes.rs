@@ -30,7 +30,7 @@ pub static CODES: &[CodeInfo] = &[
     CodeInfo {
         code: "E0003",
         title: "nested too deeply",
-        explanation: "Brackets are nested, operators or member accesses chained (`a + b + c ...`), or definitions call each other more than 128 levels deep. Such input is refused so that no file can exhaust the compiler's stack; split the expression into definitions, or flatten the chain of definitions.",
+        explanation: "Brackets are nested, or operators or member accesses chained (`a + b + c ...`), more deeply than the parser accepts. Such input is refused so that no file can exhaust the compiler's stack; split the expression into definitions. (Definitions that call each other too deeply are E0116.)",
     },
     CodeInfo {
         code: "E0004",
@@ -116,6 +116,11 @@ pub static CODES: &[CodeInfo] = &[
         code: "E0115",
         title: "misspelt standard field",
         explanation: "An experiment field is named like a standard field (`data`, `model`, `loss`, `train`, `evaluate`, `seed`) that the experiment does not set, and no other field reads it, e.g. `trian = training(steps: 1000)`. As written, the standard field would silently keep its default (300k training steps, no metrics), so this is an error. Rename the field.",
+    },
+    CodeInfo {
+        code: "E0116",
+        title: "definitions nested too deeply",
+        explanation: "Definitions call each other, or experiment fields refer to each other, more than 128 levels deep. Such a chain is refused so that no file can exhaust the compiler's stack; flatten the chain of definitions. (Brackets or operators nested too deeply inside one expression are E0003.)",
     },
     CodeInfo {
         code: "E0201",
@@ -205,7 +210,7 @@ pub static CODES: &[CodeInfo] = &[
     CodeInfo {
         code: "E0406",
         title: "dataset cannot be generated procedurally",
-        explanation: "SmallNORB, Cars3D and MPI3D exist only as released files; pass the path of the released data with `path: \"...\"` (the file is read when the job runs).",
+        explanation: "SmallNORB, Cars3D and MPI3D exist only as released files. The stdlib's `smallnorb(path)`, `cars3d(path)` and `mpi3d_*(path)` take the path of the released data; with `prim.dataset(...)` pass `source: file(\"...\")` (the file is read when the job runs).",
     },
     CodeInfo {
         code: "E0407",
@@ -251,6 +256,11 @@ pub static CODES: &[CodeInfo] = &[
         code: "W0004",
         title: "graph without a structural term",
         explanation: "The experiment declares a `graph`, but no loss term uses it, so it has no effect on training. Add a `structure(graph)` term or remove the graph.",
+    },
+    CodeInfo {
+        code: "W0005",
+        title: "schedule overrides the learning rate",
+        explanation: "A `piecewise(boundaries: [...], values: [...])` schedule gives the learning rate itself for each interval: its values are rates, not multipliers of the optimizer's `lr`. When the training also writes an optimizer whose `lr` differs from the schedule's first value, that `lr` is never used. Write the same rate in both places, or leave `lr` out.",
     },
 ];
 

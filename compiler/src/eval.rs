@@ -473,7 +473,20 @@ impl<'p> Ctx<'p> {
         Err(self.unknown_name(env, name, loc))
     }
 
+    // Kept out of `eval_name`, which is on the recursion path of deep definition chains: its
+    // stack frame must stay small.
+    #[inline(never)]
     fn unknown_name(&self, env: Env<'_>, name: &str, loc: Loc) -> Poisoned {
+        if name == "graph" && env.exp.is_some() {
+            return self.error(
+                "E0303",
+                loc,
+                "`graph` names the experiment's latent graph, but the experiment has none"
+                    .to_string(),
+                "no graph block",
+                Some("add a block like `graph { z0 -> z1 }` to the experiment".to_string()),
+            );
+        }
         let mut candidates: Vec<String> = Vec::new();
         if let Some(l) = env.locals {
             candidates.extend(l.keys().cloned());
@@ -488,7 +501,16 @@ impl<'p> Ctx<'p> {
         let suggestion = did_you_mean(name, candidates.iter().map(String::as_str));
         let help = match suggestion {
             Some(s) => Some(format!("did you mean `{s}`?")),
-            None => stdlib_home(name).map(|m| format!("import it with `use std.{m}.{name}`")),
+            None => stdlib_home(name)
+                .map(|m| format!("import it with `use std.{m}.{name}`"))
+                .or_else(|| {
+                    // A close name in a standard-library module that is not imported.
+                    let close = did_you_mean(name, stdlib_names())?;
+                    let m = stdlib_home(&close)?;
+                    Some(format!(
+                        "did you mean `{close}`? import it with `use std.{m}.{close}`"
+                    ))
+                }),
         };
         self.error(
             "E0101",
@@ -512,7 +534,7 @@ impl<'p> Ctx<'p> {
         }
         if exp.active.borrow().len() >= MAX_CALL_DEPTH {
             return Err(self.error(
-                "E0003",
+                "E0116",
                 loc,
                 format!("fields refer to each other more than {MAX_CALL_DEPTH} levels deep"),
                 "nested too deeply",
@@ -814,7 +836,7 @@ impl<'p> Ctx<'p> {
         }
         if self.stack.borrow().len() >= MAX_CALL_DEPTH {
             return Err(self.error(
-                "E0003",
+                "E0116",
                 loc,
                 format!("definitions call each other more than {MAX_CALL_DEPTH} levels deep"),
                 "nested too deeply",
@@ -972,6 +994,19 @@ impl<'p> Ctx<'p> {
             _ => None,
         }
     }
+}
+
+/// Every name the standard-library modules define, for "did you mean" hints.
+fn stdlib_names() -> impl Iterator<Item = &'static str> {
+    crate::stdlib::MODULES.iter().flat_map(|(_, _, text)| {
+        text.lines().filter_map(|l| {
+            let rest = l.strip_prefix("def ")?;
+            let end = rest
+                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            rest.get(..end)
+        })
+    })
 }
 
 /// The stdlib module that defines `name`, for "import it" hints.

@@ -1366,6 +1366,16 @@ fn check_weights(ctx: &Ctx<'_>, env: Env<'_>, terms: &[WeightedTerm], loss_loc: 
     if failed { Err(Poisoned) } else { Ok(()) }
 }
 
+/// Whether `name` is a prefix and a number like the declared names (`z12` for `z0`..`z9`).
+fn numbered_like(name: &str, declared: &[String]) -> bool {
+    let stem = |n: &str| n.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    let s = stem(name);
+    s < name.len()
+        && declared
+            .iter()
+            .any(|d| stem(d) < d.len() && d.get(..stem(d)) == name.get(..s))
+}
+
 /// Checks a graph against the declared latents/codes and makes it a DAG in topological order.
 fn lower_graph(ctx: &Ctx<'_>, g: &GraphValue, declared: &[String]) -> Eval<crate::plan::GraphSpec> {
     let mut edges = Vec::new();
@@ -1379,7 +1389,10 @@ fn lower_graph(ctx: &Ctx<'_>, g: &GraphValue, declared: &[String]) -> Eval<crate
                     loc,
                     format!("graph node `{name}` is not a latent or code of the model"),
                     "undeclared node",
-                    did_you_mean(name, declared.iter().map(String::as_str))
+                    // `z12` with latents `z0`..`z9` is out of range, not a typo of `z1`.
+                    (!numbered_like(name, declared))
+                        .then(|| did_you_mean(name, declared.iter().map(String::as_str)))
+                        .flatten()
                         .map(|s| format!("did you mean `{s}`?"))
                         .or_else(|| {
                             Some(match (declared.first(), declared.last()) {

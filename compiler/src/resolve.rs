@@ -102,7 +102,12 @@ fn syntax_help(expected: &[&str], found: &str) -> Option<String> {
     } else if found == "`\"`" {
         Some("a string ends with `\"` on the same line".to_string())
     } else if expects("`..`") && !expects("an expression") {
-        Some("sweep axes are combined with `*`, `+` or `zip(...)`".to_string())
+        // After a complete value: in a call or a list a `,` is the usual slip; in a sweep, an
+        // operator between axes.
+        Some(
+            "a `,` may be missing before this (or, between sweep axes, `*`, `+` or `zip(...)`)"
+                .to_string(),
+        )
     } else {
         None
     }
