@@ -798,8 +798,9 @@ fn assemble(
         Ok(Some(Value::Loss(terms))) => check_weights(ctx, env, terms, loss_fallback),
         Ok(_) | Err(Poisoned) => Ok(()),
     };
-    let (Ok(dataset), Ok(model_value), Ok(train), Ok(evaluate), Ok(loss), Ok(())) =
-        (dataset, model_value, train, evaluate, loss, weights_ok)
+    // The model and its objective need the data, the model and the loss; a mistake in `train` or
+    // `evaluate` does not stop them being checked (and the metrics are checked against the data).
+    let (Ok(dataset), Ok(model_value), Ok(loss), Ok(())) = (dataset, model_value, loss, weights_ok)
     else {
         return Err(Poisoned);
     };
@@ -879,7 +880,13 @@ fn assemble(
     }
 
     // Metric prerequisites.
-    let (evaluate, metric_locs) = evaluate;
+    let (evaluate, metric_locs) = match evaluate {
+        Ok(e) => e,
+        Err(Poisoned) => {
+            failed = true;
+            (default_eval(Vec::new()), Vec::new())
+        }
+    };
     let eval_fallback = field_loc("evaluate");
     for (i, metric) in evaluate.metrics.iter().enumerate() {
         let loc = metric_locs
@@ -913,9 +920,9 @@ fn assemble(
             failed = true;
         }
     }
-    if failed {
+    let (false, Ok(train)) = (failed, train) else {
         return Err(Poisoned);
-    }
+    };
     Ok(Assembled {
         dataset,
         model,

@@ -381,9 +381,13 @@ fn check_duplicate_points(ctx: &Ctx<'_>, axes: &[Axis], points: &[Point]) -> Eva
                             w.as_str(),
                         )
                     });
-                let assignments = pairs
+                // Shown as written, in the order the sweep assigns them.
+                let assignments = point
                     .iter()
-                    .map(|(p, v)| format!("{p}={v}"))
+                    .filter_map(|(a, v)| {
+                        let axis = axes.get(*a)?;
+                        Some(format!("{}={}", axis.path_text(), axis.values.get(*v)?.1))
+                    })
                     .collect::<Vec<_>>()
                     .join(" ");
                 ctx.error(
