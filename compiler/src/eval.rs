@@ -504,6 +504,16 @@ impl<'p> Ctx<'p> {
             None => stdlib_home(name)
                 .map(|m| format!("import it with `use std.{m}.{name}`"))
                 .or_else(|| {
+                    // Optimizers of other libraries: say which exist.
+                    [
+                        "sgd", "adamw", "rmsprop", "adagrad", "momentum", "lamb", "lion",
+                    ]
+                    .contains(&name.to_lowercase().as_str())
+                    .then(|| {
+                        "the optimizer is `adam(lr, betas, eps)`; there is no other".to_string()
+                    })
+                })
+                .or_else(|| {
                     // A close name in a standard-library module that is not imported.
                     let close = did_you_mean(name, stdlib_names())?;
                     let m = stdlib_home(&close)?;
@@ -1032,6 +1042,9 @@ fn conversion_help(expected: &Type, found: &Type) -> Option<String> {
         }
         (Type::Loss, Type::Float | Type::Int) => {
             Some("scale a term instead, e.g. `4 * kl`".to_string())
+        }
+        (Type::OutputActivation, _) => {
+            Some("the output activations are `logits` and `tanh`".to_string())
         }
         _ => None,
     }

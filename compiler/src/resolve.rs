@@ -99,6 +99,12 @@ fn syntax_help(expected: &[&str], found: &str) -> Option<String> {
         Some("a parameter is written `name: type` or `name: type = default`".to_string())
     } else if found == "end of file" {
         Some("a closing `}`, `)` or `]` may be missing".to_string())
+    } else if found
+        .trim_matches('`')
+        .starts_with(|c: char| c.is_ascii_digit())
+        && found.trim_matches('`').ends_with(['K', 'm', 'G', 'B'])
+    {
+        Some("number suffixes are `k` (thousand) and `M` (million), e.g. `300k`".to_string())
     } else if found == "`\"`" {
         Some("a string ends with `\"` on the same line".to_string())
     } else if expects("`..`") && !expects("an expression") {
