@@ -230,7 +230,8 @@ fn lower_experiment(
         .entry("train".to_string())
         .or_insert_with(|| synthetic("training", Vec::new()));
 
-    // Unused variables (W0003): a variable no field reads has no effect, even when it is swept.
+    // Fields no other field reads: a misspelt standard field (E0115), a swept variable (E0409,
+    // reported with the sweep) or an unused variable (W0003).
     let mut referenced: BTreeSet<String> = BTreeSet::new();
     for value in fields.values() {
         collect_names(value, &mut referenced);
