@@ -392,9 +392,10 @@ impl Analysis {
 
     /// The parameter `param` of the callee of `value` (a call or a bare name).
     fn param_of_call(&self, value: &Expr, param: &str, scope: Scope<'_>) -> Option<Symbol<'_>> {
-        let callee = match &value.kind {
-            ExprKind::Call { callee, .. } => callee,
-            _ => value,
+        let callee = if let ExprKind::Call { callee, .. } = &value.kind {
+            callee
+        } else {
+            value
         };
         match self.resolve_callee(callee, scope)? {
             Symbol::Def(id) => {
@@ -420,13 +421,15 @@ impl Analysis {
     }
 
     fn resolve_callee<'p>(&'p self, callee: &Expr, scope: Scope<'p>) -> Option<Symbol<'p>> {
-        match &callee.kind {
-            ExprKind::Name(name) => self.resolve_name(name, scope),
-            ExprKind::Member(base, field) if matches!(&base.kind, ExprKind::Name(p) if p == "prim") => {
-                builtins::params(&field.name).map(|_| Symbol::Prim(field.name.clone()))
-            }
-            _ => None,
+        if let ExprKind::Name(name) = &callee.kind {
+            return self.resolve_name(name, scope);
         }
+        if let ExprKind::Member(base, field) = &callee.kind
+            && matches!(&base.kind, ExprKind::Name(p) if p == "prim")
+        {
+            return builtins::params(&field.name).map(|_| Symbol::Prim(field.name.clone()));
+        }
+        None
     }
 
     /// What `name` means in `scope`, in the evaluator's order.
@@ -899,6 +902,9 @@ fn stdlib_defs(name: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    // Test inputs are fixed texts: an index out of range is a failed test, not a user's input.
+    #![allow(clippy::indexing_slicing)]
+
     use super::*;
     use crate::NoFiles;
 
