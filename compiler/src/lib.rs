@@ -11,6 +11,7 @@ pub mod codes;
 pub mod diagnostic;
 pub mod graph;
 pub mod hash;
+pub mod ide;
 pub mod plan;
 pub mod shape;
 pub mod suggest;
@@ -77,14 +78,25 @@ pub fn check(root: Source, loader: &dyn Loader) -> Compiled {
 }
 
 fn run(root: Source, loader: &dyn Loader, build_jobs: bool) -> Compiled {
+    run_keeping_program(root, loader, build_jobs).0
+}
+
+/// [`run`], also handing back the resolved program (`None` when the root file does not parse) for
+/// the editor queries of [`ide`].
+fn run_keeping_program(
+    root: Source,
+    loader: &dyn Loader,
+    build_jobs: bool,
+) -> (Compiled, Option<resolve::Program>) {
     let mut sink = eval::Sink::default();
     let source_name = root.name.clone();
     let Some(program) = resolve::load(root.clone(), loader, &mut sink) else {
-        return Compiled {
+        let compiled = Compiled {
             plan: None,
             diagnostics: sink.into_diagnostics(),
             sources: vec![root],
         };
+        return (compiled, None);
     };
     resolve::report_unused(&program, &mut sink);
     let ctx = eval::Ctx::new(&program, sink);
@@ -98,11 +110,12 @@ fn run(root: Source, loader: &dyn Loader, build_jobs: bool) -> Compiled {
     let mut diagnostics = sink.into_diagnostics();
     // Reported in the order a reader meets them; a stable sort keeps the order found for ties.
     diagnostics.sort_by_key(|d| (d.source, d.span.start, d.span.end));
-    Compiled {
+    let compiled = Compiled {
         plan,
         diagnostics,
-        sources: program.sources,
-    }
+        sources: program.sources.clone(),
+    };
+    (compiled, Some(program))
 }
 
 #[cfg(test)]
