@@ -11,8 +11,13 @@
 # several GB, though only the CPU is used), runs both one after the other with the same number of
 # threads, and prints both results and the ratios burn / PyTorch.
 #
+# Then a parity check: disc trains BENCH_PARITY_STEPS steps and writes its initial weights, batches,
+# noise and losses; the twin retraces them from the same state and fails if a loss differs by more
+# than a relative 1e-4 (so a faster kernel cannot quietly compute something else).
+#
 # Environment: BENCH_THREADS (default 2), BENCH_SECONDS (time budget per measurement, default 20),
-# BENCH_WINDOWS (default 5), BENCH_VENV (default bench/.venv), CARGO_TARGET_DIR (as usual).
+# BENCH_WINDOWS (default 5), BENCH_PARITY_STEPS (default 20), BENCH_VENV (default bench/.venv),
+# CARGO_TARGET_DIR (as usual).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -20,6 +25,7 @@ root=$(cd "$here/../.." && pwd)
 threads=${BENCH_THREADS:-2}
 budget=${BENCH_SECONDS:-20}
 windows=${BENCH_WINDOWS:-5}
+parity_steps=${BENCH_PARITY_STEPS:-20}
 venv=${BENCH_VENV:-$root/bench/.venv}
 target=${CARGO_TARGET_DIR:-$root/target}
 
@@ -53,3 +59,9 @@ print(f"{'':<24}{'disc/burn':>12}{'pytorch':>12}{'burn/pytorch':>14}")
 for key, label in (("train_images_per_second", "training"), ("inference_images_per_second", "encoder inference")):
     print(f"{label:<24}{burn[key]:>12.1f}{torch[key]:>12.1f}{burn[key] / torch[key]:>13.2f}x")
 PY
+
+echo "== parity: $parity_steps steps from the same weights, batches and noise"
+RAYON_NUM_THREADS=$threads "$target/release/examples/bench_train" --parity "$outputs/parity" \
+    --parity-steps "$parity_steps"
+OMP_NUM_THREADS=$threads "$venv/bin/python" "$here/torch_twin.py" --threads "$threads" \
+    --parity "$outputs/parity"

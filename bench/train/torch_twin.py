@@ -75,9 +75,11 @@ def glorot_zero_(module: nn.Module):
             nn.init.zeros_(layer.bias)
 
 
-def loss_fn(encoder, decoder, x, beta):
+def loss_fn(encoder, decoder, x, beta, epsilon=None):
     mean, log_var = encoder(x)
-    z = mean + torch.exp(log_var / 2) * torch.randn_like(mean)
+    if epsilon is None:
+        epsilon = torch.randn_like(mean)
+    z = mean + torch.exp(log_var / 2) * epsilon
     logits = decoder(z)
     # Sum of sigmoid cross-entropy over pixels, mean over the batch (reference 1.1).
     reconstruction = F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1).mean()
@@ -105,6 +107,65 @@ def median_rate(windows, window_seconds, call):
     return sorted(rates)[len(rates) // 2]
 
 
+# disc's parameter names (runtime/src/model.rs, Net::named_weights) → this twin's layers.
+PARITY_LAYERS = {
+    "encoder/conv0": "e1", "encoder/conv1": "e2", "encoder/conv2": "e3", "encoder/conv3": "e4",
+    "encoder/dense0": "e5", "encoder/dense1": "means", "encoder/dense2": "log_var",
+    "decoder/dense0": "d1", "decoder/dense1": "d2", "decoder/deconv0": "d3",
+    "decoder/deconv1": "d4", "decoder/deconv2": "d5", "decoder/deconv3": "d6",
+}
+
+
+def parity(directory, tolerance):
+    """Retraces the steps disc wrote with `bench_train --parity DIR`: same initial weights, batches
+    and noise; prints the largest relative difference of the losses and fails above `tolerance`."""
+    import os
+
+    import numpy as np
+
+    def floats(name):
+        return torch.from_numpy(np.fromfile(os.path.join(directory, name), dtype="<f4"))
+
+    meta = json.load(open(os.path.join(directory, "disc.json")))
+    steps, batch, latents, channels = meta["steps"], meta["batch"], meta["latents"], meta["channels"]
+    encoder, decoder = Encoder(channels, latents), Decoder(channels, latents)
+    weights = floats("weights.f32")
+    modules = dict(encoder.named_children()) | dict(decoder.named_children())
+    with torch.no_grad():
+        for entry in json.load(open(os.path.join(directory, "weights.json"))):
+            layer, kind = entry["name"].rsplit("/", 1)
+            shape = entry["shape"]
+            size = 1
+            for dim in shape:
+                size *= dim
+            values = weights[entry["offset"]: entry["offset"] + size].reshape(shape)
+            module = modules[PARITY_LAYERS[layer]]
+            if kind == "bias":
+                module.bias.copy_(values)
+            elif isinstance(module, nn.Linear):
+                module.weight.copy_(values.t())  # burn's Linear weight is [in, out]
+            else:
+                module.weight.copy_(values)  # conv [out, in, k, k], transposed conv [in, out, k, k]
+    pool = floats("batches.f32").reshape(meta["pool"], batch, channels, 64, 64)
+    noise = floats("noise.f32").reshape(steps, batch, latents)
+    optimizer = torch.optim.Adam(
+        list(encoder.parameters()) + list(decoder.parameters()), lr=5e-4, betas=(0.9, 0.999), eps=1e-8
+    )
+    losses = []
+    for step in range(steps):
+        optimizer.zero_grad(set_to_none=True)
+        loss = loss_fn(encoder, decoder, pool[step % meta["pool"]], beta=4.0, epsilon=noise[step])
+        loss.backward()
+        optimizer.step()
+        losses.append(float(loss.detach()))
+    worst = max(abs(a - b) / max(abs(b), 1.0) for a, b in zip(meta["losses"], losses))
+    print(f"parity over {steps} steps: disc loss {meta['losses'][0]:.4f} → {meta['losses'][-1]:.4f}, "
+          f"pytorch {losses[0]:.4f} → {losses[-1]:.4f}; largest relative difference {worst:.2e} "
+          f"(tolerance {tolerance:.0e})")
+    if not worst <= tolerance:
+        raise SystemExit("parity: disc and the PyTorch twin computed different losses")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
@@ -113,9 +174,14 @@ def main():
     parser.add_argument("--seconds", type=float, default=20.0, help="time budget per measurement")
     parser.add_argument("--inference-batch", type=int, default=64)
     parser.add_argument("--windows", type=int, default=5, help="timed windows; the median is reported")
+    parser.add_argument("--parity", help="retrace `bench_train --parity DIR` instead of timing")
+    parser.add_argument("--parity-tolerance", type=float, default=1e-4)
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
+    if args.parity:
+        parity(args.parity, args.parity_tolerance)
+        return
     torch.manual_seed(0)
     channels, latents = 1, 10
     encoder, decoder = Encoder(channels, latents), Decoder(channels, latents)

@@ -15,6 +15,12 @@
 //! and then one JSON object on the last line.
 //!
 //! This is a benchmark, not a test: it must not be used to decide correctness.
+//!
+//! `--parity DIR` instead writes what the PyTorch twin needs to retrace disc's training exactly —
+//! the initial weights, the batches and the reparameterisation noise of `--parity-steps` steps —
+//! and disc's loss at every step, into DIR; `torch_twin.py --parity DIR` then trains from the same
+//! state and compares the losses (run.sh does both), so a faster kernel cannot quietly compute
+//! something else.
 
 use std::time::Instant;
 
@@ -38,6 +44,8 @@ struct Options {
     seconds: f64,
     windows: usize,
     min_steps: usize,
+    parity: Option<std::path::PathBuf>,
+    parity_steps: usize,
 }
 
 fn parse_options() -> Result<Options, String> {
@@ -46,6 +54,8 @@ fn parse_options() -> Result<Options, String> {
         seconds: 20.0,
         windows: 5,
         min_steps: 2,
+        parity: None,
+        parity_steps: 20,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -57,6 +67,8 @@ fn parse_options() -> Result<Options, String> {
             "--seconds" => options.seconds = number(&flag, &value)?,
             "--windows" => options.windows = number(&flag, &value)?,
             "--min-steps" => options.min_steps = number(&flag, &value)?,
+            "--parity" => options.parity = Some(value.into()),
+            "--parity-steps" => options.parity_steps = number(&flag, &value)?,
             _ => return Err(format!("unknown option `{flag}`")),
         }
     }
@@ -213,8 +225,98 @@ fn run(options: &Options) -> Result<(), String> {
     Ok(())
 }
 
+/// Little-endian f32 values as bytes.
+fn f32_bytes(values: &[f32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+fn write(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
+    std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// `--parity DIR`: writes the initial weights (`weights.f32` + `weights.json`, burn's layouts), the
+/// batches (`batches.f32`, NCHW), the noise (`noise.f32`, `[steps, batch, latents]`) and disc's
+/// loss at each step (`disc.json`).
+fn parity(options: &Options, directory: &std::path::Path) -> Result<(), String> {
+    let job = quickstart_job()?;
+    let spec = check_supported(&job).map_err(|e| e.to_string())?;
+    let batch = job.train.batch_size as usize;
+    let [h, w, c] = job.dataset.observation_shape.map(|v| v as usize);
+    let device = Default::default();
+    let seeds = Seeds::from_job(&job).map_err(|e| e.to_string())?;
+    let mut trainer =
+        Trainer::<Train>::new(&job, spec, seeds, &device).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(directory)
+        .map_err(|e| format!("cannot create {}: {e}", directory.display()))?;
+
+    let vae = trainer.vae();
+    let mut index = Vec::new();
+    let mut weights = Vec::new();
+    for (name, shape, values) in vae
+        .encoder
+        .named_weights()
+        .into_iter()
+        .chain(vae.decoder.named_weights())
+    {
+        index.push(serde_json::json!({"name": name, "shape": shape, "offset": weights.len()}));
+        weights.extend(values);
+    }
+    write(&directory.join("weights.f32"), &f32_bytes(&weights))?;
+    let index = serde_json::to_string(&index).map_err(|e| e.to_string())?;
+    write(&directory.join("weights.json"), index.as_bytes())?;
+
+    let pool: Vec<Tensor<Train, 4>> = (0..8)
+        .map(|seed| binary_batch([batch, h, w, c], seed, &device))
+        .collect();
+    let mut batches = Vec::new();
+    for x in &pool {
+        batches.extend(x.to_data().to_vec::<f32>().map_err(|e| format!("{e:?}"))?);
+    }
+    write(&directory.join("batches.f32"), &f32_bytes(&batches))?;
+
+    // The step draws its reparameterisation noise from `noise` and nothing else (β-VAE), so a copy
+    // of the generator yields the same values in the same order.
+    let latents = spec.latents as usize;
+    let mut noise = RandomState::new(seeds.noise);
+    let mut copy = noise.clone();
+    let epsilon: Vec<f32> = (0..options.parity_steps * batch * latents)
+        .map(|_| copy.standard_normal() as f32)
+        .collect();
+    write(&directory.join("noise.f32"), &f32_bytes(&epsilon))?;
+
+    let mut losses = Vec::with_capacity(options.parity_steps);
+    for step in 0..options.parity_steps {
+        let x = pool[step % pool.len()].clone();
+        let (next, values) = trainer
+            .step(&job, spec.reconstruction, x, step as u64, &mut noise)
+            .map_err(|e| e.to_string())?;
+        trainer = next;
+        losses.push(values.loss);
+    }
+    let summary = serde_json::json!({
+        "steps": options.parity_steps,
+        "batch": batch,
+        "pool": pool.len(),
+        "latents": latents,
+        "channels": c,
+        "losses": losses,
+    });
+    write(&directory.join("disc.json"), summary.to_string().as_bytes())?;
+    println!(
+        "disc: {} steps written to {}; loss {:.3} → {:.3}",
+        options.parity_steps,
+        directory.display(),
+        losses.first().copied().unwrap_or(f64::NAN),
+        losses.last().copied().unwrap_or(f64::NAN)
+    );
+    Ok(())
+}
+
 fn main() {
-    let result = parse_options().and_then(|options| run(&options));
+    let result = parse_options().and_then(|options| match &options.parity {
+        Some(directory) => parity(&options, directory),
+        None => run(&options),
+    });
     if let Err(message) = result {
         eprintln!("bench_train: {message}");
         std::process::exit(2);

@@ -8,8 +8,10 @@ pub mod artifacts;
 pub mod device;
 pub mod error;
 pub mod evaluate;
+pub mod kernels;
 pub mod loss;
 pub mod model;
+pub mod prefetch;
 pub mod train;
 
 pub use error::RuntimeError;

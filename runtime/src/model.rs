@@ -1,9 +1,12 @@
 //! burn modules built from the plan's layer lists: [`Net`] (any `plan::Network`) and [`Vae`].
 //!
-//! burn convolutions are NCHW while the plan (and the reference) is NHWC. Images therefore travel
-//! through the network as NCHW tensors, and only [`Layer::Flatten`] and [`Layer::Reshape`] convert:
-//! flatten permutes to NHWC before reshaping, reshape fills NHWC then permutes to NCHW, so a dense
-//! layer's weight rows are in the reference's (H, W, C) order and exported weights mean the same.
+//! Callers pass and receive images as NCHW tensors (burn's convention), while the plan (and the
+//! reference) is NHWC. Inside [`Net::forward`] images travel as NHWC: the convolutions run as
+//! matrix products in that layout ([`crate::kernels`]), and [`Layer::Flatten`] and
+//! [`Layer::Reshape`] are plain reshapes, so a dense layer's weight rows are in the reference's
+//! (H, W, C) order and exported weights mean the same. Parameters keep burn's module layouts
+//! (`Conv2d` `[out, in, kh, kw]`, `ConvTranspose2d` `[in, out, kh, kw]`), so records, checkpoints
+//! and exported weights do not depend on how the layers are computed.
 //!
 //! Kernels are Glorot-uniform and biases zero (TF1 `tf.layers` defaults), drawn on the host from a
 //! [`RandomState`], so the initial weights are the same on every backend and device. This module
@@ -19,14 +22,21 @@ use disc_compiler::plan::{Activation, Layer, Network, Padding, VaeSpec};
 use disc_data::RandomState;
 
 use crate::error::RuntimeError;
+use crate::kernels::{self, ConvGeometry, DeconvGeometry};
 
 /// One step of a network's forward pass; indices point into the [`Net`]'s layer vectors.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Op {
-    /// `convs[i]`.
-    Conv(usize),
-    /// `deconvs[i]`.
-    Deconv(usize),
+    /// `convs[index]`, computed by [`kernels::conv2d_nhwc`] with `geometry`.
+    Conv {
+        index: usize,
+        geometry: ConvGeometry,
+    },
+    /// `deconvs[index]`, computed by [`kernels::conv_transpose2d_nhwc`] with `geometry`.
+    Deconv {
+        index: usize,
+        geometry: DeconvGeometry,
+    },
     /// `denses[i]`.
     Dense(usize),
     /// NCHW image → `[N, h·w·c]` in (H, W, C) order.
@@ -187,12 +197,13 @@ impl<B: Backend> Net<B> {
                             "a convolution needs filters, kernel and stride ≥ 1".into(),
                         ));
                     }
-                    let (pad, out) = match padding {
+                    let (pad, sides, out) = match padding {
                         Padding::Same => {
                             let (top, bottom, oh) = same_padding(h, k, s);
                             let (left, right, ow) = same_padding(w, k, s);
                             (
                                 PaddingConfig2d::Explicit(top, left, bottom, right),
+                                [top, left, bottom, right],
                                 [oh, ow],
                             )
                         }
@@ -203,7 +214,11 @@ impl<B: Backend> Net<B> {
                                     format!("kernel {k} is larger than the {h}×{w} input"),
                                 ));
                             }
-                            (PaddingConfig2d::Valid, [(h - k) / s + 1, (w - k) / s + 1])
+                            (
+                                PaddingConfig2d::Valid,
+                                [0; 4],
+                                [(h - k) / s + 1, (w - k) / s + 1],
+                            )
                         }
                     };
                     let mut conv = Conv2dConfig::new([c, f], [k, k])
@@ -219,7 +234,17 @@ impl<B: Backend> Net<B> {
                     );
                     conv.bias = Some(zeros(f, device));
                     convs.push(conv);
-                    (Op::Conv(convs.len() - 1), Shape::Image([out[0], out[1], f]))
+                    let geometry = ConvGeometry {
+                        stride: s,
+                        padding: sides,
+                    };
+                    (
+                        Op::Conv {
+                            index: convs.len() - 1,
+                            geometry,
+                        },
+                        Shape::Image([out[0], out[1], f]),
+                    )
                 }
                 (
                     Layer::ConvTranspose2d {
@@ -265,8 +290,16 @@ impl<B: Backend> Net<B> {
                     );
                     deconv.bias = Some(zeros(f, device));
                     deconvs.push(deconv);
+                    let geometry = DeconvGeometry {
+                        stride: s,
+                        padding: pad,
+                        padding_out: pad_out,
+                    };
                     (
-                        Op::Deconv(deconvs.len() - 1),
+                        Op::Deconv {
+                            index: deconvs.len() - 1,
+                            geometry,
+                        },
                         Shape::Image([out[0], out[1], f]),
                     )
                 }
@@ -345,20 +378,28 @@ impl<B: Backend> Net<B> {
 
     /// Runs the network. Images are NCHW `[N, C, H, W]`; vectors `[N, units]`.
     pub fn forward(&self, input: Value<B>) -> Result<Value<B>, RuntimeError> {
-        let mut value = input;
+        // Images travel as NHWC between the layers (see the module documentation).
+        let mut value = match input {
+            Value::Image(x) => Value::Image(x.permute([0, 2, 3, 1])),
+            other => other,
+        };
         for (index, op) in self.ops.iter().enumerate() {
             value = match (op, value) {
-                (Op::Conv(i), Value::Image(x)) => Value::Image(self.convs[*i].forward(x)),
-                (Op::Deconv(i), Value::Image(x)) => Value::Image(self.deconvs[*i].forward(x)),
+                (Op::Conv { index, geometry }, Value::Image(x)) => {
+                    Value::Image(self.conv(*index, *geometry, x))
+                }
+                (Op::Deconv { index, geometry }, Value::Image(x)) => {
+                    Value::Image(self.deconv(*index, *geometry, x))
+                }
                 (Op::Dense(i), Value::Vector(x)) => Value::Vector(self.denses[*i].forward(x)),
                 (Op::Flatten, Value::Image(x)) => {
-                    let [n, c, h, w] = x.dims();
-                    Value::Vector(x.permute([0, 2, 3, 1]).reshape([n, h * w * c]))
+                    let [n, h, w, c] = x.dims();
+                    Value::Vector(x.reshape([n, h * w * c]))
                 }
                 (Op::Flatten, Value::Vector(x)) => Value::Vector(x),
                 (Op::Reshape([h, w, c]), Value::Vector(x)) => {
                     let [n, _] = x.dims();
-                    Value::Image(x.reshape([n, *h, *w, *c]).permute([0, 3, 1, 2]))
+                    Value::Image(x.reshape([n, *h, *w, *c]))
                 }
                 (Op::Act(activation), Value::Image(x)) => Value::Image(activate(*activation, x)),
                 (Op::Act(activation), Value::Vector(x)) => Value::Vector(activate(*activation, x)),
@@ -375,7 +416,31 @@ impl<B: Backend> Net<B> {
                 }
             };
         }
-        Ok(value)
+        Ok(match value {
+            Value::Image(x) => Value::Image(x.permute([0, 3, 1, 2])),
+            other => other,
+        })
+    }
+
+    /// `convs[index]` on an NHWC batch, as one matrix product where [`kernels`] covers the shape,
+    /// else through burn's NCHW convolution.
+    fn conv(&self, index: usize, geometry: ConvGeometry, x: Tensor<B, 4>) -> Tensor<B, 4> {
+        let conv = &self.convs[index];
+        let bias = conv.bias.as_ref().map(|bias| bias.val());
+        kernels::conv2d_nhwc(x.clone(), conv.weight.val(), bias, geometry)
+            .unwrap_or_else(|| conv.forward(x.permute([0, 3, 1, 2])).permute([0, 2, 3, 1]))
+    }
+
+    /// `deconvs[index]` on an NHWC batch, like [`Net::conv`].
+    fn deconv(&self, index: usize, geometry: DeconvGeometry, x: Tensor<B, 4>) -> Tensor<B, 4> {
+        let deconv = &self.deconvs[index];
+        let bias = deconv.bias.as_ref().map(|bias| bias.val());
+        kernels::conv_transpose2d_nhwc(x.clone(), deconv.weight.val(), bias, geometry)
+            .unwrap_or_else(|| {
+                deconv
+                    .forward(x.permute([0, 3, 1, 2]))
+                    .permute([0, 2, 3, 1])
+            })
     }
 
     /// Every dense, conv and transposed-conv layer's (weight, bias) as host f32 arrays with burn's

@@ -617,7 +617,7 @@ pub fn run_job<B: AutodiffBackend>(
     options: &RunOptions,
 ) -> Result<JobOutcome, RuntimeError> {
     let spec = check_supported(job)?;
-    let data = open_dataset(job)?;
+    let data: std::sync::Arc<dyn disc_data::GroundTruthData> = open_dataset(job)?.into();
     let seeds = Seeds::from_job(job)?;
     let run_dir = RunDir::for_job(&options.out, job);
     run_dir.create()?;
@@ -659,17 +659,17 @@ pub fn run_job<B: AutodiffBackend>(
             job.index
         );
     }
+    let mut batches = crate::prefetch::Prefetch::spawn(data.clone(), batch, data_rng.clone(), 2);
     while step < total_steps {
         if options.stop_after.is_some_and(|limit| step >= limit) {
             break;
         }
-        let (_, images) =
-            disc_data::sample_batch(data.as_ref(), batch, &mut data_rng).map_err(|source| {
-                RuntimeError::Data {
-                    dataset: job.dataset.name.clone(),
-                    source,
-                }
-            })?;
+        // Rendered on another thread while the previous step computed (crate::prefetch).
+        let (images, after) = batches.next().map_err(|source| RuntimeError::Data {
+            dataset: job.dataset.name.clone(),
+            source,
+        })?;
+        data_rng = after;
         let x = images_to_tensor::<B>(images, [batch, h, w, c], device);
         let (next, values) = trainer.step(job, spec.reconstruction, x, step, &mut noise_rng)?;
         trainer = next;
@@ -712,6 +712,7 @@ pub fn run_job<B: AutodiffBackend>(
             run_dir.prune_checkpoints(CHECKPOINTS_KEPT)?;
         }
     }
+    drop(batches);
     if options.progress == Progress::Bar {
         eprintln!();
     }
