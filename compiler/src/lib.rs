@@ -12,6 +12,7 @@ pub mod diagnostic;
 pub mod graph;
 pub mod hash;
 pub mod plan;
+pub mod players;
 pub mod shape;
 pub mod suggest;
 
