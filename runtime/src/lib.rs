@@ -8,8 +8,12 @@ pub mod artifacts;
 pub mod device;
 pub mod error;
 pub mod evaluate;
+pub mod family;
+pub mod infogan;
 pub mod loss;
 pub mod model;
+pub mod structural;
 pub mod train;
+pub mod vae;
 
 pub use error::RuntimeError;
