@@ -168,6 +168,11 @@ pub static CODES: &[CodeInfo] = &[
         explanation: "A network feeding a fixed-size head has the wrong output: the FactorVAE discriminator must output 2 logits, and the InfoGAN discriminator must output a feature vector (flatten it before the heads).",
     },
     CodeInfo {
+        code: "E0230",
+        title: "categorical code in a structural graph",
+        explanation: "The structural term models each node of the latent graph with a Gaussian conditional distribution (`linear_gaussian` or `nonlinear_gaussian`), which needs a continuous code. A categorical code may be declared and left out of the graph (the information term still ties it to the image), but it cannot be a parent or a child of an edge. Remove its edges, or give it a `uniform` or `normal` prior.",
+    },
+    CodeInfo {
         code: "E0301",
         title: "graph cycle",
         explanation: "The latent graph must be a directed acyclic graph. The message shows one cycle; remove one of its edges.",

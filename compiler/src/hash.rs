@@ -426,6 +426,7 @@ mod tests {
                 checkpoint_every: 0,
                 log_every: 10,
             },
+            players: vec![],
             evaluate: EvalSpec {
                 representations: vec![Representation::Mean],
                 metrics: vec![MetricSpec::Mig {
@@ -541,5 +542,5 @@ mod tests {
         assert_eq!(job_hash(&job()), GOLDEN);
     }
 
-    const GOLDEN: &str = "5e76bbd6991b82ef";
+    const GOLDEN: &str = "5a1bd6c0ef01d189";
 }

@@ -13,6 +13,7 @@ pub mod graph;
 pub mod hash;
 pub mod ide;
 pub mod plan;
+pub mod players;
 pub mod shape;
 pub mod suggest;
 

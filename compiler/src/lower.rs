@@ -502,6 +502,16 @@ fn lower_experiment(
             train,
             evaluate,
         } = assembled.clone();
+        let train = TrainSpec {
+            steps: train.steps,
+            batch_size: train.batch_size,
+            optimizer: train.optimizer,
+            schedule: train.schedule,
+            seed,
+            checkpoint_every: train.checkpoint_every,
+            log_every: train.log_every,
+        };
+        let players = crate::players::players(&model, &objective, &train);
         let job = Job {
             // The job's number is its point's position, so it is the reference's `model_num`.
             index: first_index.saturating_add(point_index as u64),
@@ -511,15 +521,8 @@ fn lower_experiment(
             dataset,
             model,
             objective,
-            train: TrainSpec {
-                steps: train.steps,
-                batch_size: train.batch_size,
-                optimizer: train.optimizer,
-                schedule: train.schedule,
-                seed,
-                checkpoint_every: train.checkpoint_every,
-                log_every: train.log_every,
-            },
+            train,
+            players,
             evaluate,
         };
         jobs.push(job);
@@ -1333,9 +1336,33 @@ fn lower_term(
                     Some("add a block like `graph { z0 -> z1 }` to the experiment".to_string()),
                 ));
             };
+            let graph = lower_graph(ctx, g, declared)?;
+            let nodes = crate::players::structural_nodes(model, &graph, *cpd).map_err(|err| {
+                let crate::players::NodeError::CategoricalCode { code } = err;
+                // Point at the first edge that names the code.
+                let at = g
+                    .edges
+                    .iter()
+                    .find_map(|((a, la), (b, lb))| {
+                        (*a == code).then_some(*la).or((*b == code).then_some(*lb))
+                    })
+                    .unwrap_or(g.loc);
+                ctx.error(
+                    "E0230",
+                    at,
+                    format!(
+                        "code `{code}` is categorical, but structural models take only continuous codes"
+                    ),
+                    "categorical code in the graph",
+                    Some(format!(
+                        "remove the edges of `{code}`, or give it a `uniform` or `normal` prior"
+                    )),
+                )
+            })?;
             Term::Structural {
-                graph: lower_graph(ctx, g, declared)?,
+                graph,
                 cpd: *cpd,
+                nodes,
             }
         }
     }))

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// Version of the plan format. A runtime refuses a plan whose version it does not know.
-pub const PLAN_VERSION: u32 = 1;
+pub const PLAN_VERSION: u32 = 3;
 
 /// A compiled study: every job of every experiment in the file, in job-index order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -49,7 +49,32 @@ pub struct Job {
     /// The objective, as a weighted sum of terms. Presets are already expanded.
     pub objective: Vec<LossTerm>,
     pub train: TrainSpec,
+    /// Who minimises what, with which optimizer, in which order (see [`Player`]).
+    pub players: Vec<Player>,
     pub evaluate: EvalSpec,
+}
+
+/// One player of the training game: a set of modules updated by one optimizer on its own terms.
+///
+/// On each training step the players update in list order, each `updates_per_step` times on the
+/// step's batch. A player's loss is Σ coefficient · term over the `terms` it lists, where a term
+/// that two players share (e.g. `adversarial`) is each player's own side of it (the discriminator
+/// tells real from generated, the generator makes the discriminator call its images real).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Player {
+    /// The player's name, used in loss logs and checkpoints (e.g. `model`, `generator`).
+    pub name: String,
+    /// The modules whose parameters this player updates, by name (e.g. `encoder`, `decoder`,
+    /// `generator`, `discriminator`, `recognition_head`, `cpd/c3`). Checkpoints hold them by name.
+    pub modules: Vec<String>,
+    /// The objective terms this player minimises, by their logged name (`reconstruction`, `kl`,
+    /// `adversarial`, `mutual_information`, `structural`, …).
+    pub terms: Vec<String>,
+    pub optimizer: Optimizer,
+    /// The learning-rate schedule, applied to `optimizer`'s rate.
+    pub schedule: LrSchedule,
+    /// Updates of this player per training step.
+    pub updates_per_step: u32,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -147,7 +172,7 @@ pub struct VaeSpec {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GanSpec {
-    /// Size of the unstructured noise vector.
+    /// Size of the unstructured noise vector, drawn from N(0, I).
     pub noise: u32,
     /// The structured codes, in input order after the noise.
     pub codes: Vec<CodeSpec>,
@@ -325,7 +350,48 @@ pub enum Term {
     Structural {
         graph: GraphSpec,
         cpd: ConditionalFamily,
+        /// The local conditional distributions the term sums over, in the graph's topological
+        /// order (see [`StructuralNode`] for which variables are nodes).
+        nodes: Vec<StructuralNode>,
     },
+}
+
+/// One local conditional distribution p(target | inputs) of a structural term.
+///
+/// InfoGAN: the target is the code the recognition head extracts from the generated image (ĉ_j)
+/// and the inputs are the sampled code c_j followed by c_i for every declared edge i → j.
+/// VAE: the target is the sampled latent z_j and the inputs are z_i for every edge i → j; latents
+/// without parents are left to the KL term and are not nodes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StructuralNode {
+    /// The latent or code scored, e.g. `c3` or `z1`.
+    pub name: String,
+    /// Its index among the model's latents (VAE) or codes (InfoGAN).
+    pub target: u32,
+    /// The inputs, in order.
+    pub inputs: Vec<NodeInput>,
+    pub cpd: Cpd,
+}
+
+/// An input of a [`StructuralNode`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NodeInput {
+    /// The sampled InfoGAN code with this index (an input of the generator; carries no gradient).
+    SampledCode(u32),
+    /// The VAE latent with this index, as sampled from q(z|x) on the batch.
+    Latent(u32),
+}
+
+/// The conditional distribution of one structural node, with its sizes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Cpd {
+    /// target = wᵀ·inputs + b + N(0, σ²); w, b and σ² are the batch's maximum-likelihood
+    /// estimates (least squares), recomputed on every batch; `inputs` is the width of the inputs.
+    LinearGaussian { inputs: u32 },
+    /// target ~ N(μ(inputs), exp(s(inputs))) with μ, s from a network
+    /// `inputs → dense(hidden) → relu → dense(2)` named `cpd/<node>`, trained by the player
+    /// that lists it.
+    NonlinearGaussian { inputs: u32, hidden: u32 },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

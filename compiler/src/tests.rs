@@ -662,6 +662,84 @@ fn structural_graph_is_topologically_ordered_over_all_declared_latents() {
 }
 
 #[test]
+fn players_and_structural_nodes_are_in_the_plan() {
+    use crate::plan::{Cpd, NodeInput};
+    let c = compile_text(include_str!("../../experiments/structured_infogan.dis"));
+    let job = jobs(&c).first().cloned().expect("a job");
+    // InfoGAN: the discriminator (trunk and both heads) updates first, then the generator.
+    let names: Vec<&str> = job.players.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["discriminator", "generator"]);
+    let discriminator = job.players.first().expect("two players");
+    assert_eq!(
+        discriminator.modules,
+        ["discriminator", "adversarial_head", "recognition_head"]
+    );
+    assert_eq!(
+        discriminator.terms,
+        ["adversarial", "mutual_information", "structural"]
+    );
+    let generator = job.players.get(1).expect("two players");
+    assert_eq!(generator.optimizer, job.train.optimizer);
+    // One node per continuous code; the categorical `shape` has no edges and is left out. c3's
+    // inputs are its own sampled code, then its parents'.
+    let nodes = job
+        .objective
+        .iter()
+        .find_map(|t| match &t.term {
+            Term::Structural { nodes, .. } => Some(nodes.clone()),
+            _ => None,
+        })
+        .expect("a structural term");
+    let summary: Vec<(&str, u32, Vec<NodeInput>)> = nodes
+        .iter()
+        .map(|n| (n.name.as_str(), n.target, n.inputs.clone()))
+        .collect();
+    use NodeInput::SampledCode as S;
+    assert_eq!(
+        summary,
+        [
+            ("c1", 1, vec![S(1)]),
+            ("c2", 2, vec![S(2)]),
+            ("c3", 3, vec![S(3), S(1), S(2)]),
+        ]
+    );
+    assert_eq!(
+        nodes.last().map(|n| n.cpd.clone()),
+        Some(Cpd::LinearGaussian { inputs: 3 })
+    );
+
+    // VAE: only latents with parents are nodes; the nonlinear CPDs make a `cpd` player.
+    let c = compile_text(include_str!("../../experiments/structured_vae.dis"));
+    let job = jobs(&c).first().cloned().expect("a job");
+    let names: Vec<&str> = job.players.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["model", "cpd"]);
+    assert_eq!(
+        job.players.get(1).map(|p| p.modules.clone()),
+        Some(vec!["cpd/z1".to_string(), "cpd/z2".into(), "cpd/z3".into()])
+    );
+    let nodes = job
+        .objective
+        .iter()
+        .find_map(|t| match &t.term {
+            Term::Structural { nodes, .. } => Some(nodes.clone()),
+            _ => None,
+        })
+        .expect("a structural term");
+    let first = nodes.first().expect("three nodes");
+    assert_eq!(
+        (first.name.as_str(), first.inputs.clone(), first.cpd.clone()),
+        (
+            "z1",
+            vec![NodeInput::Latent(0)],
+            Cpd::NonlinearGaussian {
+                inputs: 1,
+                hidden: 32
+            }
+        )
+    );
+}
+
+#[test]
 fn swept_values_are_recorded_as_written_in_row_major_order() {
     let c = compile_text(include_str!("../../experiments/beta_vae_dsprites.dis"));
     let rows: Vec<(String, String)> = jobs(&c)

@@ -34,13 +34,13 @@ use crate::train::Progress;
 const ENCODE_BATCH: usize = 512;
 
 /// Pixels of padding between cells of the image grids.
-const GRID_PAD: usize = 2;
+pub(crate) const GRID_PAD: usize = 2;
 
 /// Enlargement of GIF frames, so that 64×64 images are legible.
-const GIF_SCALE: usize = 3;
+pub(crate) const GIF_SCALE: usize = 3;
 
 /// Delay between GIF frames, in hundredths of a second.
-const GIF_DELAY: u16 = 10;
+pub(crate) const GIF_DELAY: u16 = 10;
 
 fn model_device<B: Backend>(model: &Vae<B>) -> Result<B::Device, RuntimeError> {
     model
@@ -260,8 +260,23 @@ pub fn write_metrics<B: Backend>(
     data: &dyn GroundTruthData,
     progress: Progress,
 ) -> Result<MetricsReport, RuntimeError> {
-    let mut report = MetricsReport::default();
     let latents = model_latents(job);
+    write_metrics_of(run_dir, job, data, progress, |noise| {
+        EncoderRepresentation::new(model, data, latents, noise)
+    })
+}
+
+/// Runs every plan metric on every plan representation of any model and writes `metrics.json`:
+/// `representation(None)` is the mean representation, `representation(Some(stream))` the sampled
+/// one drawing its noise from `stream`.
+pub fn write_metrics_of<R: disc_metrics::Representation>(
+    run_dir: &RunDir,
+    job: &Job,
+    data: &dyn GroundTruthData,
+    progress: Progress,
+    representation_of: impl Fn(Option<RandomState>) -> Result<R, RuntimeError>,
+) -> Result<MetricsReport, RuntimeError> {
+    let mut report = MetricsReport::default();
     let eval_seed = u32::try_from(job.evaluate.seed).map_err(|_| RuntimeError::Unsupported {
         job: job.index,
         what: format!("evaluation seed {} (must be below 2^32)", job.evaluate.seed),
@@ -284,7 +299,7 @@ pub fn write_metrics<B: Backend>(
             }
             let config = metric_config(spec);
             let noise = sampled.then(|| RandomState::new(eval_seed.wrapping_add(1)));
-            let encoder = EncoderRepresentation::new(model, data, latents, noise)?;
+            let encoder = representation_of(noise)?;
             let mut rng = RandomState::new(eval_seed);
             let scores = if !sampled && deterministic_observations(&job.dataset.kind) {
                 let mut cached = CachedRepresentation::new(encoder);
@@ -411,25 +426,7 @@ pub fn write_weights<B: Backend>(
     model: &Vae<B>,
     metadata: &BTreeMap<String, String>,
 ) -> Result<(), RuntimeError> {
-    let mut tensors = Vec::new();
-    for (name, shape, data) in model
-        .encoder
-        .named_weights()
-        .into_iter()
-        .chain(model.decoder.named_weights())
-    {
-        let layout = if name.contains("/conv") && name.ends_with("kernel") {
-            SourceLayout::ConvOutInHw
-        } else if name.contains("/deconv") && name.ends_with("kernel") {
-            SourceLayout::ConvTransposeInOutHw
-        } else {
-            SourceLayout::Reference
-        };
-        tensors.push(artifacts::to_reference_layout(
-            NamedTensor { name, shape, data },
-            layout,
-        )?);
-    }
+    let mut tensors = network_tensors(&[&model.encoder, &model.decoder])?;
     if let Some(log_var) = &model.log_variance {
         let data = log_var
             .val()
@@ -444,4 +441,25 @@ pub fn write_weights<B: Backend>(
     }
     run_dir.write_model(&tensors, job, metadata)?;
     Ok(())
+}
+
+/// Every layer's weights of `nets`, in the reference (TensorFlow) layouts, named `<net>/<layer>`.
+pub fn network_tensors<B: Backend>(
+    nets: &[&crate::model::Net<B>],
+) -> Result<Vec<NamedTensor>, RuntimeError> {
+    let mut tensors = Vec::new();
+    for (name, shape, data) in nets.iter().flat_map(|net| net.named_weights()) {
+        let layout = if name.contains("/conv") && name.ends_with("kernel") {
+            SourceLayout::ConvOutInHw
+        } else if name.contains("/deconv") && name.ends_with("kernel") {
+            SourceLayout::ConvTransposeInOutHw
+        } else {
+            SourceLayout::Reference
+        };
+        tensors.push(artifacts::to_reference_layout(
+            NamedTensor { name, shape, data },
+            layout,
+        )?);
+    }
+    Ok(tensors)
 }

@@ -8,10 +8,14 @@ pub mod artifacts;
 pub mod device;
 pub mod error;
 pub mod evaluate;
+pub mod family;
+pub mod infogan;
 pub mod kernels;
 pub mod loss;
 pub mod model;
 pub mod prefetch;
+pub mod structural;
 pub mod train;
+pub mod vae;
 
 pub use error::RuntimeError;

@@ -1,5 +1,5 @@
-//! The training loop of one VAE-family job: data stream, objective, Adam updates, logging,
-//! checkpoints, resume, and the final outputs.
+//! The training loop of one job, for any model family ([`Family`]): data stream, the family's
+//! player updates, logging, checkpoints, resume, and the final outputs.
 //!
 //! Random streams (all numpy-compatible [`RandomState`]s, so a run is reproducible and resumable):
 //! `RandomState(seed)` is created first; its first `randint(2**32)` seeds the training data stream
@@ -8,34 +8,31 @@
 //! FactorVAE permutations). Noise is drawn on the host, not by the backend, so the same seed gives
 //! the same run on every backend and a checkpoint can store every stream's exact position.
 //!
-//! A checkpoint (every `checkpoint_every` steps and at the end) holds the model, the optimizer
-//! state(s), the step and both training streams; a run directory with a checkpoint resumes from it,
+//! A checkpoint (every `checkpoint_every` steps and at the end) holds the family's modules and
+//! optimizer states by name, and `state.json` with the step and both training streams; a run directory with a checkpoint resumes from it,
 //! and ends with the same weights as an uninterrupted run on the CPU. A NaN or infinite loss stops
-//! the run before the update, with an error naming the step and the term; the last checkpoint stays.
+//! the run before the update, with an error naming the step and the term (`player/term` for
+//! families with several players); the last checkpoint stays.
 //!
 //! This module must not pick a backend: everything is generic over `B: AutodiffBackend`.
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
-use burn::module::{AutodiffModule, Module};
-use burn::optim::adaptor::OptimizerAdaptor;
-use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
-use burn::record::{BinBytesRecorder, FullPrecisionSettings, Recorder};
 use burn::tensor::backend::AutodiffBackend;
-use burn::tensor::{ElementConversion, Tensor, TensorData};
-use disc_compiler::plan::{
-    self, DataSource, DatasetKind, DatasetSpec, DipKind, Job, LrSchedule, ModelSpec, Term,
-};
+use burn::tensor::{ElementConversion, Tensor};
+use disc_compiler::plan::{self, DataSource, DatasetKind, DatasetSpec, Job, ModelSpec, Term};
 use disc_data::{DatasetConfig, GroundTruthData, RandomState};
 use serde::{Deserialize, Serialize};
 
 use crate::artifacts::{LossLog, LossRecord, RunDir, RunSummary, read_loss_log};
 use crate::error::RuntimeError;
-use crate::loss;
-use crate::model::{Net, Vae, Value, images_to_tensor};
+use crate::family::Family;
+pub use crate::family::{Seeds, StepValues, learning_rate};
+use crate::model::images_to_tensor;
+pub use crate::vae::Trainer;
 
 /// How progress is shown while training.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,11 +84,7 @@ pub struct JobOutcome {
     pub final_terms: BTreeMap<String, f64>,
 }
 
-/// Checkpoint file names.
-const MODEL_FILE: &str = "model.bin";
-const OPTIMIZER_FILE: &str = "optimizer.bin";
-const DISCRIMINATOR_FILE: &str = "discriminator.bin";
-const DISCRIMINATOR_OPTIMIZER_FILE: &str = "discriminator_optimizer.bin";
+/// The trainer's own checkpoint file (step and random streams); families name theirs.
 const STATE_FILE: &str = "state.json";
 
 /// Checkpoints kept on disk (the newest ones); older ones are deleted after each new checkpoint.
@@ -103,42 +96,6 @@ struct TrainState {
     step: u64,
     data_rng: RandomState,
     noise_rng: RandomState,
-}
-
-type Bytes = BinBytesRecorder<FullPrecisionSettings>;
-
-/// The seeds of a job's random streams (see the module documentation).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Seeds {
-    pub data: u32,
-    pub eval: u32,
-    pub init: u32,
-    pub noise: u32,
-}
-
-impl Seeds {
-    /// Derives the streams from the plan's seed, which must fit numpy's `RandomState` (< 2³²).
-    pub fn from_job(job: &Job) -> Result<Self, RuntimeError> {
-        let seed = u32::try_from(job.train.seed).map_err(|_| RuntimeError::Unsupported {
-            job: job.index,
-            what: format!(
-                "seed {} (numpy's RandomState takes seeds below 2^32)",
-                job.train.seed
-            ),
-        })?;
-        Ok(Self::from_seed(seed))
-    }
-
-    /// The streams of `RandomState(seed)`: data, evaluation, initialisation, noise, in draw order.
-    pub fn from_seed(seed: u32) -> Self {
-        let mut master = RandomState::new(seed);
-        Seeds {
-            data: master.randint_u32(),
-            eval: master.randint_u32(),
-            init: master.randint_u32(),
-            noise: master.randint_u32(),
-        }
-    }
 }
 
 /// Maps the plan's dataset onto the data crate's configuration.
@@ -186,80 +143,16 @@ pub fn open_dataset(job: &Job) -> Result<Box<dyn GroundTruthData>, RuntimeError>
     Ok(data)
 }
 
-/// The learning rate at `step` (from 0) under `schedule`.
-pub fn learning_rate(base: f64, schedule: &LrSchedule, step: u64) -> f64 {
-    match schedule {
-        LrSchedule::Constant => base,
-        LrSchedule::ExponentialDecay {
-            decay_steps,
-            rate,
-            staircase,
-        } => {
-            let mut exponent = step as f64 / (*decay_steps).max(1) as f64;
-            if *staircase {
-                exponent = exponent.floor();
-            }
-            base * rate.powf(exponent)
-        }
-        LrSchedule::PiecewiseConstant { boundaries, values } => {
-            let position = boundaries
-                .iter()
-                .take_while(|boundary| step >= **boundary)
-                .count();
-            values
-                .get(position)
-                .or(values.last())
-                .copied()
-                .unwrap_or(base)
-        }
-    }
-}
-
-fn adam(optimizer: &plan::Optimizer) -> (AdamConfig, f64) {
-    let plan::Optimizer::Adam {
-        lr,
-        beta1,
-        beta2,
-        epsilon,
-    } = optimizer;
-    (
-        AdamConfig::new()
-            .with_beta_1(*beta1 as f32)
-            .with_beta_2(*beta2 as f32)
-            .with_epsilon(*epsilon as f32),
-        *lr,
-    )
-}
-
-/// Refuses what this runtime does not train, naming it; else the job's VAE spec.
-pub fn check_supported(job: &Job) -> Result<&plan::VaeSpec, RuntimeError> {
+/// Refuses what this runtime does not train, naming it.
+pub fn check_job(job: &Job) -> Result<(), RuntimeError> {
     let unsupported = |what: &str| RuntimeError::Unsupported {
         job: job.index,
         what: what.to_string(),
     };
-    let spec = match &job.model {
-        ModelSpec::Vae(spec) => spec,
-        ModelSpec::InfoGan(_) => {
-            return Err(unsupported(
-                "the InfoGAN model (adversarial and mutual-information training)",
-            ));
-        }
+    match &job.model {
+        ModelSpec::Vae(_) | ModelSpec::InfoGan(_) => {}
         ModelSpec::Pca { .. } => return Err(unsupported("the PCA baseline")),
         ModelSpec::Ica { .. } => return Err(unsupported("the FastICA baseline")),
-    };
-    for term in &job.objective {
-        match &term.term {
-            Term::Adversarial => return Err(unsupported("the `adversarial` loss term")),
-            Term::MutualInformation { .. } => {
-                return Err(unsupported("the `mutual_information` loss term"));
-            }
-            Term::Structural { .. } => {
-                return Err(unsupported(
-                    "the `structural` (latent causal graph) loss term",
-                ));
-            }
-            _ => {}
-        }
     }
     let discriminators = job
         .objective
@@ -272,330 +165,20 @@ pub fn check_supported(job: &Job) -> Result<&plan::VaeSpec, RuntimeError> {
     if job.train.batch_size == 0 {
         return Err(unsupported("a batch size of 0"));
     }
-    Ok(spec)
+    Ok(())
 }
 
-/// The name a term is logged under.
-fn term_name(term: &Term) -> &'static str {
-    match term {
-        Term::Reconstruction => "reconstruction",
-        Term::Kl => "kl",
-        Term::Capacity { .. } => "capacity",
-        Term::TotalCorrelation => "total_correlation",
-        Term::DiscriminatorTc { .. } => "discriminator_tc",
-        Term::DipCovariance { .. } => "dip_penalty",
-        Term::Adversarial => "adversarial",
-        Term::MutualInformation { .. } => "mutual_information",
-        Term::Structural { .. } => "structural",
-    }
-}
-
-/// The trainable state of a job: the VAE, its Adam state and the optional discriminator.
-/// [`run_job`] drives it; it is public so `runtime/examples/bench_train.rs` times the same step.
-pub struct Trainer<B: AutodiffBackend> {
-    vae: Vae<B>,
-    optimizer: OptimizerAdaptor<Adam, Vae<B>, B>,
-    learning_rate: f64,
-    discriminator: Option<(Net<B>, OptimizerAdaptor<Adam, Net<B>, B>, f64)>,
-}
-
-/// One step's host-side values: the objective and every term (before coefficients).
-pub struct StepValues {
-    /// The weighted objective that was minimised.
-    pub loss: f64,
-    /// Every term's value before its coefficient, by name (plus diagnostics such as `kl`, `elbo`).
-    pub terms: BTreeMap<String, f64>,
-}
-
-impl<B: AutodiffBackend> Trainer<B> {
-    /// Builds the VAE of `spec` (and the discriminator of a FactorVAE objective) from `seeds.init`
-    /// with the job's Adam optimizers.
-    pub fn new(
-        job: &Job,
-        spec: &plan::VaeSpec,
-        seeds: Seeds,
-        device: &B::Device,
-    ) -> Result<Self, RuntimeError> {
-        let mut init = RandomState::new(seeds.init);
-        let vae = Vae::build(spec, &mut init, device)?;
-        let (config, learning_rate) = adam(&job.train.optimizer);
-        let mut discriminator = None;
-        for term in &job.objective {
-            if let Term::DiscriminatorTc {
-                discriminator: network,
-                optimizer,
-            } = &term.term
-            {
-                let net = Net::build("discriminator", network, &mut init, device)?;
-                let (config, lr) = adam(optimizer);
-                discriminator = Some((net, config.init(), lr));
-            }
-        }
-        Ok(Trainer {
-            vae,
-            optimizer: config.init(),
-            learning_rate,
-            discriminator,
-        })
-    }
-
-    /// The VAE being trained.
-    pub fn vae(&self) -> &Vae<B> {
-        &self.vae
-    }
-
-    fn checkpoint_files(
-        &self,
-        state: &TrainState,
-        path: &Path,
-    ) -> Result<Vec<(&'static str, Vec<u8>)>, RuntimeError> {
-        let fail = |message: String| RuntimeError::Checkpoint {
-            path: path.to_path_buf(),
-            message,
-        };
-        let recorder = Bytes::default();
-        let mut files = vec![
-            (
-                MODEL_FILE,
-                Recorder::<B>::record(&recorder, self.vae.clone().into_record(), ())
-                    .map_err(|e| fail(e.to_string()))?,
-            ),
-            (
-                OPTIMIZER_FILE,
-                Recorder::<B>::record(&recorder, self.optimizer.to_record(), ())
-                    .map_err(|e| fail(e.to_string()))?,
-            ),
-        ];
-        if let Some((net, optimizer, _)) = &self.discriminator {
-            files.push((
-                DISCRIMINATOR_FILE,
-                Recorder::<B>::record(&recorder, net.clone().into_record(), ())
-                    .map_err(|e| fail(e.to_string()))?,
-            ));
-            files.push((
-                DISCRIMINATOR_OPTIMIZER_FILE,
-                Recorder::<B>::record(&recorder, optimizer.to_record(), ())
-                    .map_err(|e| fail(e.to_string()))?,
-            ));
-        }
-        let state = serde_json::to_vec(state).map_err(|e| fail(e.to_string()))?;
-        files.push((STATE_FILE, state));
-        Ok(files)
-    }
-
-    fn load_checkpoint(
-        mut self,
-        directory: &Path,
-        device: &B::Device,
-    ) -> Result<(Self, TrainState), RuntimeError> {
-        let read = |name: &str| {
-            let path = directory.join(name);
-            std::fs::read(&path).map_err(|e| RuntimeError::Checkpoint {
-                path,
-                message: e.to_string(),
+/// The job's VAE spec when [`check_job`] accepts it and the model is a VAE (for the VAE bench).
+pub fn check_supported(job: &Job) -> Result<&plan::VaeSpec, RuntimeError> {
+    check_job(job)?;
+    match &job.model {
+        ModelSpec::Vae(spec) => Ok(spec),
+        ModelSpec::InfoGan(_) | ModelSpec::Pca { .. } | ModelSpec::Ica { .. } => {
+            Err(RuntimeError::Unsupported {
+                job: job.index,
+                what: "a model other than a VAE in the VAE trainer".to_string(),
             })
-        };
-        let fail = |name: &str, message: String| RuntimeError::Checkpoint {
-            path: directory.join(name),
-            message,
-        };
-        let recorder = Bytes::default();
-        let record = Recorder::<B>::load(&recorder, read(MODEL_FILE)?, device)
-            .map_err(|e| fail(MODEL_FILE, e.to_string()))?;
-        self.vae = self.vae.load_record(record);
-        let record = Recorder::<B>::load(&recorder, read(OPTIMIZER_FILE)?, device)
-            .map_err(|e| fail(OPTIMIZER_FILE, e.to_string()))?;
-        self.optimizer = self.optimizer.load_record(record);
-        if let Some((net, optimizer, lr)) = self.discriminator.take() {
-            let record = Recorder::<B>::load(&recorder, read(DISCRIMINATOR_FILE)?, device)
-                .map_err(|e| fail(DISCRIMINATOR_FILE, e.to_string()))?;
-            let net = net.load_record(record);
-            let record =
-                Recorder::<B>::load(&recorder, read(DISCRIMINATOR_OPTIMIZER_FILE)?, device)
-                    .map_err(|e| fail(DISCRIMINATOR_OPTIMIZER_FILE, e.to_string()))?;
-            self.discriminator = Some((net, optimizer.load_record(record), lr));
         }
-        let state: TrainState = serde_json::from_slice(&read(STATE_FILE)?)
-            .map_err(|e| fail(STATE_FILE, e.to_string()))?;
-        Ok((self, state))
-    }
-
-    /// One optimisation step on an NCHW batch `x`; returns the values before the update. Refuses to
-    /// update when any value is NaN or infinite.
-    pub fn step(
-        self,
-        job: &Job,
-        kind: plan::Reconstruction,
-        x: Tensor<B, 4>,
-        step: u64,
-        noise: &mut RandomState,
-    ) -> Result<(Self, StepValues), RuntimeError> {
-        let Trainer {
-            vae,
-            mut optimizer,
-            learning_rate: base_lr,
-            discriminator,
-        } = self;
-        let device = x.device();
-        let (mean, log_var) = vae.encode(x.clone())?;
-        let [n, d] = mean.dims();
-        let epsilon: Vec<f32> = (0..n * d).map(|_| noise.standard_normal() as f32).collect();
-        let epsilon = Tensor::<B, 2>::from_data(TensorData::new(epsilon, [n, d]), &device);
-        let z = mean.clone() + log_var.clone().mul_scalar(0.5).exp() * epsilon;
-        let logits = vae.decode(z.clone())?;
-
-        let mut names: Vec<String> = Vec::new();
-        let mut values: Vec<Tensor<B, 1>> = Vec::new();
-        let mut total: Option<Tensor<B, 1>> = None;
-        let mut kl_value: Option<Tensor<B, 1>> = None;
-        let mut reconstruction_value: Option<Tensor<B, 1>> = None;
-        let mut discriminator_loss: Option<Tensor<B, 1>> = None;
-        for term in &job.objective {
-            let value = match &term.term {
-                Term::Reconstruction => {
-                    let value = loss::reconstruction(
-                        logits.clone(),
-                        x.clone(),
-                        kind,
-                        vae.log_variance.as_ref().map(|p| p.val()),
-                    );
-                    reconstruction_value = Some(value.clone());
-                    value
-                }
-                Term::Kl => loss::kl(mean.clone(), log_var.clone()),
-                Term::Capacity {
-                    c_max,
-                    iteration_threshold,
-                } => loss::capacity(
-                    loss::kl(mean.clone(), log_var.clone()),
-                    *c_max,
-                    step,
-                    *iteration_threshold,
-                ),
-                Term::TotalCorrelation => {
-                    loss::total_correlation(z.clone(), mean.clone(), log_var.clone())
-                }
-                Term::DipCovariance {
-                    kind,
-                    lambda_od,
-                    lambda_d,
-                } => {
-                    let matrix =
-                        loss::dip_matrix(mean.clone(), log_var.clone(), *kind == DipKind::II);
-                    loss::dip_penalty(matrix, *lambda_od, *lambda_d)
-                }
-                Term::DiscriminatorTc { .. } => {
-                    let Some((net, _, _)) = &discriminator else {
-                        return Err(RuntimeError::Shape(
-                            "the discriminator was not built".into(),
-                        ));
-                    };
-                    let logits_real = discriminator_logits(net, z.clone())?;
-                    let permutations: Vec<Vec<usize>> =
-                        (0..d).map(|_| noise.permutation(n)).collect();
-                    let detached = z.clone().detach();
-                    let real = discriminator_logits(net, detached.clone())?;
-                    let permuted =
-                        discriminator_logits(net, loss::permute_dims(detached, &permutations))?;
-                    discriminator_loss = Some(loss::discriminator_loss(real, permuted));
-                    loss::discriminator_tc(logits_real)
-                }
-                other => {
-                    return Err(RuntimeError::Unsupported {
-                        job: job.index,
-                        what: format!("the `{}` term", term_name(other)),
-                    });
-                }
-            };
-            if matches!(term.term, Term::Kl) {
-                kl_value = Some(value.clone());
-            }
-            let weighted = value.clone().mul_scalar(term.coefficient);
-            total = Some(match total {
-                None => weighted,
-                Some(sum) => sum + weighted,
-            });
-            names.push(term_name(&term.term).to_string());
-            values.push(value);
-        }
-        let total = total.unwrap_or_else(|| Tensor::zeros([1], &device));
-        // Diagnostics (not optimised): the KL when it is not a term, and the discriminator's loss.
-        if kl_value.is_none() {
-            names.push("kl".into());
-            values.push(loss::kl(mean.clone(), log_var.clone()).detach());
-        }
-        if let Some(value) = &discriminator_loss {
-            names.push("discriminator".into());
-            values.push(value.clone().detach());
-        }
-        if reconstruction_value.is_none() {
-            names.push("reconstruction".into());
-            let value =
-                loss::reconstruction(logits, x, kind, vae.log_variance.as_ref().map(|p| p.val()));
-            values.push(value.detach());
-        }
-        names.push("loss".into());
-        values.push(total.clone().detach());
-        // One device→host transfer per step for every value.
-        let host: Vec<f32> = Tensor::cat(values.iter().map(|v| v.clone().detach()).collect(), 0)
-            .into_data()
-            .to_vec::<f32>()
-            .map_err(|e| RuntimeError::Shape(format!("reading the loss values: {e:?}")))?;
-        let mut terms = BTreeMap::new();
-        for (name, value) in names.iter().zip(&host) {
-            let value = *value as f64;
-            if !value.is_finite() {
-                return Err(RuntimeError::NonFinite {
-                    step,
-                    term: name.clone(),
-                    value,
-                });
-            }
-            terms.insert(name.clone(), value);
-        }
-        let loss_value = terms.remove("loss").unwrap_or(0.0);
-        if let (Some(rec), Some(kl)) = (terms.get("reconstruction"), terms.get("kl")) {
-            terms.insert("elbo".into(), -(rec + kl));
-        }
-
-        let lr = learning_rate(base_lr, &job.train.schedule, step);
-        let mut gradients = total.backward();
-        let vae_gradients = GradientsParams::from_module(&mut gradients, &vae);
-        let vae = optimizer.step(lr, vae, vae_gradients);
-        let discriminator = match (discriminator, discriminator_loss) {
-            (Some((net, mut net_optimizer, net_lr)), Some(net_loss)) => {
-                let mut gradients = net_loss.backward();
-                let net_gradients = GradientsParams::from_module(&mut gradients, &net);
-                let net = net_optimizer.step(net_lr, net, net_gradients);
-                Some((net, net_optimizer, net_lr))
-            }
-            (other, _) => other,
-        };
-        let trainer = Trainer {
-            vae,
-            optimizer,
-            learning_rate: base_lr,
-            discriminator,
-        };
-        Ok((
-            trainer,
-            StepValues {
-                loss: loss_value,
-                terms,
-            },
-        ))
-    }
-}
-
-fn discriminator_logits<B: AutodiffBackend>(
-    net: &Net<B>,
-    z: Tensor<B, 2>,
-) -> Result<Tensor<B, 2>, RuntimeError> {
-    match net.forward(Value::Vector(z))? {
-        Value::Vector(logits) if logits.dims()[1] == 2 => Ok(logits),
-        _ => Err(RuntimeError::Shape(
-            "the FactorVAE discriminator must output 2 logits per sample".into(),
-        )),
     }
 }
 
@@ -616,22 +199,49 @@ pub fn run_job<B: AutodiffBackend>(
     device: &B::Device,
     options: &RunOptions,
 ) -> Result<JobOutcome, RuntimeError> {
-    let spec = check_supported(job)?;
-    let data: std::sync::Arc<dyn disc_data::GroundTruthData> = open_dataset(job)?.into();
+    check_job(job)?;
+    match &job.model {
+        ModelSpec::InfoGan(_) => run_family::<B, crate::infogan::InfoGan<B>>(job, device, options),
+        ModelSpec::Vae(_) | ModelSpec::Pca { .. } | ModelSpec::Ica { .. } => {
+            run_family::<B, Trainer<B>>(job, device, options)
+        }
+    }
+}
+
+/// [`run_job`] for the model family `F`.
+fn run_family<B: AutodiffBackend, F: Family<B>>(
+    job: &Job,
+    device: &B::Device,
+    options: &RunOptions,
+) -> Result<JobOutcome, RuntimeError> {
+    let data: std::sync::Arc<dyn GroundTruthData> = open_dataset(job)?.into();
     let seeds = Seeds::from_job(job)?;
     let run_dir = RunDir::for_job(&options.out, job);
     run_dir.create()?;
     run_dir.write_job(job)?;
 
-    let mut trainer = Trainer::<B>::new(job, spec, seeds, device)?;
+    let mut trainer = F::build(job, seeds, device)?;
     let mut data_rng = RandomState::new(seeds.data);
     let mut noise_rng = RandomState::new(seeds.noise);
     let mut start = 0;
     let mut resumed_from = None;
     let mut log = match run_dir.latest_checkpoint()? {
         Some(checkpoint) => {
-            let (loaded, state) = trainer.load_checkpoint(&checkpoint.directory, device)?;
-            trainer = loaded;
+            let directory = checkpoint.directory.clone();
+            let read = |name: &str| {
+                let path = directory.join(name);
+                std::fs::read(&path).map_err(|e| RuntimeError::Checkpoint {
+                    path,
+                    message: e.to_string(),
+                })
+            };
+            trainer = trainer.restore(&read, device)?;
+            let state: TrainState = serde_json::from_slice(&read(STATE_FILE)?).map_err(|e| {
+                RuntimeError::Checkpoint {
+                    path: directory.join(STATE_FILE),
+                    message: e.to_string(),
+                }
+            })?;
             data_rng = state.data_rng;
             noise_rng = state.noise_rng;
             start = state.step;
@@ -671,7 +281,7 @@ pub fn run_job<B: AutodiffBackend>(
         })?;
         data_rng = after;
         let x = images_to_tensor::<B>(images, [batch, h, w, c], device);
-        let (next, values) = trainer.step(job, spec.reconstruction, x, step, &mut noise_rng)?;
+        let (next, values) = trainer.train_step(job, x, step, &mut noise_rng)?;
         trainer = next;
         step += 1;
         interval_steps += 1;
@@ -684,7 +294,7 @@ pub fn run_job<B: AutodiffBackend>(
                 step,
                 loss: last.loss,
                 terms: last.terms.clone(),
-                learning_rate: learning_rate(trainer.learning_rate, &job.train.schedule, step - 1),
+                learning_rate: trainer.learning_rate(job, step - 1),
                 images_per_second,
                 elapsed_seconds: started.elapsed().as_secs_f64(),
             };
@@ -703,10 +313,18 @@ pub fn run_job<B: AutodiffBackend>(
                 data_rng: data_rng.clone(),
                 noise_rng: noise_rng.clone(),
             };
-            let files = trainer.checkpoint_files(&state, &run_dir.checkpoints_dir())?;
+            let fail = |message: String| RuntimeError::Checkpoint {
+                path: run_dir.checkpoints_dir(),
+                message,
+            };
+            let mut files = trainer.checkpoint().map_err(fail)?;
+            files.push((
+                STATE_FILE.to_string(),
+                serde_json::to_vec(&state).map_err(|e| fail(e.to_string()))?,
+            ));
             let borrowed: Vec<(&str, &[u8])> = files
                 .iter()
-                .map(|(name, bytes)| (*name, bytes.as_slice()))
+                .map(|(name, bytes)| (name.as_str(), bytes.as_slice()))
                 .collect();
             run_dir.write_checkpoint(step, &borrowed)?;
             run_dir.prune_checkpoints(CHECKPOINTS_KEPT)?;
@@ -729,14 +347,15 @@ pub fn run_job<B: AutodiffBackend>(
         }
     }
     if finished {
-        let model = trainer.vae.valid();
-        let mut weights_meta = BTreeMap::new();
-        weights_meta.insert("steps".to_string(), step.to_string());
-        crate::evaluate::write_weights(&run_dir, job, &model, &weights_meta)?;
-        if options.evaluate {
-            crate::evaluate::write_images(&run_dir, job, &model, data.as_ref(), seeds.eval)?;
-            crate::evaluate::write_metrics(&run_dir, job, &model, data.as_ref(), options.progress)?;
-        }
+        trainer.write_outputs(
+            &run_dir,
+            job,
+            data.as_ref(),
+            seeds,
+            step,
+            options.evaluate,
+            options.progress,
+        )?;
         let summary = RunSummary {
             job_index: job.index,
             job_hash: job.hash.clone(),
@@ -812,6 +431,7 @@ pub fn scalar<B: burn::tensor::backend::Backend>(t: Tensor<B, 1>) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use disc_compiler::plan::LrSchedule;
 
     // Reference §1.9: for seed 0 the training and evaluation streams are seeded 2357136044 and
     // 2546248239 (measured with numpy).
@@ -853,7 +473,7 @@ mod tests {
     #[test]
     fn term_names_and_durations() {
         assert_eq!(
-            term_name(&Term::Capacity {
+            disc_compiler::players::term_name(&Term::Capacity {
                 c_max: 1.0,
                 iteration_threshold: 1
             }),

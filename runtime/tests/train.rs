@@ -116,7 +116,7 @@ fn adam(lr: f64) -> Optimizer {
 }
 
 fn job(objective: Vec<LossTerm>, steps: u64, lr: f64) -> Job {
-    Job {
+    let mut job = Job {
         index: 3,
         hash: "0123456789abcdef".into(),
         experiment: "test".into(),
@@ -152,6 +152,7 @@ fn job(objective: Vec<LossTerm>, steps: u64, lr: f64) -> Job {
             checkpoint_every: 2,
             log_every: 1,
         },
+        players: vec![],
         evaluate: EvalSpec {
             representations: vec![Representation::Mean],
             metrics: vec![],
@@ -163,7 +164,10 @@ fn job(objective: Vec<LossTerm>, steps: u64, lr: f64) -> Job {
                 traversal_limit: 2.0,
             },
         },
-    }
+    };
+    // The compiler's players for this model and objective (the runtime applies no defaults).
+    job.players = disc_compiler::players::players(&job.model, &job.objective, &job.train);
+    job
 }
 
 fn term(coefficient: f64, term: Term) -> LossTerm {
@@ -396,25 +400,17 @@ fn every_vae_family_objective_trains() {
 
 #[test]
 fn unsupported_jobs_are_refused_by_name() {
-    let mut structural = job(beta_vae(1.0), 2, 1e-3);
-    structural.objective.push(term(
-        1.0,
-        Term::Structural {
-            graph: GraphSpec {
-                nodes: vec!["z0".into()],
-                parents: vec![vec![]],
-            },
-            cpd: ConditionalFamily::LinearGaussian,
-        },
-    ));
     let out = tempfile::tempdir().unwrap();
-    let error =
-        run_job::<CpuBackend>(&structural, &Default::default(), &options(out.path())).unwrap_err();
-    assert!(error.to_string().contains("structural"), "{error}");
     let mut pca = job(beta_vae(1.0), 2, 1e-3);
     pca.model = ModelSpec::Pca { components: 3 };
     let error = run_job::<CpuBackend>(&pca, &Default::default(), &options(out.path())).unwrap_err();
     assert!(error.to_string().contains("PCA"), "{error}");
+    // A plan whose players do not fit the family is refused, naming the missing player.
+    let mut playerless = job(beta_vae(1.0), 2, 1e-3);
+    playerless.players.clear();
+    let error =
+        run_job::<CpuBackend>(&playerless, &Default::default(), &options(out.path())).unwrap_err();
+    assert!(error.to_string().contains("`model` player"), "{error}");
 }
 
 /// Reference §2.1/2.2: conv_encoder and deconv_decoder, parameter counts 309 204 and 381 313 (C = 1,
