@@ -85,6 +85,9 @@ pub struct JobOutcome {
     pub finished: bool,
     /// The last step's objective and terms.
     pub final_terms: BTreeMap<String, f64>,
+    /// Metrics that could not be computed, as `(representation, metric, error)`; each is recorded in
+    /// `metrics.json` beside the others' values.
+    pub metric_failures: Vec<(String, String, String)>,
 }
 
 /// Checkpoint file names.
@@ -727,6 +730,7 @@ pub fn run_job<B: AutodiffBackend>(
             };
         }
     }
+    let mut metric_failures = Vec::new();
     if finished {
         let model = trainer.vae.valid();
         let mut weights_meta = BTreeMap::new();
@@ -734,7 +738,20 @@ pub fn run_job<B: AutodiffBackend>(
         crate::evaluate::write_weights(&run_dir, job, &model, &weights_meta)?;
         if options.evaluate {
             crate::evaluate::write_images(&run_dir, job, &model, data.as_ref(), seeds.eval)?;
-            crate::evaluate::write_metrics(&run_dir, job, &model, data.as_ref(), options.progress)?;
+            let report = crate::evaluate::write_metrics(
+                &run_dir,
+                job,
+                &model,
+                data.as_ref(),
+                options.progress,
+            )?;
+            metric_failures = report
+                .failures()
+                .into_iter()
+                .map(|(representation, metric, error)| {
+                    (representation.into(), metric.into(), error.into())
+                })
+                .collect();
         }
         let summary = RunSummary {
             job_index: job.index,
@@ -765,6 +782,7 @@ pub fn run_job<B: AutodiffBackend>(
         resumed_from,
         finished,
         final_terms: last.terms,
+        metric_failures,
     })
 }
 
