@@ -368,3 +368,178 @@ fn bad_inputs_are_refused_with_clear_errors() {
         "nope",
     );
 }
+
+/// The issue's case: the complete grid of factor sizes (3, 4, 5, 8), 480 rows in row-major order, and
+/// 4-d codes that are a noisy linear map of the factors. Returns (codes, factors, rows).
+fn issue_grid() -> (Vec<f32>, Vec<i64>, usize) {
+    let mut factors = Vec::new();
+    let mut codes = Vec::new();
+    let mut row = 0usize;
+    for a in 0..3i64 {
+        for b in 0..4i64 {
+            for c in 0..5i64 {
+                for d in 0..8i64 {
+                    factors.extend([a, b, c, d]);
+                    let noise = |k: usize| {
+                        (((row * 7919 + k * 104_729) % 1000) as f32 / 1000.0 - 0.5) * 0.4
+                    };
+                    let (a, b, c, d) = (a as f32, b as f32, c as f32, d as f32);
+                    codes.extend([
+                        a + 0.2 * b + noise(0),
+                        b - 0.1 * c + noise(1),
+                        c + 0.3 * d + noise(2),
+                        d + 0.1 * a + noise(3),
+                    ]);
+                    row += 1;
+                }
+            }
+        }
+    }
+    (codes, factors, row)
+}
+
+/// Writes the issue's grid as `codes.npy` / `factors.npy` in a fresh directory.
+fn write_issue_grid(name: &str) -> (String, String) {
+    let dir = scratch(name);
+    let (codes, factors, n) = issue_grid();
+    let codes_path = dir.join("codes.npy");
+    let factors_path = dir.join("factors.npy");
+    write_npy(&codes_path, &[n as u64, 4], &codes);
+    write_npy(&factors_path, &[n as u64, 4], &factors);
+    (
+        codes_path.to_str().expect("utf-8 path").to_string(),
+        factors_path.to_str().expect("utf-8 path").to_string(),
+    )
+}
+
+#[test]
+fn a_sorted_grid_with_its_sizes_gives_every_metric_by_drawing_rows() {
+    let (codes, factors) = write_issue_grid("issue-grid");
+    // The study's sizes would make this test slow; the sampling path is the same at any size.
+    let output = disc(&[
+        "--codes",
+        &codes,
+        "--factors",
+        &factors,
+        "--factor-sizes",
+        "3,4,5,8",
+        "--num-train",
+        "300",
+        "--num-test",
+        "150",
+    ]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "stderr: {stderr}");
+    assert!(!stderr.contains("could not be computed"), "{stderr}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("stdout is one JSON object");
+    for metric in [
+        "beta_vae_sklearn",
+        "factor_vae_metric",
+        "mig",
+        "sap_score",
+        "modularity_explicitness",
+        "dci",
+        "irs",
+        "unsupervised",
+        "downstream_task_logistic_regression",
+        "downstream_task_boosted_trees",
+    ] {
+        let scores = json[metric].as_object().expect("an object per metric");
+        assert!(
+            !scores.is_empty() && !scores.contains_key("error"),
+            "{metric}: {scores:?}"
+        );
+    }
+    // Rows are drawn, not taken in file order: nothing is clipped (450 < 480 would fit anyway, but
+    // the file-order split would make factor 0 constant in the test rows, which is the issue's bug).
+    assert!(
+        json["parameters"]["row_selection"]
+            .as_str()
+            .is_some_and(|s| s.contains("drawn from the complete grid")),
+        "{}",
+        json["parameters"]
+    );
+    assert_eq!(json["parameters"]["clipped"], serde_json::json!([]));
+    // Each code mostly reads one factor, so the representation is far from random.
+    let modularity = json["modularity_explicitness"]["modularity_score"]
+        .as_f64()
+        .expect("modularity");
+    assert!(modularity > 0.6, "modularity {modularity}");
+}
+
+#[test]
+fn a_failing_metric_keeps_every_other_value() {
+    let (codes, factors) = write_issue_grid("issue-file-order");
+    let args = [
+        "--codes",
+        &codes,
+        "--factors",
+        &factors,
+        "--metric",
+        "mig",
+        "--metric",
+        "modularity_explicitness",
+        "--metric",
+        "unsupervised",
+    ];
+    // Without --factor-sizes the rows are read in file order: modularity's test block (rows
+    // 320..480) has factor 0 fixed at 2, so that metric cannot be computed; the others can.
+    let output = disc(&args);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "stderr: {stderr}");
+    assert!(
+        stderr.contains("warning: `modularity_explicitness` could not be computed")
+            && stderr.contains("single value 2"),
+        "{stderr}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("stdout is one JSON object");
+    let error = json["modularity_explicitness"]["error"]
+        .as_str()
+        .expect("an error entry");
+    assert!(
+        error.contains("factor 0 takes the single value 2"),
+        "{error}"
+    );
+    assert!(
+        json["mig"]["discrete_mig"]
+            .as_f64()
+            .is_some_and(f64::is_finite)
+    );
+    assert!(json["unsupervised"]["mutual_info_score"].as_f64().is_some());
+    assert!(
+        json["parameters"]["row_selection"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("file order")),
+        "{}",
+        json["parameters"]
+    );
+    assert_eq!(
+        json["parameters"]["metrics"]["mig"]["rows"],
+        serde_json::json!({"train": [0, 480]})
+    );
+
+    // --strict: the same output, exit 1.
+    let mut strict = args.to_vec();
+    strict.push("--strict");
+    let output = disc(&strict);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let again: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("stdout is still the JSON");
+    assert_eq!(again, json);
+    assert!(text(&output.stderr).contains("error: `modularity_explicitness`"));
+
+    // The table says why on the metric's own line.
+    let mut table = args.to_vec();
+    table.extend(["--format", "table"]);
+    let output = disc(&table);
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("discrete_mig")
+            && stdout.lines().any(|line| line.starts_with("modularity_explicitness")
+                && line.contains("error: ")),
+        "{stdout}"
+    );
+}

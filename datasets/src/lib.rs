@@ -13,6 +13,8 @@ pub mod config;
 pub mod dsprites;
 pub mod error;
 pub mod factors;
+#[doc(hidden)]
+pub mod fuzzing;
 mod geometry;
 pub mod grid;
 pub mod ground_truth;
@@ -25,6 +27,8 @@ pub mod sample;
 pub mod shapes3d;
 pub mod simple;
 
+#[cfg(test)]
+mod fuzz_tests;
 #[cfg(test)]
 mod loader_tests;
 #[cfg(test)]

@@ -1,17 +1,22 @@
 //! Metrics on external arrays (`disc eval`): codes and factors a user made elsewhere, no model.
 //!
-//! Observational metrics read the first `num_train` rows as the train sample and the next `num_test` rows
-//! as the test sample. When the arrays hold fewer rows than asked for, the sizes are clipped and the
+//! Two ways of choosing rows, reported as [`Sampling`]:
+//! - **A declared complete grid** (factor sizes, rows checked to be every combination in row-major
+//!   order): every metric, observational or interventional, draws its factor rows from the grid with its
+//!   own random state and looks their codes up by flat index ([`GridRepresentation`]), exactly as the
+//!   reference samples a dataset through `generate_batch_factor_code`. Sizes are never clipped (draws are
+//!   with replacement), and a seed gives the reference's draws.
+//! - **Plain observational arrays**: observational metrics read the first `num_train` rows as the train
+//!   sample and the next `num_test` rows as the test sample (file order: the caller must say so, since a
+//!   file sorted by factor gives biased samples). When the arrays hold fewer rows than asked for, the sizes are clipped and the
 //! clipping is reported as an [`Adjustment`] (the caller warns): a train-only metric takes
 //! min(num_train, n) rows; a train/test metric splits the n rows in the requested proportion, the train
 //! part rounded up (the reference's `split_train_test`). The downstream task keeps the train sizes that
 //! fit in the (clipped) train block and, when the largest does not fit, uses the whole block in its place
 //! (its keys then carry the size actually used). Every train size reads the first rows of the train block.
 //!
-//! The interventional metrics (BetaVAE, FactorVAE) need codes for every factor combination: with a
-//! declared grid (factor sizes) the rows must be the complete grid in row-major order (checked), and the
-//! metrics sample from it through [`GridRepresentation`] with the given random state, exactly as they
-//! would sample a dataset. Without a grid they are refused. This module reads no files.
+//! The interventional metrics (BetaVAE, FactorVAE) need codes for every factor combination, so without
+//! a grid they are refused. This module reads no files.
 
 use std::collections::BTreeMap;
 
@@ -38,6 +43,23 @@ pub struct Adjustment {
     pub used: usize,
 }
 
+/// How a metric chose the rows it read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Sampling {
+    /// Factor rows drawn from the declared grid with the metric's random state (with replacement), codes
+    /// looked up by the rows' flat indices.
+    GridDraws,
+    /// Rows in file order: the train sample is rows `0..train`, the test sample rows
+    /// `train..train + test` (`test` is 0 for the train-only metrics). The downstream task's smaller
+    /// train sizes read the first rows of the train block.
+    FileOrder {
+        /// Rows in the train block.
+        train: usize,
+        /// Rows in the test block.
+        test: usize,
+    },
+}
+
 /// Result of one metric on arrays.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ArrayEvaluation {
@@ -45,13 +67,16 @@ pub struct ArrayEvaluation {
     pub scores: BTreeMap<String, f64>,
     /// Sizes that were clipped to what the arrays hold.
     pub adjustments: Vec<Adjustment>,
+    /// How the rows were chosen.
+    pub sampling: Sampling,
 }
 
 /// Computes one metric on codes (n, n_codes) and factors (n, n_factors).
 ///
-/// `grid` declares that the rows are the complete factor grid of those sizes (needed by the
-/// interventional metrics). `rng` is used by the interventional metrics only; the observational ones are
-/// deterministic functions of the arrays.
+/// `grid` declares that the rows are the complete factor grid of those sizes: every metric then samples
+/// the grid with `rng` (pass a fresh `RandomState(seed)` per metric, as the reference does). Without a
+/// grid the observational metrics read the rows in file order and draw nothing; the interventional ones
+/// are refused.
 pub fn evaluate_arrays(
     config: &MetricConfig,
     codes: ArrayView2<f64>,
@@ -70,38 +95,51 @@ pub fn evaluate_arrays(
             factors.slice(s![start..start + count, ..]),
         )
     };
+    if let Some(space) = grid {
+        let mut rep = GridRepresentation::new(space.clone(), codes, factors)?;
+        return Ok(ArrayEvaluation {
+            scores: evaluate(config, space, &mut rep, rng)?,
+            adjustments,
+            sampling: Sampling::GridDraws,
+        });
+    }
+    let blocks: (usize, usize);
     let scores = match config {
         MetricConfig::BetaVae(_) | MetricConfig::FactorVae(_) => {
-            let space = grid.ok_or(MetricError::GridRequired { metric })?;
-            let mut rep = GridRepresentation::new(space.clone(), codes, factors)?;
-            evaluate(config, space, &mut rep, rng)?
+            return Err(MetricError::GridRequired { metric });
         }
         MetricConfig::Mig(c) => {
             let used = clip_train(metric, c.num_train, n, &mut adjustments);
+            blocks = (used, 0);
             let (x, y) = rows(0, used);
             mig::score(x, y, c.discretizer)?
         }
         MetricConfig::Irs(c) => {
             let used = clip_train(metric, c.num_train, n, &mut adjustments);
+            blocks = (used, 0);
             let (x, y) = rows(0, used);
             irs::score(x, y, c.discretizer, c.diff_quantile)?
         }
         MetricConfig::Unsupervised(c) => {
             let used = clip_train(metric, c.num_train, n, &mut adjustments);
+            blocks = (used, 0);
             unsupervised::score(rows(0, used).0, c.discretizer)?
         }
         MetricConfig::Sap(c) => {
             let (tr, te) = split(metric, c.num_train, c.num_test, n, &mut adjustments);
+            blocks = (tr, te);
             let ((xa, ya), (xb, yb)) = (rows(0, tr), rows(tr, te));
             sap::score(xa, ya, xb, yb, c.continuous_factors)?
         }
         MetricConfig::Modularity(c) => {
             let (tr, te) = split(metric, c.num_train, c.num_test, n, &mut adjustments);
+            blocks = (tr, te);
             let ((xa, ya), (xb, yb)) = (rows(0, tr), rows(tr, te));
             modularity::score(xa, ya, xb, yb, c.discretizer)?
         }
         MetricConfig::Dci(c) => {
             let (tr, te) = split(metric, c.num_train, c.num_test, n, &mut adjustments);
+            blocks = (tr, te);
             let ((xa, ya), (xb, yb)) = (rows(0, tr), rows(tr, te));
             dci::score(xa, ya, xb, yb)?
         }
@@ -113,6 +151,7 @@ pub fn evaluate_arrays(
             };
             let largest = c.num_train.iter().copied().max().unwrap_or(0);
             let (block, te) = split(metric, largest, c.num_test, n, &mut adjustments);
+            blocks = (block, te);
             let mut sizes: Vec<usize> = c
                 .num_train
                 .iter()
@@ -138,6 +177,10 @@ pub fn evaluate_arrays(
     Ok(ArrayEvaluation {
         scores,
         adjustments,
+        sampling: Sampling::FileOrder {
+            train: blocks.0,
+            test: blocks.1,
+        },
     })
 }
 

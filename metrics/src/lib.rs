@@ -50,7 +50,7 @@ use std::collections::BTreeMap;
 
 use disc_data::rng::RandomState;
 
-pub use arrays::{Adjustment, ArrayEvaluation, evaluate_arrays};
+pub use arrays::{Adjustment, ArrayEvaluation, Sampling, evaluate_arrays};
 pub use config::{
     BetaVaeConfig, DciConfig, Discretizer, DownstreamConfig, FactorVaeConfig, IrsConfig,
     METRIC_NAMES, MetricConfig, MigConfig, ModularityConfig, SapConfig, UnsupervisedConfig,

@@ -664,3 +664,75 @@ fn downstream_scores_a_single_training_class_with_a_constant_predictor() {
     assert_eq!(scores["10:test_accuracy_factor_0"], 0.5);
     assert!(scores.contains_key("10:test_accuracy_factor_1"));
 }
+
+/// Codes computed from the factor rows themselves: a noisy linear read-out whose noise is a hash of the
+/// row, so the same cell always gets the same code (as a grid array holds it).
+struct ReadOut;
+
+fn read_out(row: &[u32]) -> Vec<f64> {
+    let hash = row
+        .iter()
+        .fold(17u64, |h, &v| h.wrapping_mul(31).wrapping_add(u64::from(v)));
+    let noise = |k: u64| ((hash.wrapping_mul(7919).wrapping_add(k * 104_729)) % 1000) as f64 / 1e3;
+    let f = |i: usize| f64::from(row[i]);
+    vec![
+        f(0) + 0.2 * f(1) + noise(0),
+        f(1) - 0.3 * f(2) + noise(1),
+        f(2) + noise(2),
+    ]
+}
+
+impl Representation for ReadOut {
+    fn encode(
+        &mut self,
+        factors: &[Vec<u32>],
+        _rng: &mut RandomState,
+    ) -> Result<Array2<f64>, MetricError> {
+        let mut codes = Array2::zeros((factors.len(), 3));
+        for (mut target, row) in codes.axis_iter_mut(Axis(0)).zip(factors) {
+            for (t, v) in target.iter_mut().zip(read_out(row)) {
+                *t = v;
+            }
+        }
+        Ok(codes)
+    }
+
+    fn dim(&self) -> usize {
+        3
+    }
+}
+
+/// On a declared grid, every metric (observational ones included) must see exactly the points the
+/// reference would draw from the dataset: `evaluate_arrays` on the grid's rows, sorted row-major, equals
+/// `evaluate` with a representation that computes each drawn cell's code, for the same seed.
+#[test]
+fn grid_arrays_sample_like_the_dataset_for_every_metric() {
+    let space = FactorSpace::new(vec![3, 4, 5]).expect("valid sizes");
+    let cells = space.num_cells() as usize;
+    let mut factors = Array2::<u32>::zeros((cells, 3));
+    let mut codes = Array2::<f64>::zeros((cells, 3));
+    for index in 0..cells {
+        let (a, rest) = (index / 20, index % 20);
+        let row = [a as u32, (rest / 5) as u32, (rest % 5) as u32];
+        for (column, (&value, code)) in row.iter().zip(read_out(&row)).enumerate() {
+            factors[[index, column]] = value;
+            codes[[index, column]] = code;
+        }
+    }
+    for config in small_suite() {
+        let mut grid_rng = RandomState::new(7);
+        let from_arrays = evaluate_arrays(
+            &config,
+            codes.view(),
+            factors.view(),
+            Some(&space),
+            &mut grid_rng,
+        )
+        .expect("grid arrays evaluate");
+        assert_eq!(from_arrays.sampling, disc_metrics::Sampling::GridDraws);
+        assert!(from_arrays.adjustments.is_empty(), "{}", config.name());
+        let mut rng = RandomState::new(7);
+        let direct = evaluate(&config, &space, &mut ReadOut, &mut rng).expect("dataset evaluates");
+        assert_eq!(from_arrays.scores, direct, "{}", config.name());
+    }
+}

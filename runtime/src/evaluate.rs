@@ -253,6 +253,12 @@ fn deterministic_observations(kind: &DatasetKind) -> bool {
 }
 
 /// Runs every plan metric on every plan representation and writes `metrics.json`.
+///
+/// A metric that cannot be computed (too few distinct factor values, a non-finite code, a classifier
+/// that cannot be fitted, ...) is recorded in the report as `{"error": "..."}` beside the others and the
+/// evaluation goes on: one metric's failure never loses `metrics.json`. The caller reads the failures
+/// from the returned report. Only an error that stops every metric (the encoder cannot be built, the
+/// file cannot be written) is returned as `Err`.
 pub fn write_metrics<B: Backend>(
     run_dir: &RunDir,
     job: &Job,
@@ -284,11 +290,6 @@ pub fn write_metrics_of<R: disc_metrics::Representation>(
     for representation in &job.evaluate.representations {
         let sampled = *representation == Representation::Sampled;
         for spec in &job.evaluate.metrics {
-            let fail = |message: String| RuntimeError::Metric {
-                metric: metric_name(spec).to_string(),
-                representation: representation_name(*representation).to_string(),
-                message,
-            };
             if progress != Progress::Quiet {
                 eprintln!(
                     "job {}: evaluating {} ({} representation)",
@@ -307,13 +308,32 @@ pub fn write_metrics_of<R: disc_metrics::Representation>(
             } else {
                 let mut encoder = encoder;
                 disc_metrics::evaluate(&config, data.factor_space(), &mut encoder, &mut rng)
+            };
+            let recorded = match scores {
+                Ok(scores) => report
+                    .insert(*representation, spec, scores)
+                    .map_err(|error| error_chain(&error)),
+                Err(error) => Err(error_chain(&error)),
+            };
+            if let Err(message) = recorded {
+                report.insert_error(*representation, spec, message);
             }
-            .map_err(|e| fail(e.to_string()))?;
-            report.insert(*representation, spec, scores)?;
         }
     }
     run_dir.write_metrics(&report)?;
     Ok(report)
+}
+
+/// An error and its causes on one line (for `metrics.json`).
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
 }
 
 fn model_latents(job: &Job) -> usize {

@@ -20,7 +20,7 @@ use burn::tensor::backend::AutodiffBackend;
 use disc_compiler::plan::{self, Job, LrSchedule, Player};
 use disc_data::{GroundTruthData, RandomState};
 
-use crate::artifacts::RunDir;
+use crate::artifacts::{MetricsReport, RunDir};
 use crate::error::RuntimeError;
 
 /// One step's host-side values: the objective and every term (before coefficients).
@@ -87,7 +87,8 @@ pub trait Family<B: AutodiffBackend>: Sized {
     fn restore(self, read: &ReadFile<'_>, device: &B::Device) -> Result<Self, RuntimeError>;
     /// The learning rate of the first player at `step`, for the loss log.
     fn learning_rate(&self, job: &Job, step: u64) -> f64;
-    /// Writes the trained model's weights and, when `evaluate`, its images and metrics.
+    /// Writes the trained model's weights and, when `evaluate`, its images and metrics; returns the
+    /// metrics report (which records the metrics that failed beside the others) when it evaluated.
     #[allow(clippy::too_many_arguments)]
     fn write_outputs(
         &self,
@@ -98,7 +99,7 @@ pub trait Family<B: AutodiffBackend>: Sized {
         steps: u64,
         evaluate: bool,
         progress: crate::train::Progress,
-    ) -> Result<(), RuntimeError>;
+    ) -> Result<Option<MetricsReport>, RuntimeError>;
 }
 
 /// The plan's player `name`, or an error saying the plan does not fit this family.

@@ -589,7 +589,7 @@ impl<B: AutodiffBackend> Family<B> for InfoGan<B> {
         steps: u64,
         evaluate: bool,
         progress: Progress,
-    ) -> Result<(), RuntimeError> {
+    ) -> Result<Option<MetricsReport>, RuntimeError> {
         let generator = self.generator.module.valid();
         let critic = self.critic.module.valid();
         let mut tensors = network_tensors(&[
@@ -606,24 +606,25 @@ impl<B: AutodiffBackend> Family<B> for InfoGan<B> {
         let mut metadata = BTreeMap::new();
         metadata.insert("steps".to_string(), steps.to_string());
         run_dir.write_model(&tensors, job, &metadata)?;
-        if evaluate {
-            write_images(run_dir, job, &self.layout, &generator, data, seeds.eval)?;
-            let eval_device = critic
-                .devices()
-                .into_iter()
-                .next()
-                .ok_or_else(|| RuntimeError::Shape("the critic has no parameters".into()))?;
-            write_metrics_of(run_dir, job, data, progress, |noise| {
-                Ok(Recognition {
-                    critic: &critic,
-                    layout: &self.layout,
-                    data,
-                    device: eval_device.clone(),
-                    noise,
-                })
-            })?;
+        if !evaluate {
+            return Ok(None);
         }
-        Ok(())
+        write_images(run_dir, job, &self.layout, &generator, data, seeds.eval)?;
+        let eval_device = critic
+            .devices()
+            .into_iter()
+            .next()
+            .ok_or_else(|| RuntimeError::Shape("the critic has no parameters".into()))?;
+        write_metrics_of(run_dir, job, data, progress, |noise| {
+            Ok(Recognition {
+                critic: &critic,
+                layout: &self.layout,
+                data,
+                device: eval_device.clone(),
+                noise,
+            })
+        })
+        .map(Some)
     }
 }
 

@@ -82,6 +82,9 @@ pub struct JobOutcome {
     pub finished: bool,
     /// The last step's objective and terms.
     pub final_terms: BTreeMap<String, f64>,
+    /// Metrics that could not be computed, as `(representation, metric, error)`; each is recorded in
+    /// `metrics.json` beside the others' values.
+    pub metric_failures: Vec<(String, String, String)>,
 }
 
 /// The trainer's own checkpoint file (step and random streams); families name theirs.
@@ -346,8 +349,9 @@ fn run_family<B: AutodiffBackend, F: Family<B>>(
             };
         }
     }
+    let mut metric_failures = Vec::new();
     if finished {
-        trainer.write_outputs(
+        let report = trainer.write_outputs(
             &run_dir,
             job,
             data.as_ref(),
@@ -356,6 +360,15 @@ fn run_family<B: AutodiffBackend, F: Family<B>>(
             options.evaluate,
             options.progress,
         )?;
+        if let Some(report) = report {
+            metric_failures = report
+                .failures()
+                .into_iter()
+                .map(|(representation, metric, error)| {
+                    (representation.into(), metric.into(), error.into())
+                })
+                .collect();
+        }
         let summary = RunSummary {
             job_index: job.index,
             job_hash: job.hash.clone(),
@@ -385,6 +398,7 @@ fn run_family<B: AutodiffBackend, F: Family<B>>(
         resumed_from,
         finished,
         final_terms: last.terms,
+        metric_failures,
     })
 }
 

@@ -23,7 +23,7 @@ use disc_compiler::plan::{self, DipKind, Job, LrSchedule, NodeInput, StructuralN
 use disc_compiler::players::term_name;
 use disc_data::{GroundTruthData, RandomState};
 
-use crate::artifacts::RunDir;
+use crate::artifacts::{MetricsReport, RunDir};
 use crate::error::RuntimeError;
 use crate::family::{
     Bytes, Family, ReadFile, Seeds, StepValues, Trained, adam, check_finite, learning_rate, player,
@@ -457,15 +457,15 @@ impl<B: AutodiffBackend> Family<B> for Trainer<B> {
         steps: u64,
         evaluate: bool,
         progress: Progress,
-    ) -> Result<(), RuntimeError> {
+    ) -> Result<Option<MetricsReport>, RuntimeError> {
         let model = self.vae.valid();
         let mut weights_meta = BTreeMap::new();
         weights_meta.insert("steps".to_string(), steps.to_string());
         crate::evaluate::write_weights(run_dir, job, &model, &weights_meta)?;
-        if evaluate {
-            crate::evaluate::write_images(run_dir, job, &model, data, seeds.eval)?;
-            crate::evaluate::write_metrics(run_dir, job, &model, data, progress)?;
+        if !evaluate {
+            return Ok(None);
         }
-        Ok(())
+        crate::evaluate::write_images(run_dir, job, &model, data, seeds.eval)?;
+        crate::evaluate::write_metrics(run_dir, job, &model, data, progress).map(Some)
     }
 }

@@ -2,8 +2,12 @@
 //!
 //! Reads `.npy` / `.npz` files, checks them, calls `disc_metrics::evaluate_arrays` once per metric, and
 //! prints one JSON object (or a table). The metric computations live in disc-metrics; this module only
-//! does IO, argument handling, messages and exit codes: 0 on success, 1 for bad input or a metric that
-//! cannot be computed, 2 for usage errors (clap).
+//! does IO, argument handling, messages and exit codes.
+//!
+//! A metric that cannot be computed never costs the others their values: it appears in the output as
+//! `{"<metric>": {"error": "..."}}` (a table line saying why), beside every value that was computed.
+//! Exit codes: 0 when at least one metric was computed (and, with `--strict`, none failed); 1 for bad
+//! input files, when every metric failed, or with `--strict` when any failed; 2 for usage errors (clap).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -14,7 +18,7 @@ use std::process::ExitCode;
 
 use disc_data::factors::FactorSpace;
 use disc_data::rng::RandomState;
-use disc_metrics::{METRIC_NAMES, MetricConfig, MetricError, evaluate_arrays};
+use disc_metrics::{METRIC_NAMES, MetricConfig, MetricError, Sampling, evaluate_arrays};
 use ndarray::Array2;
 use npyz::{DType, NpyFile, Order, TypeChar};
 use serde_json::{Map, Value, json};
@@ -31,11 +35,15 @@ pub enum Format {
 /// Arguments of `disc eval`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Observational metrics use the first --num-train rows as the train sample and the \
-next --num-test rows as the test sample (clipped, with a warning, to what the arrays hold). \
-beta_vae_sklearn and factor_vae_metric need --factor-sizes: the rows must then be every factor \
-combination in row-major order (last factor fastest). Without --metric, every metric that the inputs \
-allow is computed."
+    after_help = "With --factor-sizes the rows must be every factor combination in row-major order \
+(last factor fastest); every metric then draws its factor rows from that grid with its own random \
+state (numpy RandomState(--seed)) and looks their codes up, as the reference samples a dataset. \
+Without it, observational metrics use the first --num-train rows as the train sample and the next \
+--num-test rows as the test sample, in file order (clipped, with a warning, to what the arrays hold; \
+the output's parameters say which rows each metric read), and beta_vae_sklearn and \
+factor_vae_metric cannot be computed. Without --metric, every metric that the inputs allow is \
+computed. A metric that fails is reported beside the others' values; the exit code is 0 unless \
+every metric failed or --strict is given."
 )]
 pub struct EvalArgs {
     /// Codes: `.npy` float32/float64 of shape (n, d), or `.npz` holding arrays `codes` and `factors`.
@@ -64,6 +72,9 @@ pub struct EvalArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Json)]
     pub format: Format,
+    /// Exit with status 1 when any metric fails (the output still holds every computed value).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// Why `disc eval` stopped (rendered on stderr, exit code 1).
@@ -123,9 +134,20 @@ fn expected_dtype(what: &str) -> &'static str {
 /// Runs `disc eval`.
 pub fn run(args: EvalArgs) -> ExitCode {
     match eval(&args) {
-        Ok(output) => {
-            print!("{output}");
-            ExitCode::SUCCESS
+        Ok(report) => {
+            print!("{}", report.text);
+            let failed = report.failed();
+            let all_failed = !failed.is_empty() && failed.len() == report.outcomes.len();
+            let fatal = all_failed || (args.strict && !failed.is_empty());
+            for (metric, message) in &failed {
+                let severity = if fatal { "error" } else { "warning" };
+                eprintln!("{severity}: `{metric}` could not be computed: {message}");
+            }
+            if fatal {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
         }
         Err(error) => {
             eprintln!("error: {error}");
@@ -143,9 +165,51 @@ pub fn run(args: EvalArgs) -> ExitCode {
     }
 }
 
-/// The whole command, returning the text to print.
-fn eval(args: &EvalArgs) -> Result<String, EvalError> {
+/// One metric's outcome: its scores, or why it could not be computed (the error and its causes).
+type Outcome = Result<BTreeMap<String, f64>, String>;
+
+/// What `disc eval` prints and how each metric went.
+struct Report {
+    text: String,
+    outcomes: BTreeMap<&'static str, Outcome>,
+}
+
+impl Report {
+    fn failed(&self) -> Vec<(&'static str, &str)> {
+        self.outcomes
+            .iter()
+            .filter_map(|(metric, outcome)| match outcome {
+                Ok(_) => None,
+                Err(message) => Some((*metric, message.as_str())),
+            })
+            .collect()
+    }
+}
+
+/// An error and its chain of causes on one line.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        let _ = write!(text, ": {inner}");
+        cause = inner.source();
+    }
+    text
+}
+
+/// The whole command: every requested metric's outcome and the text to print.
+fn eval(args: &EvalArgs) -> Result<Report, EvalError> {
     let (codes, factors, factors_path) = load_inputs(args)?;
+    if codes.nrows() != factors.nrows() {
+        // Every metric would fail the same way: say it once, as bad input.
+        return Err(EvalError::Metric {
+            metric: "eval",
+            source: MetricError::RowMismatch {
+                codes: codes.nrows(),
+                factors: factors.nrows(),
+            },
+        });
+    }
     let grid = match &args.factor_sizes {
         Some(sizes) => Some(
             FactorSpace::new(sizes.clone()).map_err(|source| EvalError::Grid {
@@ -176,22 +240,26 @@ fn eval(args: &EvalArgs) -> Result<String, EvalError> {
         configs.push(with_sizes(config, args.num_train, args.num_test));
     }
 
-    let mut results: BTreeMap<&'static str, BTreeMap<String, f64>> = BTreeMap::new();
+    let mut results: BTreeMap<&'static str, Outcome> = BTreeMap::new();
     let mut used_configs = Map::new();
     let mut adjustments = Vec::new();
     for config in &configs {
+        // The reference evaluates each metric with a fresh RandomState(seed).
         let mut rng = RandomState::new(args.seed);
-        let evaluation = evaluate_arrays(
+        let evaluation = match evaluate_arrays(
             config,
             codes.view(),
             factors.view(),
             grid.as_ref(),
             &mut rng,
-        )
-        .map_err(|source| EvalError::Metric {
-            metric: config.name(),
-            source,
-        })?;
+        ) {
+            Ok(evaluation) => evaluation,
+            Err(error) => {
+                used_configs.insert(config.name().to_string(), config_parameters(config, None));
+                results.insert(config.name(), Err(error_chain(&error)));
+                continue;
+            }
+        };
         for adjustment in &evaluation.adjustments {
             eprintln!(
                 "warning: `{}`: {} = {} but the arrays provide {} rows for it; using {}",
@@ -208,16 +276,11 @@ fn eval(args: &EvalArgs) -> Result<String, EvalError> {
                 "used": adjustment.used,
             }));
         }
-        // `MetricConfig` serialises as `{variant: {...}}`; the metric name already says which.
-        let parameters = match serde_json::to_value(config) {
-            Ok(Value::Object(tagged)) if tagged.len() == 1 => {
-                tagged.into_iter().next().map(|(_, v)| v)
-            }
-            Ok(other) => Some(other),
-            Err(_) => None,
-        };
-        used_configs.insert(config.name().to_string(), parameters.unwrap_or(Value::Null));
-        results.insert(config.name(), evaluation.scores);
+        used_configs.insert(
+            config.name().to_string(),
+            config_parameters(config, Some(&evaluation.sampling)),
+        );
+        results.insert(config.name(), Ok(evaluation.scores));
     }
 
     let parameters = json!({
@@ -228,13 +291,51 @@ fn eval(args: &EvalArgs) -> Result<String, EvalError> {
         "num_factors": factors.ncols(),
         "factor_sizes": args.factor_sizes,
         "seed": args.seed,
+        "row_selection": if grid.is_some() { ROWS_FROM_GRID } else { ROWS_IN_FILE_ORDER },
         "metrics": Value::Object(used_configs),
         "clipped": adjustments,
     });
-    Ok(match args.format {
+    let text = match args.format {
         Format::Json => render_json(&results, parameters),
         Format::Table => render_table(&results),
+    };
+    Ok(Report {
+        text,
+        outcomes: results,
     })
+}
+
+/// `parameters.row_selection` with a declared grid.
+const ROWS_FROM_GRID: &str = "factor rows drawn from the complete grid with each metric's own \
+RandomState(seed), codes looked up by the rows' flat indices (as the reference samples a dataset)";
+
+/// `parameters.row_selection` for plain arrays.
+const ROWS_IN_FILE_ORDER: &str = "file order: each metric's train sample is the first rows, its \
+test sample the rows after them (parameters.metrics.<metric>.rows gives the ranges); shuffle the \
+rows first if the file is sorted by factor";
+
+/// A metric's parameters as used, with the rows it read (`[start, end)` ranges in file order).
+fn config_parameters(config: &MetricConfig, sampling: Option<&Sampling>) -> Value {
+    // `MetricConfig` serialises as `{variant: {...}}`; the metric name already says which.
+    let mut parameters = match serde_json::to_value(config) {
+        Ok(Value::Object(tagged)) if tagged.len() == 1 => tagged
+            .into_iter()
+            .next()
+            .map_or(Value::Null, |(_, value)| value),
+        Ok(other) => other,
+        Err(_) => Value::Null,
+    };
+    if let (Value::Object(object), Some(Sampling::FileOrder { train, test })) =
+        (&mut parameters, sampling)
+    {
+        let mut rows = Map::new();
+        rows.insert("train".to_string(), json!([0, train]));
+        if *test > 0 {
+            rows.insert("test".to_string(), json!([train, train + test]));
+        }
+        object.insert("rows".to_string(), Value::Object(rows));
+    }
+    parameters
 }
 
 /// Applies --num-train / --num-test to a metric's sizes.
@@ -516,17 +617,19 @@ fn number(value: f64) -> Value {
     }
 }
 
-fn render_json(
-    results: &BTreeMap<&'static str, BTreeMap<String, f64>>,
-    parameters: Value,
-) -> String {
+fn render_json(results: &BTreeMap<&'static str, Outcome>, parameters: Value) -> String {
     let mut object = Map::new();
-    for (metric, scores) in results {
-        let scores: Map<String, Value> = scores
-            .iter()
-            .map(|(k, v)| (k.clone(), number(*v)))
-            .collect();
-        object.insert(metric.to_string(), Value::Object(scores));
+    for (metric, outcome) in results {
+        let value = match outcome {
+            Ok(scores) => Value::Object(
+                scores
+                    .iter()
+                    .map(|(k, v)| (k.clone(), number(*v)))
+                    .collect(),
+            ),
+            Err(message) => json!({ "error": message }),
+        };
+        object.insert(metric.to_string(), value);
     }
     object.insert("parameters".to_string(), parameters);
     let mut text = serde_json::to_string_pretty(&Value::Object(object)).unwrap_or_default();
@@ -534,10 +637,11 @@ fn render_json(
     text
 }
 
-fn render_table(results: &BTreeMap<&'static str, BTreeMap<String, f64>>) -> String {
+fn render_table(results: &BTreeMap<&'static str, Outcome>) -> String {
     let metric_width = results.keys().map(|m| m.len()).max().unwrap_or(6).max(6);
     let key_width = results
         .values()
+        .filter_map(|outcome| outcome.as_ref().ok())
         .flat_map(|s| s.keys())
         .map(String::len)
         .max()
@@ -549,12 +653,19 @@ fn render_table(results: &BTreeMap<&'static str, BTreeMap<String, f64>>) -> Stri
         "{:<metric_width$}  {:<key_width$}  value",
         "metric", "key"
     );
-    for (metric, scores) in results {
-        for (key, value) in scores {
-            let _ = writeln!(
-                text,
-                "{metric:<metric_width$}  {key:<key_width$}  {value:.6}"
-            );
+    for (metric, outcome) in results {
+        match outcome {
+            Ok(scores) => {
+                for (key, value) in scores {
+                    let _ = writeln!(
+                        text,
+                        "{metric:<metric_width$}  {key:<key_width$}  {value:.6}"
+                    );
+                }
+            }
+            Err(message) => {
+                let _ = writeln!(text, "{metric:<metric_width$}  error: {message}");
+            }
         }
     }
     text

@@ -146,11 +146,19 @@ pub fn run(args: RunArgs) -> ExitCode {
                 .display()
         );
         match device::run_job_on(choice, job, &options) {
-            Ok(outcome) => eprintln!(
-                "job {}: done, results in {}",
-                job.index,
-                outcome.run_dir.root().display()
-            ),
+            Ok(outcome) => {
+                for (representation, metric, error) in &outcome.metric_failures {
+                    eprintln!(
+                        "warning: job {}: `{metric}` ({representation} representation) could not be computed: {error}",
+                        job.index
+                    );
+                }
+                eprintln!(
+                    "job {}: done, results in {}",
+                    job.index,
+                    outcome.run_dir.root().display()
+                );
+            }
             Err(error) => {
                 eprintln!("error: job {}: {error}", job.index);
                 failed += 1;

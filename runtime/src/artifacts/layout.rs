@@ -328,12 +328,26 @@ impl RunSummary {
     }
 }
 
-/// `metrics.json`: representation name → metric name → the metric's score keys (the reference's
-/// names, e.g. `discrete_mig`, `eval_accuracy`) → value.
+/// `metrics.json`: representation name → metric name → either the metric's score keys (the
+/// reference's names, e.g. `discrete_mig`, `eval_accuracy`) → value, or `{"error": "..."}` when that
+/// metric could not be computed. One metric's failure never costs the others their place in the file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct MetricsReport {
-    pub scores: BTreeMap<String, BTreeMap<String, BTreeMap<String, f64>>>,
+    pub scores: BTreeMap<String, BTreeMap<String, MetricOutcome>>,
+}
+
+/// One metric's entry in `metrics.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum MetricOutcome {
+    /// Score key → value (always finite).
+    Scores(BTreeMap<String, f64>),
+    /// Why the metric could not be computed.
+    Failed {
+        /// The error, with its causes, on one line.
+        error: String,
+    },
 }
 
 impl MetricsReport {
@@ -358,8 +372,41 @@ impl MetricsReport {
         self.scores
             .entry(representation.to_string())
             .or_default()
-            .insert(metric.to_string(), scores);
+            .insert(metric.to_string(), MetricOutcome::Scores(scores));
         Ok(())
+    }
+
+    /// Records that one metric could not be computed for one representation, and why.
+    pub fn insert_error(
+        &mut self,
+        representation: Representation,
+        metric: &MetricSpec,
+        error: String,
+    ) {
+        self.scores
+            .entry(representation_name(representation).to_string())
+            .or_default()
+            .insert(
+                metric_name(metric).to_string(),
+                MetricOutcome::Failed { error },
+            );
+    }
+
+    /// Every failed metric as `(representation, metric, error)`, in file order.
+    pub fn failures(&self) -> Vec<(&str, &str, &str)> {
+        self.scores
+            .iter()
+            .flat_map(|(representation, metrics)| {
+                metrics
+                    .iter()
+                    .filter_map(move |(metric, outcome)| match outcome {
+                        MetricOutcome::Scores(_) => None,
+                        MetricOutcome::Failed { error } => {
+                            Some((representation.as_str(), metric.as_str(), error.as_str()))
+                        }
+                    })
+            })
+            .collect()
     }
 }
 
@@ -524,6 +571,39 @@ mod tests {
             )
             .expect_err("NaN");
         assert!(matches!(error, ArtifactsError::NonFiniteScore { .. }));
+        assert!(report.failures().is_empty());
+    }
+
+    #[test]
+    fn a_failed_metric_sits_beside_the_others_and_reads_back() {
+        let mig = MetricSpec::Mig {
+            num_train: 10,
+            batch_size: 16,
+            num_bins: 20,
+        };
+        let irs = MetricSpec::Irs {
+            num_train: 10,
+            batch_size: 16,
+            num_bins: 20,
+            diff_quantile: 0.99,
+        };
+        let mut report = MetricsReport::default();
+        report
+            .insert(
+                Representation::Mean,
+                &mig,
+                BTreeMap::from([("discrete_mig".to_string(), 0.25)]),
+            )
+            .expect("finite");
+        report.insert_error(Representation::Mean, &irs, "too few points".to_string());
+        let text = serde_json::to_string(&report).expect("json");
+        assert_eq!(
+            text,
+            r#"{"mean":{"irs":{"error":"too few points"},"mig":{"discrete_mig":0.25}}}"#
+        );
+        let back: MetricsReport = serde_json::from_str(&text).expect("reads back");
+        assert_eq!(back, report);
+        assert_eq!(back.failures(), vec![("mean", "irs", "too few points")]);
     }
 
     #[test]

@@ -44,7 +44,9 @@ pub use image::{
     RgbImage, encode_gif, encode_png, image_grid, reconstruction_grid, square_columns,
     traversal_codes, traversal_frames, traversal_grid, traversal_values,
 };
-pub use layout::{Checkpoint, MetricsReport, RunDir, RunSummary, metric_name, representation_name};
+pub use layout::{
+    Checkpoint, MetricOutcome, MetricsReport, RunDir, RunSummary, metric_name, representation_name,
+};
 pub use weights::{
     NamedTensor, SourceLayout, WEIGHTS_FORMAT, decode_safetensors, encode_safetensors,
     to_reference_layout,

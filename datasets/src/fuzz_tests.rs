@@ -1,0 +1,122 @@
+//! The fuzz targets' seeds and every crash they found, run through the same readers on each
+//! `cargo test` (fuzz/README.md). The seeds are valid files in each format, made by this crate's test
+//! writers or taken from its fixtures; `DISC_WRITE_FUZZ_SEEDS=1 cargo test -p disc-data fuzz_seeds`
+//! writes them to `fuzz/seeds/<target>/`.
+
+use std::path::{Path, PathBuf};
+
+use crate::fuzzing;
+use crate::test_files::{mat_uint8_matrix, temp_dir, write_mat, write_norb, write_npz};
+
+fn fuzz_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz")
+}
+
+/// Valid seed files per target, as (target, file name, bytes).
+fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
+    let dir = temp_dir("fuzz-seeds");
+    let fixture = |name: &str| {
+        std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures")
+                .join(name),
+        )
+        .expect("fixture exists")
+    };
+    let npz = dir.join("images.npz");
+    let pixels: Vec<u8> = (0..2 * 4 * 4 * 3).map(|v| (v * 7 % 256) as u8).collect();
+    write_npz(
+        &npz,
+        &[
+            ("images", &[2, 4, 4, 3], &pixels),
+            ("labels", &[2], &[0, 1]),
+        ],
+    );
+    let norb = dir.join("matrix.norb");
+    // 507333717 is the uint8 matrix magic number (0x1E3D4C55).
+    write_norb(&norb, 507_333_717, &[2, 2, 3, 3], &[7; 36]);
+    let mat = dir.join("im.mat");
+    write_mat(&mat, &[mat_uint8_matrix("im", &[2, 3, 2], &[1; 12])], true);
+    let read = |path: &Path| std::fs::read(path).expect("written above");
+    vec![
+        ("npz", "images.npz", read(&npz)),
+        (
+            "hdf5",
+            "h5py_gzip_images.h5",
+            fixture("h5py_gzip_images.h5"),
+        ),
+        ("mat", "scipy_plain.mat", fixture("scipy_plain.mat")),
+        (
+            "mat",
+            "scipy_compressed.mat",
+            fixture("scipy_compressed.mat"),
+        ),
+        ("mat", "disc_compressed.mat", read(&mat)),
+        ("norb", "matrix.norb", read(&norb)),
+    ]
+}
+
+/// Runs one input through a target's reader, as the fuzz target does.
+fn run_target(target: &str, bytes: &[u8], scratch: &Path) -> Result<usize, crate::DataError> {
+    match target {
+        "npz" | "hdf5" => {
+            let path = scratch.join(format!("input.{target}"));
+            std::fs::write(&path, bytes).expect("scratch is writable");
+            if target == "npz" {
+                fuzzing::npz(&path)
+            } else {
+                fuzzing::hdf5(&path, &[6, 4, 4, 3])
+            }
+        }
+        "mat" => fuzzing::mat(bytes, "im"),
+        "norb" => fuzzing::norb(bytes),
+        other => panic!("no fuzz target `{other}` in disc-data"),
+    }
+}
+
+#[test]
+fn fuzz_seeds_are_valid_files_of_each_format() {
+    let scratch = temp_dir("fuzz-seed-check");
+    let write = std::env::var_os("DISC_WRITE_FUZZ_SEEDS").is_some();
+    for (target, name, bytes) in seeds() {
+        let read = run_target(target, &bytes, &scratch);
+        assert!(
+            read.as_ref().is_ok_and(|&n| n > 0),
+            "seed {target}/{name} must be a valid file: {read:?}"
+        );
+        if write {
+            let dir = fuzz_dir().join("seeds").join(target);
+            std::fs::create_dir_all(&dir).expect("fuzz dir is writable");
+            std::fs::write(dir.join(name), &bytes).expect("fuzz dir is writable");
+        }
+    }
+}
+
+/// Every committed seed and every input that once crashed a reader (fuzz/regressions/<target>/) goes
+/// through the reader again: none may panic. (Whether it is accepted does not matter.)
+#[test]
+fn fuzz_seeds_and_regressions_never_panic() {
+    let scratch = temp_dir("fuzz-regressions");
+    let mut inputs = 0;
+    for (target, _, bytes) in seeds() {
+        let _ = run_target(target, &bytes, &scratch);
+        inputs += 1;
+    }
+    for target in ["npz", "hdf5", "mat", "norb"] {
+        for kind in ["seeds", "regressions"] {
+            let Ok(entries) = std::fs::read_dir(fuzz_dir().join(kind).join(target)) else {
+                continue;
+            };
+            for entry in entries {
+                let path = entry.expect("readable directory").path();
+                let bytes = std::fs::read(&path).expect("readable input");
+                let _ = run_target(target, &bytes, &scratch);
+                inputs += 1;
+            }
+        }
+    }
+    assert!(
+        inputs >= 6,
+        "the committed seeds are missing: found {inputs} inputs"
+    );
+}
