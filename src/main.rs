@@ -27,6 +27,10 @@ enum Command {
     Run(cli::run::RunArgs),
     /// Compute disentanglement metrics on arrays of codes and ground-truth factors.
     Eval(cli::eval::EvalArgs),
+    /// Rewrite `.dis` files in the canonical layout (comments kept), or check that they are.
+    Fmt(cli::fmt::FmtArgs),
+    /// Run the language server (diagnostics, hover, definition, completion, formatting) on stdio.
+    Lsp(cli::lsp::LspArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,5 +41,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => cli::explain::run(args),
         Command::Run(args) => cli::run::run(args),
         Command::Eval(args) => cli::eval::run(args),
+        Command::Fmt(args) => cli::fmt::run(args),
+        Command::Lsp(args) => cli::lsp::run(args),
     }
 }

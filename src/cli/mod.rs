@@ -3,5 +3,7 @@
 pub mod check;
 pub mod eval;
 pub mod explain;
+pub mod fmt;
+pub mod lsp;
 pub mod plan;
 pub mod run;
