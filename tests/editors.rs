@@ -47,7 +47,7 @@ fn rules(grammar: &Value) -> Vec<Rule> {
         let source = pattern["match"].as_str().expect("only `match` rules");
         let regex = Regex::new(&format!("(?m){source}"))
             .unwrap_or_else(|e| panic!("`{source}` is not in the shared syntax: {e}"));
-        let captures = pattern["captures"]
+        let captures: Vec<(usize, String)> = pattern["captures"]
             .as_object()
             .map(|caps| {
                 caps.iter()
