@@ -140,6 +140,11 @@ fn the_textmate_grammar_agrees_with_the_lexer_on_every_file() {
             .unwrap_or(&path)
             .display()
             .to_string();
+        // A file that does not lex as the language (the syntax-error fixtures, E0001) may hold
+        // words no grammar rule names; editors show those unscoped, as the checker reports them.
+        if name.contains("/E0001_") {
+            continue;
+        }
         // Scopes per byte of the whole file, line by line as editors tokenize.
         let mut file_scopes: Vec<Option<String>> = Vec::with_capacity(text.len());
         for line in text.split_inclusive('\n') {

@@ -111,7 +111,8 @@ fn formatting_keeps_meaning_and_is_idempotent_on_every_repository_file() {
         let (plan_after, diags_after) = meaning(&path, &formatted);
         assert_eq!(diags_before, diags_after, "{name}: diagnostics changed");
         assert_eq!(plan_before, plan_after, "{name}: plan changed");
-        if let Some(plan) = &plan_after {
+        // A library (the stdlib) holds definitions and no experiment, so it plans no job.
+        if let Some(plan) = plan_after.as_ref().filter(|_| !name.starts_with("stdlib")) {
             assert!(!plan.jobs.is_empty(), "{name}: an ok file with no job");
         }
     }
