@@ -103,6 +103,21 @@ pub static CODES: &[CodeInfo] = &[
         explanation: "Only definitions and built-ins can be called with `(...)`. The expression before the parentheses is a value of another kind.",
     },
     CodeInfo {
+        code: "E0130",
+        title: "override without `=`",
+        explanation: "A command-line override `--set PATH=VALUE` must hold a parameter path, `=`, and a value written as in a `.dis` file, e.g. `--set train.steps=2000` or `--set loss.beta=8`. This argument has no `=`.",
+    },
+    CodeInfo {
+        code: "E0131",
+        title: "override path is not a parameter path",
+        explanation: "The part of `--set PATH=VALUE` before `=` names the parameter to set: an experiment field, then parameter names joined by `.`, exactly as a sweep axis does (`train.steps`, `loss.beta`, `seed`). Each part must be a name (letters, digits and `_`, not starting with a digit).",
+    },
+    CodeInfo {
+        code: "E0132",
+        title: "parameter set twice on the command line",
+        explanation: "Two `--set` arguments name the same parameter path, so one of them would be silently ignored. Keep one.",
+    },
+    CodeInfo {
         code: "E0201",
         title: "type mismatch",
         explanation: "A value has a different type from the one expected there, e.g. a string where a number is needed or an architecture where a loss is needed. Integers are accepted where floats are expected, a single value where a list is expected, and a definition whose parameters all have defaults may be written without parentheses.",
@@ -221,6 +236,11 @@ pub static CODES: &[CodeInfo] = &[
         code: "W0004",
         title: "graph without a structural term",
         explanation: "The experiment declares a `graph`, but no loss term uses it, so it has no effect on training. Add a `structure(graph)` term or remove the graph.",
+    },
+    CodeInfo {
+        code: "W0040",
+        title: "override of a swept parameter",
+        explanation: "A `--set PATH=VALUE` override replaces what the file writes, and the sweep's values are applied after it: when the sweep sets the same path (or a field containing it, e.g. the sweep sets `loss` and the override `loss.beta`), every job takes the sweep's value and the override has no effect. Change the sweep's values in the file instead, or drop the override.",
     },
 ];
 

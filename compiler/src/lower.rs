@@ -16,6 +16,7 @@ use crate::plan::{
     CodePrior, DatasetSpec, EvalSpec, GanSpec, Job, Layer, LossTerm, MetricSpec, ModelSpec,
     Network, Representation, Term, TrainSpec, VaeSpec, Visuals,
 };
+use crate::overrides::Override;
 use crate::resolve::collect_names;
 use crate::suggest::did_you_mean;
 use crate::sweep::{self, Axis, Point};
@@ -39,7 +40,7 @@ type Key = Vec<(usize, usize)>;
 
 /// Lowers every experiment of module 0 (the root file), appending jobs in order.
 /// With `build_jobs` false, every point is still checked but no job is built (for `disc check`).
-pub(crate) fn lower_root(ctx: &Ctx<'_>, build_jobs: bool) -> Vec<Job> {
+pub(crate) fn lower_root(ctx: &Ctx<'_>, build_jobs: bool, overrides: &[Override]) -> Vec<Job> {
     let mut jobs = Vec::new();
     let Some(root) = ctx.program.modules.first() else {
         return jobs;
@@ -47,7 +48,7 @@ pub(crate) fn lower_root(ctx: &Ctx<'_>, build_jobs: bool) -> Vec<Job> {
     let text = ctx.program.sources.first().map_or("", |s| s.text.as_str());
     for item in &root.file.items {
         if let Item::Experiment(exp) = item {
-            lower_experiment(ctx, root.source, text, exp, build_jobs, &mut jobs);
+            lower_experiment(ctx, root.source, text, exp, build_jobs, overrides, &mut jobs);
         }
     }
     // Content hashes are independent per job: compute them in parallel (order is unaffected).
@@ -93,6 +94,7 @@ fn lower_experiment(
     text: &str,
     exp: &ast::Experiment,
     build_jobs: bool,
+    overrides: &[Override],
     jobs: &mut Vec<Job>,
 ) {
     let env = Env {
@@ -222,6 +224,12 @@ fn lower_experiment(
     fields
         .entry("train".to_string())
         .or_insert_with(|| synthetic("training", Vec::new()));
+    // Command-line overrides replace what the file wrote, before the sweep applies its values.
+    for o in overrides {
+        if sweep::apply(ctx, 0, source, &mut fields, &o.axis, &o.value).is_err() {
+            failed = true;
+        }
+    }
 
     // Unused variables (W0003): a variable no field reads has no effect, even when it is swept.
     let mut referenced: BTreeSet<String> = BTreeSet::new();
@@ -264,6 +272,7 @@ fn lower_experiment(
         },
         None => (Vec::new(), vec![Vec::new()]),
     };
+    warn_swept_overrides(ctx, env, &exp.name.name, overrides, &axes);
     if failed {
         return;
     }
@@ -403,7 +412,8 @@ fn lower_experiment(
             .iter()
             .filter_map(|(axis, value)| {
                 let a = axes.get(*axis)?;
-                Some((a.path_text(), a.values.get(*value)?.1.clone()))
+                let (expr, text) = a.values.get(*value)?;
+                Some((a.path_text(), sweep::typed_value(expr, text)))
             })
             .collect();
         let Assembled {
@@ -433,6 +443,41 @@ fn lower_experiment(
             evaluate,
         };
         jobs.push(job);
+    }
+}
+
+/// W0040: an override of a path that the sweep sets (or replaces a parent of) has no effect, since
+/// the sweep's values are applied after the overrides.
+fn warn_swept_overrides(
+    ctx: &Ctx<'_>,
+    env: Env<'_>,
+    experiment: &str,
+    overrides: &[Override],
+    axes: &[Axis],
+) {
+    for o in overrides {
+        let set: Vec<&str> = o.axis.path.iter().map(|i| i.name.as_str()).collect();
+        let covering = axes.iter().find(|axis| {
+            let swept: Vec<&str> = axis.path.iter().map(|i| i.name.as_str()).collect();
+            set.starts_with(&swept)
+        });
+        if let Some(axis) = covering {
+            let span = match (o.axis.path.first(), o.axis.path.last()) {
+                (Some(first), Some(last)) => first.span.to(last.span),
+                _ => continue,
+            };
+            ctx.warning(
+                "W0040",
+                env.loc(span),
+                format!(
+                    "`--set {}` has no effect in experiment `{experiment}`: its sweep sets `{}`",
+                    o.axis.path_text(),
+                    axis.path_text()
+                ),
+                "overridden by the sweep",
+                Some("change the sweep's values instead, or remove this `--set`".to_string()),
+            );
+        }
     }
 }
 

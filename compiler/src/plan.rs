@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// Version of the plan format. A runtime refuses a plan whose version it does not know.
-pub const PLAN_VERSION: u32 = 1;
+pub const PLAN_VERSION: u32 = 2;
 
 /// A compiled study: every job of every experiment in the file, in job-index order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,6 +27,9 @@ pub struct Plan {
     pub version: u32,
     /// The source file the plan was compiled from, as the user named it (informational only).
     pub source: String,
+    /// The command-line overrides (`--set PATH=VALUE`) the plan was compiled with, by path, the value
+    /// as written (informational: their effect is already in every job).
+    pub overrides: BTreeMap<String, String>,
     /// The jobs, sorted by `index`; indices are dense from 0.
     pub jobs: Vec<Job>,
 }
@@ -42,14 +45,39 @@ pub struct Job {
     /// The `experiment` block this job came from.
     pub experiment: String,
     /// The swept parameters and their values for this job, by their path in the source
-    /// (e.g. `"beta"`, `"seed"`, `"data"`), rendered as source-like text.
-    pub swept: BTreeMap<String, String>,
+    /// (e.g. `"beta"`, `"seed"`, `"loss.beta"`), typed: numbers stay numbers for result tables.
+    pub swept: BTreeMap<String, SweptValue>,
     pub dataset: DatasetSpec,
     pub model: ModelSpec,
     /// The objective, as a weighted sum of terms. Presets are already expanded.
     pub objective: Vec<LossTerm>,
     pub train: TrainSpec,
     pub evaluate: EvalSpec,
+}
+
+/// The value a sweep gave one parameter of one job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum SweptValue {
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Str(String),
+    /// A value with no literal form (a dataset, a model, a loss preset), as written in the source,
+    /// e.g. `beta_vae()`.
+    Expr(String),
+}
+
+impl std::fmt::Display for SweptValue {
+    /// Source-like text: `2`, `0.5`, `true`, `"a"`, `beta_vae()`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SweptValue::Int(i) => write!(f, "{i}"),
+            SweptValue::Float(x) => write!(f, "{x:?}"),
+            SweptValue::Bool(b) => write!(f, "{b}"),
+            SweptValue::Str(s) => write!(f, "{s:?}"),
+            SweptValue::Expr(text) => f.write_str(text),
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use disc_grammar::ast::{Arg, Expr, ExprKind, Ident, Sweep, SweepKind};
 
 use crate::eval::{Ctx, Env, Eval, Poisoned};
+use crate::plan::SweptValue;
 use crate::suggest::did_you_mean;
 use crate::value::{Loc, Value};
 
@@ -24,6 +25,8 @@ pub(crate) struct Axis {
     pub path: Vec<Ident>,
     /// Values (expressions in the experiment's file) with their source text for job tables.
     pub values: Vec<(Expr, String)>,
+    /// What the assignment is called in messages: `sweep` (a sweep axis) or `set` (a `--set`).
+    pub verb: &'static str,
 }
 
 impl Axis {
@@ -124,6 +127,7 @@ fn expand_into(
             axes.push(Axis {
                 path: path.clone(),
                 values,
+                verb: "sweep",
             });
             Ok((0..n).map(|i| vec![(index, i)]).collect())
         }
@@ -268,6 +272,32 @@ fn axis_values(
     }
 }
 
+/// The typed value of one sweep value for the plan: literals (and negated numbers) keep their type,
+/// anything else (a call such as `beta_vae()`, a name) is kept as the source text `text`.
+pub(crate) fn typed_value(expr: &Expr, text: &str) -> SweptValue {
+    match &expr.kind {
+        ExprKind::Int(i) => SweptValue::Int(*i),
+        ExprKind::Float(x) => SweptValue::Float(*x),
+        ExprKind::Bool(b) => SweptValue::Bool(*b),
+        ExprKind::Str(s) => SweptValue::Str(s.clone()),
+        ExprKind::Neg(inner) => match &inner.kind {
+            ExprKind::Int(i) => i
+                .checked_neg()
+                .map_or_else(|| SweptValue::Expr(text.to_string()), SweptValue::Int),
+            ExprKind::Float(x) => SweptValue::Float(-x),
+            _ => SweptValue::Expr(text.to_string()),
+        },
+        ExprKind::Name(_)
+        | ExprKind::Member(..)
+        | ExprKind::Call { .. }
+        | ExprKind::List(_)
+        | ExprKind::Tuple(_)
+        | ExprKind::Record(_)
+        | ExprKind::Binary { .. }
+        | ExprKind::Range(..) => SweptValue::Expr(text.to_string()),
+    }
+}
+
 fn not_literal(ctx: &Ctx<'_>, env: Env<'_>, values: &Expr) -> Poisoned {
     ctx.error(
         "E0407",
@@ -299,7 +329,8 @@ pub(crate) fn apply(
                 span: root.span,
             },
             format!(
-                "cannot sweep `{}`: the experiment has no field `{}`",
+                "cannot {} `{}`: the experiment has no field `{}`",
+                axis.verb,
                 axis.path_text(),
                 root.name
             ),
@@ -351,8 +382,9 @@ fn set_in(
                     "E0403",
                     head_loc,
                     format!(
-                        "cannot sweep `{}`: there is no parameter `{}` here",
-                        axis.path_text(),
+                        "cannot {} `{}`: there is no parameter `{}` here",
+                        axis.verb,
+                axis.path_text(),
                         head.name
                     ),
                     "unknown parameter",
@@ -396,14 +428,15 @@ fn set_in(
                     "E0403",
                     head_loc,
                     format!(
-                        "cannot sweep `{}`: `{}` is not written in the field",
-                        axis.path_text(),
+                        "cannot {} `{}`: `{}` is not written in the field",
+                        axis.verb,
+                axis.path_text(),
                         head.name
                     ),
                     "not written out",
                     Some(format!(
-                        "write `{}: ...` explicitly in the field to sweep inside it",
-                        head.name
+                        "write `{}: ...` explicitly in the field to {} inside it",
+                        head.name, axis.verb
                     )),
                 )),
             }
@@ -418,8 +451,9 @@ fn set_in(
                 "E0403",
                 head_loc,
                 format!(
-                    "cannot sweep `{}`: the record has no key `{}`",
-                    axis.path_text(),
+                    "cannot {} `{}`: the record has no key `{}`",
+                    axis.verb,
+                axis.path_text(),
                     head.name
                 ),
                 "unknown key",
@@ -440,7 +474,8 @@ fn set_in(
             "E0403",
             head_loc,
             format!(
-                "cannot sweep `{}`: the value before `{}` is not a call with parameters",
+                "cannot {} `{}`: the value before `{}` is not a call with parameters",
+                axis.verb,
                 axis.path_text(),
                 head.name
             ),

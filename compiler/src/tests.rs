@@ -97,7 +97,8 @@ fn study_numbering_matches_reference_model_num() {
     }
     let swept = |n: usize, key: &str| {
         jobs.get(n)
-            .and_then(|j| j.swept.get(key).cloned())
+            .and_then(|j| j.swept.get(key))
+            .map(ToString::to_string)
             .unwrap_or_default()
     };
     let kl_weight = |n: usize| {
@@ -664,8 +665,8 @@ fn swept_values_are_recorded_as_written_in_row_major_order() {
         .iter()
         .map(|j| {
             (
-                j.swept.get("beta").cloned().unwrap_or_default(),
-                j.swept.get("seed").cloned().unwrap_or_default(),
+                j.swept.get("beta").map(ToString::to_string).unwrap_or_default(),
+                j.swept.get("seed").map(ToString::to_string).unwrap_or_default(),
             )
         })
         .collect();

@@ -44,6 +44,10 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// Override a parameter of every experiment, as if the file wrote it: `--set train.steps=2000`
+    /// (repeatable; checked like file text, and part of the plan and the job hashes).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
     /// When to use colours in human output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -65,7 +69,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
                 continue;
             }
         };
-        let compiled = disc_compiler::check(root, &FsLoader);
+        let compiled = disc_compiler::check_with(root, &FsLoader, &args.set);
         any_error |= diagnostic::error_count(&compiled.diagnostics) > 0;
         match args.format {
             Format::Human => eprint!("{}", render(&compiled, options)),
