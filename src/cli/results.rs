@@ -307,7 +307,7 @@ pub fn job_table(rows: &[Row]) -> Table {
     let losses: BTreeSet<&String> = rows.iter().flat_map(|r| r.losses.keys()).collect();
     // `loss` (the objective) first, then its terms.
     let mut losses: Vec<&String> = losses.into_iter().collect();
-    losses.sort_by_key(|name| (name.as_str() != "loss", name.as_str()));
+    losses.sort_by(|a, b| (a.as_str() != "loss", a.as_str()).cmp(&(b.as_str() != "loss", b.as_str())));
     let metrics: BTreeSet<&String> = rows.iter().flat_map(|r| r.metrics.keys()).collect();
     let mut columns: Vec<String> = ["index", "hash", "experiment"].map(String::from).to_vec();
     columns.extend(swept.iter().map(|s| (*s).clone()));
@@ -420,7 +420,7 @@ pub fn group(table: &Table, keys: &[String], values: &[String]) -> Result<Table,
             .columns
             .iter()
             .filter(|c| c.starts_with("final.") || c.matches('.').count() >= 2 || *c == "wall_seconds")
-            .filter(|c| !keys.contains(c))
+            .filter(|c| !keys.contains(*c))
             .cloned()
             .collect()
     } else {
