@@ -82,24 +82,39 @@ fn overrides_enter_the_plan_and_the_hashes_and_their_errors_point_at_the_argumen
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let set: Plan = ron::from_str(&text(&out.stdout)).expect("a plan");
     assert!(set.jobs.iter().all(|j| j.train.steps == 4));
-    assert_eq!(set.overrides.get("train.steps").map(String::as_str), Some("4"));
+    assert_eq!(
+        set.overrides.get("train.steps").map(String::as_str),
+        Some("4")
+    );
     for (a, b) in plain.jobs.iter().zip(&set.jobs) {
-        assert_ne!(a.hash, b.hash, "an override changes the job and so its hash");
+        assert_ne!(
+            a.hash, b.hash,
+            "an override changes the job and so its hash"
+        );
     }
     // `loss` is swept in the file: the override is reported as having no effect.
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("W0040") && stderr.contains("--set"), "{stderr}");
+    assert!(
+        stderr.contains("W0040") && stderr.contains("--set"),
+        "{stderr}"
+    );
 
     let out = disc(&["check", TINY, "--set", "train.stesp=4"]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("E0403") && stderr.contains("[--set:1:7]"), "{stderr}");
+    assert!(
+        stderr.contains("E0403") && stderr.contains("[--set:1:7]"),
+        "{stderr}"
+    );
     assert!(stderr.contains("did you mean `steps`?"), "{stderr}");
     // A type error inside the value points at the value in the argument.
     let out = disc(&["run", TINY, "--all", "--set", "train.steps=\"many\""]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("E0201") && stderr.contains("[--set:1:13]"), "{stderr}");
+    assert!(
+        stderr.contains("E0201") && stderr.contains("[--set:1:13]"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -108,7 +123,15 @@ fn two_processes_share_a_study_and_train_each_job_once_then_results_and_plots_wo
     let runs = dir.join("runs");
     let runs_arg = runs.to_string_lossy().into_owned();
     let args = [
-        "run", TINY, "--all", "--workers", "2", "--device", "cpu", "--out", &runs_arg,
+        "run",
+        TINY,
+        "--all",
+        "--workers",
+        "2",
+        "--device",
+        "cpu",
+        "--out",
+        &runs_arg,
     ];
     let spawn = || {
         disc_command(&args)
@@ -176,9 +199,15 @@ fn two_processes_share_a_study_and_train_each_job_once_then_results_and_plots_wo
     for stem in ["scores_mean.mig.discrete_mig", "loss_curves", "spearman"] {
         let png = std::fs::read(figures.join(format!("{stem}.png")))
             .unwrap_or_else(|e| panic!("{stem}.png: {e}\n{}", text(&out.stderr)));
-        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 5_000, "{stem}.png");
+        assert!(
+            png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 5_000,
+            "{stem}.png"
+        );
         let svg = std::fs::read_to_string(figures.join(format!("{stem}.svg"))).expect("svg");
-        assert!(svg.contains("<svg") && svg.trim_end().ends_with("</svg>"), "{stem}.svg");
+        assert!(
+            svg.contains("<svg") && svg.trim_end().ends_with("</svg>"),
+            "{stem}.svg"
+        );
         assert!(svg.contains("<text"), "{stem}.svg has labels");
     }
     let _ = std::fs::remove_dir_all(&dir);
@@ -199,7 +228,9 @@ fn results_reads_done_failed_running_interrupted_and_missing_jobs() {
     let run = |i: usize| RunDir::for_job(&runs, jobs.get(i).expect("four jobs"));
     for i in 0..3 {
         run(i).create().expect("create");
-        run(i).write_job(jobs.get(i).expect("job")).expect("job.ron");
+        run(i)
+            .write_job(jobs.get(i).expect("job"))
+            .expect("job.ron");
     }
     // Job 0 finished.
     let summary = RunSummary {
@@ -222,7 +253,9 @@ fn results_reads_done_failed_running_interrupted_and_missing_jobs() {
     )
     .expect("metrics.json");
     // Job 1 failed, job 2 is being trained by someone holding its lock; job 3 never started.
-    run(1).write_failure("step 3: loss term `kl` is NaN").expect("failed.json");
+    run(1)
+        .write_failure("step 3: loss term `kl` is NaN")
+        .expect("failed.json");
     let claim = run(2).try_claim().expect("claim").expect("free");
     let out = disc(&["results", &runs.to_string_lossy(), "--format", "csv"]);
     let csv = text(&out.stdout);
@@ -241,14 +274,25 @@ fn results_reads_done_failed_running_interrupted_and_missing_jobs() {
             || row(0).contains("\"beta_vae(beta: 4)\",0,done,6,123.5,2.25,0.125,1.5,"),
         "{csv}"
     );
-    assert!(row(1).contains(",failed,") && row(1).ends_with(",step 3: loss term `kl` is NaN"), "{csv}");
+    assert!(
+        row(1).contains(",failed,") && row(1).ends_with(",step 3: loss term `kl` is NaN"),
+        "{csv}"
+    );
     assert!(row(2).contains(",running,"), "{csv}");
     assert!(row(3).contains(",not started,"), "{csv}");
     drop(claim);
     // Without the lock, the started-but-unfinished job reads as interrupted.
     let out = disc(&["results", &runs.to_string_lossy(), "--format", "csv"]);
-    assert!(text(&out.stdout).contains(",interrupted,"), "{}", text(&out.stdout));
-    assert!(text(&out.stderr).contains("4 jobs: 1 done, 1 failed, 1 interrupted, 1 not started"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains(",interrupted,"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        text(&out.stderr).contains("4 jobs: 1 done, 1 failed, 1 interrupted, 1 not started"),
+        "{}",
+        text(&out.stderr)
+    );
 
     // Grouping by model: count, mean, median, std and the mean of the best half per group.
     let out = disc(&[
@@ -270,12 +314,19 @@ fn results_reads_done_failed_running_interrupted_and_missing_jobs() {
     assert_eq!(groups[0]["final.loss.n"], 1);
     assert_eq!(groups[0]["final.loss.mean"], 123.5);
     assert_eq!(groups[0]["final.loss.best_half_mean"], 123.5);
-    assert!(groups[0]["final.loss.std"].is_null(), "one value has no sample std");
+    assert!(
+        groups[0]["final.loss.std"].is_null(),
+        "one value has no sample std"
+    );
     assert_eq!(groups[1]["final.loss.n"], 0);
 
     let out = disc(&["results", &runs.to_string_lossy(), "--group-by", "nope"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("there is no column `nope`"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("there is no column `nope`"),
+        "{}",
+        text(&out.stderr)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

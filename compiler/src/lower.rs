@@ -12,11 +12,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use disc_grammar::ast::{self, Entry, Expr, ExprKind, Ident, Item};
 
 use crate::eval::{Ctx, Env, Eval, ExpScope, Poisoned};
+use crate::overrides::Override;
 use crate::plan::{
     CodePrior, DatasetSpec, EvalSpec, GanSpec, Job, Layer, LossTerm, MetricSpec, ModelSpec,
     Network, Representation, Term, TrainSpec, VaeSpec, Visuals,
 };
-use crate::overrides::Override;
 use crate::resolve::collect_names;
 use crate::suggest::did_you_mean;
 use crate::sweep::{self, Axis, Point};
@@ -48,7 +48,15 @@ pub(crate) fn lower_root(ctx: &Ctx<'_>, build_jobs: bool, overrides: &[Override]
     let text = ctx.program.sources.first().map_or("", |s| s.text.as_str());
     for item in &root.file.items {
         if let Item::Experiment(exp) = item {
-            lower_experiment(ctx, root.source, text, exp, build_jobs, overrides, &mut jobs);
+            lower_experiment(
+                ctx,
+                root.source,
+                text,
+                exp,
+                build_jobs,
+                overrides,
+                &mut jobs,
+            );
         }
     }
     // Content hashes are independent per job: compute them in parallel (order is unaffected).

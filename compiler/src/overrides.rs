@@ -28,7 +28,10 @@ pub(crate) struct Override {
 impl Override {
     /// The value as written on the command line.
     pub fn value_text(&self) -> &str {
-        self.axis.values.first().map_or("", |(_, text)| text.as_str())
+        self.axis
+            .values
+            .first()
+            .map_or("", |(_, text)| text.as_str())
     }
 }
 
@@ -71,7 +74,9 @@ pub(crate) fn parse(
                     },
                     format!("`{path}` is set twice on the command line"),
                     "set again here",
-                    Some(format!("keep one `--set {path}=...` (the first gives `{first_text}`)")),
+                    Some(format!(
+                        "keep one `--set {path}=...` (the first gives `{first_text}`)"
+                    )),
                 );
             } else {
                 overrides.push(parsed);
@@ -213,4 +218,3 @@ pub(crate) fn relocate(diagnostic: &mut Diagnostic, ranges: &VirtualRanges) {
         diagnostic.span = (start - base)..end.max(start - base);
     }
 }
-

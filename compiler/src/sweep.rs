@@ -384,7 +384,7 @@ fn set_in(
                     format!(
                         "cannot {} `{}`: there is no parameter `{}` here",
                         axis.verb,
-                axis.path_text(),
+                        axis.path_text(),
                         head.name
                     ),
                     "unknown parameter",
@@ -430,7 +430,7 @@ fn set_in(
                     format!(
                         "cannot {} `{}`: `{}` is not written in the field",
                         axis.verb,
-                axis.path_text(),
+                        axis.path_text(),
                         head.name
                     ),
                     "not written out",
@@ -453,7 +453,7 @@ fn set_in(
                 format!(
                     "cannot {} `{}`: the record has no key `{}`",
                     axis.verb,
-                axis.path_text(),
+                    axis.path_text(),
                     head.name
                 ),
                 "unknown key",

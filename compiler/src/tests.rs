@@ -665,8 +665,14 @@ fn swept_values_are_recorded_as_written_in_row_major_order() {
         .iter()
         .map(|j| {
             (
-                j.swept.get("beta").map(ToString::to_string).unwrap_or_default(),
-                j.swept.get("seed").map(ToString::to_string).unwrap_or_default(),
+                j.swept
+                    .get("beta")
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+                j.swept
+                    .get("seed")
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
             )
         })
         .collect();

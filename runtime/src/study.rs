@@ -136,7 +136,9 @@ pub fn run_study(jobs: &[Job], options: &StudyOptions, events: &dyn StudyEvents)
             });
         }
     });
-    let tally = state.into_inner().unwrap_or_else(|poison| poison.into_inner());
+    let tally = state
+        .into_inner()
+        .unwrap_or_else(|poison| poison.into_inner());
     StudyReport {
         jobs: jobs
             .iter()

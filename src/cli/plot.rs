@@ -31,7 +31,12 @@ pub struct PlotArgs {
     #[arg(value_name = "RUNS_DIR")]
     pub runs: PathBuf,
     /// Where to write the figures (created if needed).
-    #[arg(short = 'o', long = "output", value_name = "DIR", default_value = "figures")]
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "DIR",
+        default_value = "figures"
+    )]
     pub output: PathBuf,
 }
 
@@ -144,7 +149,11 @@ fn value_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     if !lo.is_finite() {
         return (0.0, 1.0);
     }
-    let pad = if hi > lo { (hi - lo) * 0.08 } else { lo.abs().max(1.0) * 0.1 };
+    let pad = if hi > lo {
+        (hi - lo) * 0.08
+    } else {
+        lo.abs().max(1.0) * 0.1
+    };
     (lo - pad, hi + pad)
 }
 
@@ -235,8 +244,10 @@ fn draw_violins<DB: DrawingBackend>(
         if let Some((_, curve)) = density(values) {
             let peak = curve.iter().map(|(_, d)| *d).fold(0.0, f64::max);
             let half_width = |d: f64| if peak > 0.0 { 0.4 * d / peak } else { 0.0 };
-            let mut outline: Vec<(f64, f64)> =
-                curve.iter().map(|(y, d)| (x - half_width(*d), *y)).collect();
+            let mut outline: Vec<(f64, f64)> = curve
+                .iter()
+                .map(|(y, d)| (x - half_width(*d), *y))
+                .collect();
             outline.extend(curve.iter().rev().map(|(y, d)| (x + half_width(*d), *y)));
             chart
                 .draw_series(std::iter::once(Polygon::new(
@@ -246,7 +257,10 @@ fn draw_violins<DB: DrawingBackend>(
                 .map_err(err)?;
             outline.push(outline.first().copied().unwrap_or((x, lo)));
             chart
-                .draw_series(std::iter::once(PathElement::new(outline, fill.stroke_width(1))))
+                .draw_series(std::iter::once(PathElement::new(
+                    outline,
+                    fill.stroke_width(1),
+                )))
                 .map_err(err)?;
         }
         if let Some(stats) = super::results::stats(values) {
@@ -258,17 +272,21 @@ fn draw_violins<DB: DrawingBackend>(
                 .map_err(err)?;
         }
         chart
-            .draw_series(values.iter().enumerate().map(|(j, v)| {
-                Circle::new((x + 0.08 * jitter(j), *v), 3, fill.filled())
-            }))
+            .draw_series(
+                values
+                    .iter()
+                    .enumerate()
+                    .map(|(j, v)| Circle::new((x + 0.08 * jitter(j), *v), 3, fill.filled())),
+            )
             .map_err(err)?;
         // The setting's name under its violin, centred.
         let (px, py) = chart.backend_coord(&(x, lo));
-        let style = TextStyle::from(("sans-serif", 13).into_font())
-            .pos(plotters::style::text_anchor::Pos::new(
+        let style = TextStyle::from(("sans-serif", 13).into_font()).pos(
+            plotters::style::text_anchor::Pos::new(
                 plotters::style::text_anchor::HPos::Center,
                 plotters::style::text_anchor::VPos::Top,
-            ));
+            ),
+        );
         let shown = format!("{label} (n={})", values.len());
         root.draw(&Text::new(shown, (px, py + 10), style))
             .map_err(err)?;
@@ -349,7 +367,11 @@ fn draw_correlations<DB: DrawingBackend>(
         let style = TextStyle::from(("sans-serif", 14).into_font()).pos(centre);
         let (px, py) = chart.backend_coord(&(0.0, k + 0.5));
         matrix
-            .draw(&Text::new(format!("{}", i + 1), (px - 16, py), style.clone()))
+            .draw(&Text::new(
+                format!("{}", i + 1),
+                (px - 16, py),
+                style.clone(),
+            ))
             .map_err(err)?;
         let (px, py) = chart.backend_coord(&(k + 0.5, n));
         matrix
@@ -360,7 +382,11 @@ fn draw_correlations<DB: DrawingBackend>(
     for (i, label) in labels.iter().enumerate() {
         let y = 60 + 22 * i32::try_from(i).unwrap_or(0);
         legend
-            .draw(&Text::new(format!("{}  {label}", i + 1), (10, y), style.clone()))
+            .draw(&Text::new(
+                format!("{}  {label}", i + 1),
+                (10, y),
+                style.clone(),
+            ))
             .map_err(err)?;
     }
     let y = 60 + 22 * i32::try_from(labels.len()).unwrap_or(0) + 10;
@@ -530,7 +556,13 @@ fn spearman(a: &[f64], b: &[f64]) -> f64 {
 /// A file-name-safe stem from a column name.
 fn stem_of(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 

@@ -141,8 +141,6 @@ pub struct Row {
     pub metrics: BTreeMap<String, f64>,
     pub wall_seconds: Option<f64>,
     pub error: Option<String>,
-    /// The run directory (absent for jobs not started).
-    pub dir: Option<PathBuf>,
 }
 
 /// Reads every job of the study under `runs`: its run directories, plus the jobs of
@@ -161,7 +159,10 @@ pub fn collect(runs: &Path) -> Result<(Vec<Row>, Vec<String>), String> {
             continue;
         }
         let run = RunDir::new(runs, index, &hash);
-        rows.insert((index, hash.clone()), read_row(&run, index, &hash, &mut warnings));
+        rows.insert(
+            (index, hash.clone()),
+            read_row(&run, index, &hash, &mut warnings),
+        );
     }
     let plan_path = runs.join("plan.ron");
     if plan_path.is_file() {
@@ -172,7 +173,7 @@ pub fn collect(runs: &Path) -> Result<(Vec<Row>, Vec<String>), String> {
             Ok(plan) => {
                 for job in plan.jobs {
                     rows.entry((job.index, job.hash.clone()))
-                        .or_insert_with(|| row_of_job(&job, Status::NotStarted, None));
+                        .or_insert_with(|| row_of_job(&job, Status::NotStarted));
                 }
             }
             Err(e) => warnings.push(format!(
@@ -193,7 +194,7 @@ fn parse_dir_name(name: &str) -> Option<(u64, String)> {
         .flatten()
 }
 
-fn row_of_job(job: &Job, status: Status, dir: Option<PathBuf>) -> Row {
+fn row_of_job(job: &Job, status: Status) -> Row {
     Row {
         index: job.index,
         hash: job.hash.clone(),
@@ -205,7 +206,6 @@ fn row_of_job(job: &Job, status: Status, dir: Option<PathBuf>) -> Row {
         metrics: BTreeMap::new(),
         wall_seconds: None,
         error: None,
-        dir,
     }
 }
 
@@ -223,7 +223,7 @@ fn read_row(run: &RunDir, index: u64, hash: &str, warnings: &mut Vec<String>) ->
             }
         });
     let mut row = match &job {
-        Some(job) => row_of_job(job, Status::Interrupted, Some(run.root().to_path_buf())),
+        Some(job) => row_of_job(job, Status::Interrupted),
         None => Row {
             index,
             hash: hash.to_string(),
@@ -235,7 +235,6 @@ fn read_row(run: &RunDir, index: u64, hash: &str, warnings: &mut Vec<String>) ->
             metrics: BTreeMap::new(),
             wall_seconds: None,
             error: None,
-            dir: Some(run.root().to_path_buf()),
         },
     };
     let summary = std::fs::read_to_string(run.results_path())
@@ -307,7 +306,9 @@ pub fn job_table(rows: &[Row]) -> Table {
     let losses: BTreeSet<&String> = rows.iter().flat_map(|r| r.losses.keys()).collect();
     // `loss` (the objective) first, then its terms.
     let mut losses: Vec<&String> = losses.into_iter().collect();
-    losses.sort_by(|a, b| (a.as_str() != "loss", a.as_str()).cmp(&(b.as_str() != "loss", b.as_str())));
+    losses.sort_by(|a, b| {
+        (a.as_str() != "loss", a.as_str()).cmp(&(b.as_str() != "loss", b.as_str()))
+    });
     let metrics: BTreeSet<&String> = rows.iter().flat_map(|r| r.metrics.keys()).collect();
     let mut columns: Vec<String> = ["index", "hash", "experiment"].map(String::from).to_vec();
     columns.extend(swept.iter().map(|s| (*s).clone()));
@@ -332,20 +333,19 @@ pub fn job_table(rows: &[Row]) -> Table {
                 None => Cell::Missing,
             }));
             cells.push(Cell::Text(row.status.word().to_string()));
-            cells.push(
-                row.steps
-                    .map_or(Cell::Missing, |s| Cell::Int(i64::try_from(s).unwrap_or(i64::MAX))),
-            );
-            cells.extend(
-                losses
-                    .iter()
-                    .map(|l| row.losses.get(*l).map_or(Cell::Missing, |v| Cell::Float(*v))),
-            );
-            cells.extend(
-                metrics
-                    .iter()
-                    .map(|m| row.metrics.get(*m).map_or(Cell::Missing, |v| Cell::Float(*v))),
-            );
+            cells.push(row.steps.map_or(Cell::Missing, |s| {
+                Cell::Int(i64::try_from(s).unwrap_or(i64::MAX))
+            }));
+            cells.extend(losses.iter().map(|l| {
+                row.losses
+                    .get(*l)
+                    .map_or(Cell::Missing, |v| Cell::Float(*v))
+            }));
+            cells.extend(metrics.iter().map(|m| {
+                row.metrics
+                    .get(*m)
+                    .map_or(Cell::Missing, |v| Cell::Float(*v))
+            }));
             cells.push(row.wall_seconds.map_or(Cell::Missing, Cell::Float));
             cells.push(row.error.clone().map_or(Cell::Missing, Cell::Text));
             cells
@@ -419,7 +419,9 @@ pub fn group(table: &Table, keys: &[String], values: &[String]) -> Result<Table,
         table
             .columns
             .iter()
-            .filter(|c| c.starts_with("final.") || c.matches('.').count() >= 2 || *c == "wall_seconds")
+            .filter(|c| {
+                c.starts_with("final.") || c.matches('.').count() >= 2 || *c == "wall_seconds"
+            })
             .filter(|c| !keys.contains(*c))
             .cloned()
             .collect()
@@ -599,7 +601,9 @@ pub fn run(args: ResultsArgs) -> ExitCode {
             }
         };
     } else if !args.values.is_empty() {
-        eprintln!("error: `--value` chooses what `--group-by` aggregates; add `--group-by COLUMNS`");
+        eprintln!(
+            "error: `--value` chooses what `--group-by` aggregates; add `--group-by COLUMNS`"
+        );
         return ExitCode::from(2);
     }
     // A closed pipe (`disc results runs | head`) is not an error worth a message.

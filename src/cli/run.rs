@@ -19,9 +19,7 @@ use disc_compiler::diagnostic;
 use disc_compiler::plan::{Job, PLAN_VERSION, Plan};
 use disc_runtime::artifacts::RunDir;
 use disc_runtime::device::{self, DeviceRequest};
-use disc_runtime::study::{
-    self, JobStatus, StudyEvents, StudyOptions, StudyProgress, StudyReport,
-};
+use disc_runtime::study::{self, JobStatus, StudyEvents, StudyOptions, StudyProgress, StudyReport};
 use disc_runtime::train::{Progress, RunOptions};
 
 use super::check::{ColorChoice, FsLoader, read_root, render, render_options};
@@ -209,8 +207,12 @@ pub fn run(args: RunArgs) -> ExitCode {
 /// `disc results` lists jobs that never started. Jobs of a plan already there (another study run
 /// into the same directory) are kept: the file holds the union, by index and hash.
 pub(crate) fn record_plan(out: &Path, plan: &Plan) -> Result<(), String> {
-    std::fs::create_dir_all(out)
-        .map_err(|e| format!("cannot create the results directory `{}`: {e}", out.display()))?;
+    std::fs::create_dir_all(out).map_err(|e| {
+        format!(
+            "cannot create the results directory `{}`: {e}",
+            out.display()
+        )
+    })?;
     let path = out.join("plan.ron");
     let mut recorded = plan.clone();
     if let Some(existing) = std::fs::read_to_string(&path)
@@ -229,7 +231,9 @@ pub(crate) fn record_plan(out: &Path, plan: &Plan) -> Result<(), String> {
                 recorded.jobs.push(job);
             }
         }
-        recorded.jobs.sort_by(|a, b| (a.index, &a.hash).cmp(&(b.index, &b.hash)));
+        recorded
+            .jobs
+            .sort_by(|a, b| (a.index, &a.hash).cmp(&(b.index, &b.hash)));
     }
     let text = super::plan::plan_ron(&recorded)?;
     super::plan::write_atomically(&path, &text)
@@ -287,9 +291,7 @@ impl StudyEvents for Printer {
             ),
             JobStatus::Failed { reason } => format!("failed: {reason}"),
             JobStatus::AlreadyDone => "already finished, skipped".to_string(),
-            JobStatus::RunningElsewhere => {
-                "being trained by another worker, skipped".to_string()
-            }
+            JobStatus::RunningElsewhere => "being trained by another worker, skipped".to_string(),
         };
         let prefix = if matches!(status, JobStatus::Failed { .. }) {
             "error: "

@@ -93,9 +93,23 @@ impl Script<'_> {
             .map_or_else(String::new, |k| format!("%{k}"));
         let log = self.log_dir.join(format!("{}_%A_%a.out", self.name));
         let _ = writeln!(s, "#!/bin/bash");
-        let _ = writeln!(s, "# Written by `disc slurm`: trains {} jobs of {} in {} array tasks of up to {} jobs.", self.jobs, self.plan.display(), self.tasks(), self.jobs_per_task);
-        let _ = writeln!(s, "# Safe to requeue or resubmit: finished jobs are skipped, interrupted ones resume from their checkpoints.");
-        let _ = writeln!(s, "#SBATCH --job-name={}", shell_quote(&format!("disc-{}", self.name)));
+        let _ = writeln!(
+            s,
+            "# Written by `disc slurm`: trains {} jobs of {} in {} array tasks of up to {} jobs.",
+            self.jobs,
+            self.plan.display(),
+            self.tasks(),
+            self.jobs_per_task
+        );
+        let _ = writeln!(
+            s,
+            "# Safe to requeue or resubmit: finished jobs are skipped, interrupted ones resume from their checkpoints."
+        );
+        let _ = writeln!(
+            s,
+            "#SBATCH --job-name={}",
+            shell_quote(&format!("disc-{}", self.name))
+        );
         let _ = writeln!(s, "#SBATCH --array=0-{last_task}{limit}");
         let _ = writeln!(s, "#SBATCH --output={}", log.display());
         let _ = writeln!(s, "#SBATCH --open-mode=append");
@@ -109,11 +123,17 @@ impl Script<'_> {
         let _ = writeln!(s, "OUT={}", shell_quote(&self.out.display().to_string()));
         let _ = writeln!(s, "JOBS={}", self.jobs);
         let _ = writeln!(s, "PER_TASK={}", self.jobs_per_task);
-        let _ = writeln!(s, "TASK=${{SLURM_ARRAY_TASK_ID:?this script runs as a Slurm array task}}");
+        let _ = writeln!(
+            s,
+            "TASK=${{SLURM_ARRAY_TASK_ID:?this script runs as a Slurm array task}}"
+        );
         let _ = writeln!(s, "FIRST=$(( TASK * PER_TASK ))");
         let _ = writeln!(s, "LAST=$(( FIRST + PER_TASK - 1 ))");
         let _ = writeln!(s, "if (( LAST >= JOBS )); then LAST=$(( JOBS - 1 )); fi");
-        let _ = writeln!(s, "echo \"task $TASK on $(hostname): jobs $FIRST to $LAST (restart ${{SLURM_RESTART_COUNT:-0}})\"");
+        let _ = writeln!(
+            s,
+            "echo \"task $TASK on $(hostname): jobs $FIRST to $LAST (restart ${{SLURM_RESTART_COUNT:-0}})\""
+        );
         let _ = writeln!(s, "status=0");
         let _ = writeln!(s, "for (( job = FIRST; job <= LAST; job++ )); do");
         let _ = writeln!(
@@ -133,7 +153,13 @@ fn study_name(file: &Path) -> String {
         .file_stem()
         .map_or_else(|| "study".to_string(), |s| s.to_string_lossy().into_owned());
     stem.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -263,7 +289,10 @@ mod tests {
         assert_eq!(script(1, 5).tasks(), 1);
         let text = script(10, 3).render();
         assert!(text.contains("#SBATCH --array=0-3%4"), "{text}");
-        assert!(text.contains("PER_TASK=3") && text.contains("JOBS=10"), "{text}");
+        assert!(
+            text.contains("PER_TASK=3") && text.contains("JOBS=10"),
+            "{text}"
+        );
         assert!(text.starts_with("#!/bin/bash\n"), "{text}");
     }
 }

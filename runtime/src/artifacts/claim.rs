@@ -114,7 +114,8 @@ mod tests {
         assert!(run.try_claim().expect("claim").is_some());
         assert!(!run.is_finished());
         assert_eq!(run.read_failure(), None);
-        run.write_failure("step 3: loss term `kl` is NaN").expect("write");
+        run.write_failure("step 3: loss term `kl` is NaN")
+            .expect("write");
         assert_eq!(
             run.read_failure().as_deref(),
             Some("step 3: loss term `kl` is NaN")

@@ -41,8 +41,8 @@ pub mod image;
 pub mod layout;
 pub mod weights;
 
-pub use claim::RunClaim;
 pub use atomic::{LossLog, LossRecord, read_loss_log, remove_stale_temporaries, write_atomic};
+pub use claim::RunClaim;
 pub use error::ArtifactsError;
 pub use image::{
     RgbImage, encode_gif, encode_png, image_grid, reconstruction_grid, square_columns,
