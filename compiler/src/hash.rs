@@ -541,5 +541,5 @@ mod tests {
         assert_eq!(job_hash(&job()), GOLDEN);
     }
 
-    const GOLDEN: &str = "5e76bbd6991b82ef";
+    const GOLDEN: &str = "9f587ec07a8b3d86";
 }

@@ -492,12 +492,20 @@ fn fixtures_give_exactly_their_expected_codes_and_every_code_has_one() {
                 "{}: ok/ fixtures expect ok, err/ fixtures codes",
                 path.display()
             );
-            let c = compile(
+            // `// set: PATH=VALUE` lines after the expectation are command-line overrides.
+            let overrides: Vec<String> = text
+                .lines()
+                .skip(1)
+                .map_while(|line| line.strip_prefix("// set: "))
+                .map(str::to_string)
+                .collect();
+            let c = crate::compile_with(
                 Source {
                     name: path.display().to_string(),
                     text: text.clone(),
                 },
                 &FixtureDir(root.join(dir)),
+                &overrides,
             );
             let mut found: Vec<String> = c.diagnostics.iter().map(|d| d.code.to_string()).collect();
             let mut want = expected.clone();
