@@ -60,7 +60,35 @@ const EXPERIMENTS: &[(&str, &str)] = &[
         "structured_vae.dis",
         include_str!("../../experiments/structured_vae.dis"),
     ),
+    (
+        "study_small.dis",
+        include_str!("../../experiments/study_small.dis"),
+    ),
+    (
+        "tests/fixtures/study/tiny.dis",
+        include_str!("../../tests/fixtures/study/tiny.dis"),
+    ),
 ];
+
+#[test]
+fn the_small_study_has_18_jobs_with_typed_swept_values() {
+    use crate::plan::SweptValue;
+    let c = compile_text(include_str!("../../experiments/study_small.dis"));
+    assert!(c.diagnostics.is_empty(), "{:#?}", c.diagnostics);
+    let jobs = jobs(&c);
+    assert_eq!(jobs.len(), 18);
+    let first = jobs.first().expect("jobs");
+    assert_eq!(
+        first.swept.get("loss"),
+        Some(&SweptValue::Expr("beta_vae()".to_string()))
+    );
+    assert_eq!(first.swept.get("loss.beta"), Some(&SweptValue::Int(1)));
+    assert_eq!(first.swept.get("seed"), Some(&SweptValue::Int(0)));
+    let last = jobs.last().expect("jobs");
+    assert_eq!(last.swept.get("loss.lambda_od"), Some(&SweptValue::Int(10)));
+    assert_eq!(last.swept.get("seed"), Some(&SweptValue::Int(2)));
+    assert!(jobs.iter().all(|j| j.train.steps == 1000));
+}
 
 #[test]
 fn every_experiment_compiles_without_diagnostics() {
