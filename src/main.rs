@@ -27,6 +27,12 @@ enum Command {
     Run(cli::run::RunArgs),
     /// Compute disentanglement metrics on arrays of codes and ground-truth factors.
     Eval(cli::eval::EvalArgs),
+    /// One table of a study's runs (status, swept values, losses, metrics), optionally grouped.
+    Results(cli::results::ResultsArgs),
+    /// Draw a study's figures (score distributions, metric rank correlations, loss curves).
+    Plot(cli::plot::PlotArgs),
+    /// Write (and with `--submit`, submit) a Slurm job array that trains a plan.
+    Slurm(cli::slurm::SlurmArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,5 +43,8 @@ fn main() -> ExitCode {
         Command::Explain(args) => cli::explain::run(args),
         Command::Run(args) => cli::run::run(args),
         Command::Eval(args) => cli::eval::run(args),
+        Command::Results(args) => cli::results::run(args),
+        Command::Plot(args) => cli::plot::run(args),
+        Command::Slurm(args) => cli::slurm::run(args),
     }
 }

@@ -4,4 +4,7 @@ pub mod check;
 pub mod eval;
 pub mod explain;
 pub mod plan;
+pub mod plot;
+pub mod results;
 pub mod run;
+pub mod slurm;
