@@ -41,7 +41,7 @@ use disc_data::{GroundTruthData, RandomState};
 use disc_metrics::MetricError;
 use ndarray::Array2;
 
-use crate::artifacts::{self, RunDir};
+use crate::artifacts::{self, MetricsReport, RunDir};
 use crate::error::RuntimeError;
 use crate::evaluate::{GIF_DELAY, GIF_SCALE, GRID_PAD, network_tensors, write_metrics_of};
 use crate::family::{

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use disc_compiler::plan::{Job, Plan, SweptValue};
-use disc_runtime::artifacts::{MetricsReport, RunDir, RunSummary};
+use disc_runtime::artifacts::{MetricOutcome, MetricsReport, RunDir, RunSummary};
 
 /// Output format of `disc results`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -267,7 +267,11 @@ fn read_row(run: &RunDir, index: u64, hash: &str, warnings: &mut Vec<String>) ->
         match serde_json::from_str::<MetricsReport>(&text) {
             Ok(report) => {
                 for (representation, metrics) in report.scores {
-                    for (metric, scores) in metrics {
+                    for (metric, outcome) in metrics {
+                        // A metric that could not be computed leaves its cells empty.
+                        let MetricOutcome::Scores(scores) = outcome else {
+                            continue;
+                        };
                         for (key, value) in scores {
                             row.metrics
                                 .insert(format!("{representation}.{metric}.{key}"), value);
