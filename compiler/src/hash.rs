@@ -542,5 +542,5 @@ mod tests {
         assert_eq!(job_hash(&job()), GOLDEN);
     }
 
-    const GOLDEN: &str = "5a1bd6c0ef01d189";
+    const GOLDEN: &str = "0571336d6a9bc766";
 }
