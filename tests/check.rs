@@ -127,12 +127,13 @@ fn check(name: &str, text: &str, dir: &Path, expected: &Expected) -> Result<Outc
         .iter()
         .any(|d| d.severity == Severity::Error);
     // `disc check` builds no jobs; it must find exactly what compiling does.
-    let checked = disc_compiler::check(
+    let checked = disc_compiler::check_with(
         Source {
             name: name.to_string(),
             text: text.to_string(),
         },
         &DirLoader(dir.to_path_buf()),
+        &overrides(text),
     );
     if checked.diagnostics != compiled.diagnostics {
         return Err(format!(
@@ -306,9 +307,14 @@ fn run_fixtures(kind: &str) -> Vec<(PathBuf, Outcome)> {
 /// Runs the `disc check` binary on a fixture as a user would and checks its exit status: 1 for
 /// an err fixture, 0 otherwise.
 fn disc_check_agrees(path: &Path, kind: &str) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
+    let sets = overrides(&text)
+        .into_iter()
+        .flat_map(|o| ["--set".to_string(), o]);
     let output = Command::new(env!("CARGO_BIN_EXE_disc"))
         .args(["check", "--color", "never"])
         .arg(path)
+        .args(sets)
         .current_dir(repo())
         .output()
         .map_err(|e| format!("cannot run disc: {e}"))?;
