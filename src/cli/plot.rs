@@ -219,13 +219,23 @@ fn draw_violins<DB: DrawingBackend>(
     y_label: &str,
     groups: &[(String, Vec<f64>)],
 ) -> DrawResult {
-    let (lo, hi) = value_range(groups.iter().flat_map(|(_, v)| v.iter().copied()));
+    // The range holds every violin whole (each is cut one bandwidth past its data), not only the dots.
+    let curves: Vec<Option<(f64, Vec<(f64, f64)>)>> =
+        groups.iter().map(|(_, values)| density(values)).collect();
+    let (lo, hi) = value_range(
+        groups.iter().flat_map(|(_, v)| v.iter().copied()).chain(
+            curves
+                .iter()
+                .flatten()
+                .flat_map(|(_, c)| c.iter().map(|(y, _)| *y)),
+        ),
+    );
     #[allow(clippy::cast_precision_loss)]
     let n = groups.len() as f64;
     let mut chart = ChartBuilder::on(root)
         .caption(title, ("sans-serif", 20))
         .margin(16)
-        .x_label_area_size(56)
+        .x_label_area_size(72)
         .y_label_area_size(70)
         .build_cartesian_2d(-0.5..(n - 0.5), lo..hi)
         .map_err(err)?;
@@ -241,7 +251,7 @@ fn draw_violins<DB: DrawingBackend>(
         #[allow(clippy::cast_precision_loss)]
         let x = i as f64;
         let fill = colour(i);
-        if let Some((_, curve)) = density(values) {
+        if let Some(Some((_, curve))) = curves.get(i) {
             let peak = curve.iter().map(|(_, d)| *d).fold(0.0, f64::max);
             let half_width = |d: f64| if peak > 0.0 { 0.4 * d / peak } else { 0.0 };
             let mut outline: Vec<(f64, f64)> = curve
@@ -287,9 +297,16 @@ fn draw_violins<DB: DrawingBackend>(
                 plotters::style::text_anchor::VPos::Top,
             ),
         );
+        // One assignment a line, so the names of neighbouring settings do not overlap.
         let shown = format!("{label} (n={})", values.len());
-        root.draw(&Text::new(shown, (px, py + 10), style))
+        for (line, part) in (0_i32..).zip(shown.split(' ')) {
+            root.draw(&Text::new(
+                part.to_string(),
+                (px, py + 8 + 15 * line),
+                style.clone(),
+            ))
             .map_err(err)?;
+        }
     }
     Ok(())
 }
