@@ -31,6 +31,12 @@ enum Command {
     Fmt(cli::fmt::FmtArgs),
     /// Run the language server (diagnostics, hover, definition, completion, formatting) on stdio.
     Lsp(cli::lsp::LspArgs),
+    /// One table of a study's runs (status, swept values, losses, metrics), optionally grouped.
+    Results(cli::results::ResultsArgs),
+    /// Draw a study's figures (score distributions, metric rank correlations, loss curves).
+    Plot(cli::plot::PlotArgs),
+    /// Write (and with `--submit`, submit) a Slurm job array that trains a plan.
+    Slurm(cli::slurm::SlurmArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,5 +49,8 @@ fn main() -> ExitCode {
         Command::Eval(args) => cli::eval::run(args),
         Command::Fmt(args) => cli::fmt::run(args),
         Command::Lsp(args) => cli::lsp::run(args),
+        Command::Results(args) => cli::results::run(args),
+        Command::Plot(args) => cli::plot::run(args),
+        Command::Slurm(args) => cli::slurm::run(args),
     }
 }

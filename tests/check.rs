@@ -7,7 +7,8 @@
 //!   regression. `disc_compiler::check` (no jobs built) must report exactly what `compile` does.
 //! - The first line of every fixture is `// expect: ok` or `// expect: E0203, W0001`: the sorted list of
 //!   codes written there must equal the sorted list of codes produced (a code listed twice must be
-//!   produced twice).
+//!   produced twice). Lines `// set: PATH=VALUE` right after it are command-line overrides
+//!   (`disc check --set PATH=VALUE`), so override diagnostics are fixtures like any other.
 //! - Each fixture has an insta snapshot in `tests/snapshots/`: its source text above its rendered
 //!   diagnostics (miette, `unicode_nocolor`, width 80, file names relative to the repository root),
 //!   and for ok fixtures the plan (RON; a job table plus the first job when the plan is large).
@@ -80,6 +81,15 @@ fn expected(text: &str) -> Result<Expected, String> {
     Ok(Expected::Codes(codes))
 }
 
+/// The `// set: PATH=VALUE` lines that follow the expectation line.
+fn overrides(text: &str) -> Vec<String> {
+    text.lines()
+        .skip(1)
+        .map_while(|line| line.strip_prefix("// set: "))
+        .map(str::to_string)
+        .collect()
+}
+
 /// The result of compiling one input.
 struct Outcome {
     compiled: Compiled,
@@ -92,12 +102,13 @@ struct Outcome {
 /// The one helper every test goes through: compiles `text` as the file `name` (imports resolved
 /// relative to `dir`), checks the outcome against `expected`, and returns it for snapshots.
 fn check(name: &str, text: &str, dir: &Path, expected: &Expected) -> Result<Outcome, String> {
-    let compiled = disc_compiler::compile(
+    let compiled = disc_compiler::compile_with(
         Source {
             name: name.to_string(),
             text: text.to_string(),
         },
         &DirLoader(dir.to_path_buf()),
+        &overrides(text),
     );
     let mut codes: Vec<String> = compiled
         .diagnostics
@@ -116,12 +127,13 @@ fn check(name: &str, text: &str, dir: &Path, expected: &Expected) -> Result<Outc
         .iter()
         .any(|d| d.severity == Severity::Error);
     // `disc check` builds no jobs; it must find exactly what compiling does.
-    let checked = disc_compiler::check(
+    let checked = disc_compiler::check_with(
         Source {
             name: name.to_string(),
             text: text.to_string(),
         },
         &DirLoader(dir.to_path_buf()),
+        &overrides(text),
     );
     if checked.diagnostics != compiled.diagnostics {
         return Err(format!(
@@ -295,9 +307,14 @@ fn run_fixtures(kind: &str) -> Vec<(PathBuf, Outcome)> {
 /// Runs the `disc check` binary on a fixture as a user would and checks its exit status: 1 for
 /// an err fixture, 0 otherwise.
 fn disc_check_agrees(path: &Path, kind: &str) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
+    let sets = overrides(&text)
+        .into_iter()
+        .flat_map(|o| ["--set".to_string(), o]);
     let output = Command::new(env!("CARGO_BIN_EXE_disc"))
         .args(["check", "--color", "never"])
         .arg(path)
+        .args(sets)
         .current_dir(repo())
         .output()
         .map_err(|e| format!("cannot run disc: {e}"))?;

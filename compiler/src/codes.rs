@@ -123,6 +123,21 @@ pub static CODES: &[CodeInfo] = &[
         explanation: "Definitions call each other, or experiment fields refer to each other, more than 128 levels deep. Such a chain is refused so that no file can exhaust the compiler's stack; flatten the chain of definitions. (Brackets or operators nested too deeply inside one expression are E0003.)",
     },
     CodeInfo {
+        code: "E0130",
+        title: "override without `=`",
+        explanation: "A command-line override `--set PATH=VALUE` must hold a parameter path, `=`, and a value written as in a `.dis` file, e.g. `--set train.steps=2000` or `--set loss.beta=8`. This argument has no `=`.",
+    },
+    CodeInfo {
+        code: "E0131",
+        title: "override path is not a parameter path",
+        explanation: "The part of `--set PATH=VALUE` before `=` names the parameter to set: an experiment field, then parameter names joined by `.`, exactly as a sweep axis does (`train.steps`, `loss.beta`, `seed`). Each part must be a name (letters, digits and `_`, not starting with a digit).",
+    },
+    CodeInfo {
+        code: "E0132",
+        title: "parameter set twice on the command line",
+        explanation: "Two `--set` arguments name the same parameter path, so one of them would be silently ignored. Keep one.",
+    },
+    CodeInfo {
         code: "E0201",
         title: "type mismatch",
         explanation: "A value has a different type from the one expected there, e.g. a string where a number is needed or an architecture where a loss is needed. Integers are accepted where floats are expected, a single value where a list is expected, and a definition whose parameters all have defaults may be written without parentheses.",
@@ -266,6 +281,11 @@ pub static CODES: &[CodeInfo] = &[
         code: "W0005",
         title: "schedule overrides the learning rate",
         explanation: "A `piecewise(boundaries: [...], values: [...])` schedule gives the learning rate itself for each interval: its values are rates, not multipliers of the optimizer's `lr`. When the training also writes an optimizer whose `lr` differs from the schedule's first value, that `lr` is never used. Write the same rate in both places, or leave `lr` out.",
+    },
+    CodeInfo {
+        code: "W0040",
+        title: "override of a swept parameter",
+        explanation: "A `--set PATH=VALUE` override replaces what the file writes, and the sweep's values are applied after it: when the sweep sets the same path (or a field containing it, e.g. the sweep sets `loss` and the override `loss.beta`), every job takes the sweep's value and the override has no effect. Change the sweep's values in the file instead, or drop the override.",
     },
 ];
 

@@ -398,7 +398,7 @@ mod tests {
             index: 3,
             hash: String::new(),
             experiment: "baseline".to_string(),
-            swept: BTreeMap::from([("seed".to_string(), "3".to_string())]),
+            swept: BTreeMap::from([("seed".to_string(), SweptValue::Int(3))]),
             dataset: DatasetSpec {
                 name: "dummy".to_string(),
                 kind: DatasetKind::Dummy,
@@ -487,7 +487,7 @@ mod tests {
             epsilon: 1e-8,
         };
         let mut swept = job();
-        swept.swept.insert("beta".to_string(), "1".to_string());
+        swept.swept.insert("beta".to_string(), SweptValue::Int(1));
         let mut name = job();
         name.experiment = "other".to_string();
         let hashes = [
@@ -542,5 +542,5 @@ mod tests {
         assert_eq!(job_hash(&job()), GOLDEN);
     }
 
-    const GOLDEN: &str = "5a1bd6c0ef01d189";
+    const GOLDEN: &str = "0571336d6a9bc766";
 }

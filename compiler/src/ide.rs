@@ -130,7 +130,7 @@ struct Scope<'p> {
 impl Analysis {
     /// Checks `root` as `disc check` does, keeping the resolved program for the queries.
     pub fn new(root: Source, loader: &dyn Loader) -> Analysis {
-        let (compiled, program) = crate::run_keeping_program(root, loader, false);
+        let (compiled, program) = crate::run_keeping_program(root, loader, &[], false);
         Analysis { compiled, program }
     }
 

@@ -20,6 +20,7 @@ pub mod suggest;
 mod builtins;
 mod eval;
 mod lower;
+mod overrides;
 mod resolve;
 mod stdlib;
 mod sweep;
@@ -68,18 +69,30 @@ pub struct Compiled {
 
 /// Compiles `root` (and what it imports) into a plan, collecting every diagnostic.
 pub fn compile(root: Source, loader: &dyn Loader) -> Compiled {
-    run(root, loader, true)
+    run(root, loader, &[], true)
+}
+
+/// Compiles `root` with command-line overrides: each `PATH=VALUE` (`--set` on the command line)
+/// is applied to every experiment of `root` as if its field had been written with that value, and is
+/// checked the same way; its diagnostics point into a source named `--set` holding the argument.
+pub fn compile_with(root: Source, loader: &dyn Loader, overrides: &[String]) -> Compiled {
+    run(root, loader, overrides, true)
 }
 
 /// Checks `root` exactly as [`compile`] does (same diagnostics) without building the jobs:
 /// every distinct configuration of every sweep is still evaluated and checked, but no job is
 /// materialised or hashed. `plan` is always `None`. This is what `disc check` needs.
 pub fn check(root: Source, loader: &dyn Loader) -> Compiled {
-    run(root, loader, false)
+    run(root, loader, &[], false)
 }
 
-fn run(root: Source, loader: &dyn Loader, build_jobs: bool) -> Compiled {
-    run_keeping_program(root, loader, build_jobs).0
+/// [`check`] with command-line overrides, as [`compile_with`] applies them.
+pub fn check_with(root: Source, loader: &dyn Loader, overrides: &[String]) -> Compiled {
+    run(root, loader, overrides, false)
+}
+
+fn run(root: Source, loader: &dyn Loader, overrides: &[String], build_jobs: bool) -> Compiled {
+    run_keeping_program(root, loader, overrides, build_jobs).0
 }
 
 /// [`run`], also handing back the resolved program (`None` when the root file does not parse) for
@@ -87,11 +100,13 @@ fn run(root: Source, loader: &dyn Loader, build_jobs: bool) -> Compiled {
 fn run_keeping_program(
     root: Source,
     loader: &dyn Loader,
+    overrides: &[String],
     build_jobs: bool,
 ) -> (Compiled, Option<resolve::Program>) {
     let mut sink = eval::Sink::default();
     let source_name = root.name.clone();
-    let Some(program) = resolve::load(root.clone(), loader, &mut sink) else {
+    let root_len = root.text.len();
+    let Some(mut program) = resolve::load(root.clone(), loader, &mut sink) else {
         let compiled = Compiled {
             plan: None,
             diagnostics: sink.into_diagnostics(),
@@ -100,15 +115,24 @@ fn run_keeping_program(
         return (compiled, None);
     };
     resolve::report_unused(&program, &mut sink);
+    let (overrides, ranges) =
+        overrides::parse(overrides, &mut program.sources, root_len, &mut sink);
     let ctx = eval::Ctx::new(&program, sink);
-    let jobs = lower::lower_root(&ctx, build_jobs);
+    let jobs = lower::lower_root(&ctx, build_jobs, &overrides);
     let sink = ctx.sink.into_inner();
     let plan = (build_jobs && !sink.has_errors()).then_some(plan::Plan {
         version: plan::PLAN_VERSION,
         source: source_name,
+        overrides: overrides
+            .iter()
+            .map(|o| (o.axis.path_text(), o.value_text().to_string()))
+            .collect(),
         jobs,
     });
     let mut diagnostics = sink.into_diagnostics();
+    for diagnostic in &mut diagnostics {
+        overrides::relocate(diagnostic, &ranges);
+    }
     // Reported in the order a reader meets them; a stable sort keeps the order found for ties.
     diagnostics.sort_by_key(|d| (d.source, d.span.start, d.span.end));
     let compiled = Compiled {

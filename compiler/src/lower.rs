@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use disc_grammar::ast::{self, Entry, Expr, ExprKind, Ident, Item};
 
 use crate::eval::{Ctx, Env, Eval, ExpScope, Poisoned};
+use crate::overrides::Override;
 use crate::plan::{
     CodePrior, DatasetSpec, EvalSpec, GanSpec, Job, Layer, LossTerm, MetricSpec, ModelSpec,
     Network, Representation, Term, TrainSpec, VaeSpec, Visuals,
@@ -39,7 +40,7 @@ type Key = Vec<(usize, usize)>;
 
 /// Lowers every experiment of module 0 (the root file), appending jobs in order.
 /// With `build_jobs` false, every point is still checked but no job is built (for `disc check`).
-pub(crate) fn lower_root(ctx: &Ctx<'_>, build_jobs: bool) -> Vec<Job> {
+pub(crate) fn lower_root(ctx: &Ctx<'_>, build_jobs: bool, overrides: &[Override]) -> Vec<Job> {
     let mut jobs = Vec::new();
     let Some(root) = ctx.program.modules.first() else {
         return jobs;
@@ -56,6 +57,7 @@ pub(crate) fn lower_root(ctx: &Ctx<'_>, build_jobs: bool) -> Vec<Job> {
                 exp,
                 build_jobs,
                 &mut planned,
+                overrides,
                 &mut jobs,
             );
         }
@@ -104,6 +106,7 @@ fn lower_experiment(
     exp: &ast::Experiment,
     build_jobs: bool,
     planned: &mut u64,
+    overrides: &[Override],
     jobs: &mut Vec<Job>,
 ) {
     let env = Env {
@@ -229,6 +232,11 @@ fn lower_experiment(
     fields
         .entry("train".to_string())
         .or_insert_with(|| synthetic("training", Vec::new()));
+    // Command-line overrides replace what the file wrote, before the sweep applies its values.
+    // A path that cannot be set is reported by `apply`; the field is then checked as written.
+    for o in overrides {
+        let _ = sweep::apply(ctx, 0, source, &mut fields, &o.axis, &o.value);
+    }
 
     // Fields no other field reads: a misspelt standard field (E0115), a swept variable (E0409,
     // reported with the sweep) or an unused variable (W0003).
@@ -344,6 +352,7 @@ fn lower_experiment(
             (Vec::new(), vec![Vec::new()])
         }
     };
+    warn_swept_overrides(ctx, env, &exp.name.name, overrides, &axes);
 
     // For each axis, which of the standard fields it can change (its root is in their dependencies).
     let axis_affects: Vec<[bool; 6]> = axes
@@ -492,7 +501,8 @@ fn lower_experiment(
             .iter()
             .filter_map(|(axis, value)| {
                 let a = axes.get(*axis)?;
-                Some((a.path_text(), a.values.get(*value)?.1.clone()))
+                let (expr, text) = a.values.get(*value)?;
+                Some((a.path_text(), sweep::typed_value(expr, text)))
             })
             .collect();
         let Assembled {
@@ -644,6 +654,41 @@ fn point_note(
         })
         .collect();
     Some((format!("job {job_index}: {}", assignments.join(" ")), block))
+}
+
+/// W0040: an override of a path that the sweep sets (or replaces a parent of) has no effect, since
+/// the sweep's values are applied after the overrides.
+fn warn_swept_overrides(
+    ctx: &Ctx<'_>,
+    env: Env<'_>,
+    experiment: &str,
+    overrides: &[Override],
+    axes: &[Axis],
+) {
+    for o in overrides {
+        let set: Vec<&str> = o.axis.path.iter().map(|i| i.name.as_str()).collect();
+        let covering = axes.iter().find(|axis| {
+            let swept: Vec<&str> = axis.path.iter().map(|i| i.name.as_str()).collect();
+            set.starts_with(&swept)
+        });
+        if let Some(axis) = covering {
+            let span = match (o.axis.path.first(), o.axis.path.last()) {
+                (Some(first), Some(last)) => first.span.to(last.span),
+                _ => continue,
+            };
+            ctx.warning(
+                "W0040",
+                env.loc(span),
+                format!(
+                    "`--set {}` has no effect in experiment `{experiment}`: its sweep sets `{}`",
+                    o.axis.path_text(),
+                    axis.path_text()
+                ),
+                "overridden by the sweep",
+                Some("change the sweep's values instead, or remove this `--set`".to_string()),
+            );
+        }
+    }
 }
 
 /// Evaluates `field` with the overrides in `key` applied.

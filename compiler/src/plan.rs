@@ -27,6 +27,9 @@ pub struct Plan {
     pub version: u32,
     /// The source file the plan was compiled from, as the user named it (informational only).
     pub source: String,
+    /// The command-line overrides (`--set PATH=VALUE`) the plan was compiled with, by path, the value
+    /// as written (informational: their effect is already in every job).
+    pub overrides: BTreeMap<String, String>,
     /// The jobs, sorted by `index`; indices are dense from 0.
     pub jobs: Vec<Job>,
 }
@@ -42,8 +45,8 @@ pub struct Job {
     /// The `experiment` block this job came from.
     pub experiment: String,
     /// The swept parameters and their values for this job, by their path in the source
-    /// (e.g. `"beta"`, `"seed"`, `"data"`), rendered as source-like text.
-    pub swept: BTreeMap<String, String>,
+    /// (e.g. `"beta"`, `"seed"`, `"loss.beta"`), typed: numbers stay numbers for result tables.
+    pub swept: BTreeMap<String, SweptValue>,
     pub dataset: DatasetSpec,
     pub model: ModelSpec,
     /// The objective, as a weighted sum of terms. Presets are already expanded.
@@ -75,6 +78,31 @@ pub struct Player {
     pub schedule: LrSchedule,
     /// Updates of this player per training step.
     pub updates_per_step: u32,
+}
+
+/// The value a sweep gave one parameter of one job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum SweptValue {
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Str(String),
+    /// A value with no literal form (a dataset, a model, a loss preset), as written in the source,
+    /// e.g. `beta_vae()`.
+    Expr(String),
+}
+
+impl std::fmt::Display for SweptValue {
+    /// Source-like text: `2`, `0.5`, `true`, `"a"`, `beta_vae()`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SweptValue::Int(i) => write!(f, "{i}"),
+            SweptValue::Float(x) => write!(f, "{x:?}"),
+            SweptValue::Bool(b) => write!(f, "{b}"),
+            SweptValue::Str(s) => write!(f, "{s:?}"),
+            SweptValue::Expr(text) => f.write_str(text),
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

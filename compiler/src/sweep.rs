@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use disc_grammar::ast::{Arg, Expr, ExprKind, Ident, Sweep, SweepKind};
 
 use crate::eval::{Ctx, Env, Eval, Poisoned};
+use crate::plan::SweptValue;
 use crate::suggest::did_you_mean;
 use crate::value::{Loc, Value};
 
@@ -31,6 +32,8 @@ pub(crate) struct Axis {
     pub values: Vec<(Expr, String)>,
     /// Where the axis is written (`loss.beta in [1, 2]`).
     pub loc: Loc,
+    /// What the assignment is called in messages: `sweep` (a sweep axis) or `set` (a `--set`).
+    pub verb: &'static str,
 }
 
 impl Axis {
@@ -138,6 +141,7 @@ fn read_shape(
                 path: path.clone(),
                 values,
                 loc: env.loc(sweep.span),
+                verb: "sweep",
             });
             Ok(Shape::Axis(axes.len() - 1))
         }
@@ -514,6 +518,32 @@ fn axis_values(
     }
 }
 
+/// The typed value of one sweep value for the plan: literals (and negated numbers) keep their type,
+/// anything else (a call such as `beta_vae()`, a name) is kept as the source text `text`.
+pub(crate) fn typed_value(expr: &Expr, text: &str) -> SweptValue {
+    match &expr.kind {
+        ExprKind::Int(i) => SweptValue::Int(*i),
+        ExprKind::Float(x) => SweptValue::Float(*x),
+        ExprKind::Bool(b) => SweptValue::Bool(*b),
+        ExprKind::Str(s) => SweptValue::Str(s.clone()),
+        ExprKind::Neg(inner) => match &inner.kind {
+            ExprKind::Int(i) => i
+                .checked_neg()
+                .map_or_else(|| SweptValue::Expr(text.to_string()), SweptValue::Int),
+            ExprKind::Float(x) => SweptValue::Float(-x),
+            _ => SweptValue::Expr(text.to_string()),
+        },
+        ExprKind::Name(_)
+        | ExprKind::Member(..)
+        | ExprKind::Call { .. }
+        | ExprKind::List(_)
+        | ExprKind::Tuple(_)
+        | ExprKind::Record(_)
+        | ExprKind::Binary { .. }
+        | ExprKind::Range(..) => SweptValue::Expr(text.to_string()),
+    }
+}
+
 fn not_literal(ctx: &Ctx<'_>, env: Env<'_>, values: &Expr) -> Poisoned {
     ctx.error(
         "E0407",
@@ -545,7 +575,8 @@ pub(crate) fn apply(
                 span: root.span,
             },
             format!(
-                "cannot sweep `{}`: the experiment has no field `{}`",
+                "cannot {} `{}`: the experiment has no field `{}`",
+                axis.verb,
                 axis.path_text(),
                 root.name
             ),
@@ -597,7 +628,8 @@ fn set_in(
                     "E0403",
                     head_loc,
                     format!(
-                        "cannot sweep `{}`: there is no parameter `{}` here",
+                        "cannot {} `{}`: there is no parameter `{}` here",
+                        axis.verb,
                         axis.path_text(),
                         head.name
                     ),
@@ -642,14 +674,15 @@ fn set_in(
                     "E0403",
                     head_loc,
                     format!(
-                        "cannot sweep `{}`: `{}` is not written in the field",
+                        "cannot {} `{}`: `{}` is not written in the field",
+                        axis.verb,
                         axis.path_text(),
                         head.name
                     ),
                     "not written out",
                     Some(format!(
-                        "write `{}: ...` explicitly in the field to sweep inside it",
-                        head.name
+                        "write `{}: ...` explicitly in the field to {} inside it",
+                        head.name, axis.verb
                     )),
                 )),
             }
@@ -664,7 +697,8 @@ fn set_in(
                 "E0403",
                 head_loc,
                 format!(
-                    "cannot sweep `{}`: the record has no key `{}`",
+                    "cannot {} `{}`: the record has no key `{}`",
+                    axis.verb,
                     axis.path_text(),
                     head.name
                 ),
@@ -686,7 +720,8 @@ fn set_in(
             "E0403",
             head_loc,
             format!(
-                "cannot sweep `{}`: the value before `{}` is not a call with parameters",
+                "cannot {} `{}`: the value before `{}` is not a call with parameters",
+                axis.verb,
                 axis.path_text(),
                 head.name
             ),

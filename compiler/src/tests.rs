@@ -60,7 +60,35 @@ const EXPERIMENTS: &[(&str, &str)] = &[
         "structured_vae.dis",
         include_str!("../../experiments/structured_vae.dis"),
     ),
+    (
+        "study_small.dis",
+        include_str!("../../experiments/study_small.dis"),
+    ),
+    (
+        "tests/fixtures/study/tiny.dis",
+        include_str!("../../tests/fixtures/study/tiny.dis"),
+    ),
 ];
+
+#[test]
+fn the_small_study_has_18_jobs_with_typed_swept_values() {
+    use crate::plan::SweptValue;
+    let c = compile_text(include_str!("../../experiments/study_small.dis"));
+    assert!(c.diagnostics.is_empty(), "{:#?}", c.diagnostics);
+    let jobs = jobs(&c);
+    assert_eq!(jobs.len(), 18);
+    let first = jobs.first().expect("jobs");
+    assert_eq!(
+        first.swept.get("loss"),
+        Some(&SweptValue::Expr("beta_vae()".to_string()))
+    );
+    assert_eq!(first.swept.get("loss.beta"), Some(&SweptValue::Int(1)));
+    assert_eq!(first.swept.get("seed"), Some(&SweptValue::Int(0)));
+    let last = jobs.last().expect("jobs");
+    assert_eq!(last.swept.get("loss.lambda_od"), Some(&SweptValue::Int(10)));
+    assert_eq!(last.swept.get("seed"), Some(&SweptValue::Int(2)));
+    assert!(jobs.iter().all(|j| j.train.steps == 1000));
+}
 
 #[test]
 fn every_experiment_compiles_without_diagnostics() {
@@ -97,7 +125,8 @@ fn study_numbering_matches_reference_model_num() {
     }
     let swept = |n: usize, key: &str| {
         jobs.get(n)
-            .and_then(|j| j.swept.get(key).cloned())
+            .and_then(|j| j.swept.get(key))
+            .map(ToString::to_string)
             .unwrap_or_default()
     };
     let kl_weight = |n: usize| {
@@ -491,12 +520,20 @@ fn fixtures_give_exactly_their_expected_codes_and_every_code_has_one() {
                 "{}: ok/ fixtures expect ok, warn/ and err/ fixtures codes",
                 path.display()
             );
-            let c = compile(
+            // `// set: PATH=VALUE` lines after the expectation are command-line overrides.
+            let overrides: Vec<String> = text
+                .lines()
+                .skip(1)
+                .map_while(|line| line.strip_prefix("// set: "))
+                .map(str::to_string)
+                .collect();
+            let c = crate::compile_with(
                 Source {
                     name: path.display().to_string(),
                     text: text.clone(),
                 },
                 &FixtureDir(root.join(dir)),
+                &overrides,
             );
             let mut found: Vec<String> = c.diagnostics.iter().map(|d| d.code.to_string()).collect();
             let mut want = expected.clone();
@@ -746,8 +783,14 @@ fn swept_values_are_recorded_as_written_in_row_major_order() {
         .iter()
         .map(|j| {
             (
-                j.swept.get("beta").cloned().unwrap_or_default(),
-                j.swept.get("seed").cloned().unwrap_or_default(),
+                j.swept
+                    .get("beta")
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+                j.swept
+                    .get("seed")
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
             )
         })
         .collect();

@@ -1,7 +1,8 @@
 //! The runtime: carries out a Plan's jobs on burn, generic over the backend.
 //!
 //! Entry point: [`train::run_job`] trains one `plan::Job` on a backend the caller picks (only the
-//! `disc` binary names concrete backends), writing its run directory through [`artifacts`]. The
+//! `disc` binary names concrete backends), writing its run directory through [`artifacts`]; [`study::run_study`] runs many jobs with local
+//! workers that claim run directories with OS file locks. The
 //! runtime reads nothing but the plan: it applies no defaults of its own.
 
 pub mod artifacts;
@@ -15,6 +16,7 @@ pub mod loss;
 pub mod model;
 pub mod prefetch;
 pub mod structural;
+pub mod study;
 pub mod train;
 pub mod vae;
 

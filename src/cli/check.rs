@@ -47,6 +47,10 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// Override a parameter of every experiment, as if the file wrote it: `--set train.steps=2000`
+    /// (repeatable; checked like file text, and part of the plan and the job hashes).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
     /// When to use colours in human output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -60,7 +64,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
     let mut all: Vec<Diagnostic> = Vec::new();
     for path in &args.files {
         let compiled = match read_root(path) {
-            Ok(root) => disc_compiler::check(root, &FsLoader),
+            Ok(root) => disc_compiler::check_with(root, &FsLoader, &args.set),
             Err(message) => unreadable(path, message),
         };
         any_error |= diagnostic::error_count(&compiled.diagnostics) > 0;

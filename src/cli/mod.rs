@@ -6,4 +6,7 @@ pub mod explain;
 pub mod fmt;
 pub mod lsp;
 pub mod plan;
+pub mod plot;
+pub mod results;
 pub mod run;
+pub mod slurm;

@@ -33,6 +33,10 @@ pub struct PlanArgs {
     /// Write the RON plan to this file (atomically) instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "PLAN")]
     pub output: Option<PathBuf>,
+    /// Override a parameter of every experiment, as if the file wrote it: `--set train.steps=2000`
+    /// (repeatable; checked like file text, and part of the plan and the job hashes).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
     /// When to use colours in diagnostics.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -47,7 +51,7 @@ pub fn run(args: PlanArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let compiled = disc_compiler::compile(root, &FsLoader);
+    let compiled = disc_compiler::compile_with(root, &FsLoader, &args.set);
     if !compiled.diagnostics.is_empty() {
         eprint!("{}", render(&compiled, render_options(args.color)));
     }
@@ -121,7 +125,7 @@ pub fn plan_ron(plan: &Plan) -> Result<String, String> {
 
 /// Writes `text` to a temporary file next to `path`, flushes it to disk, then renames it over
 /// `path`, so `path` holds either the old content or the whole new one.
-fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
+pub(crate) fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),

@@ -1,9 +1,13 @@
-//! `disc run FILE.dis [--job N | --all] [--out DIR] [--device cpu|cuda|auto]` and `disc run plan.ron`.
+//! `disc run FILE.dis [--job N | --all] [--workers N] [--set PATH=VALUE]... [--out DIR]
+//! [--device cpu|cuda|auto]` and `disc run plan.ron`.
 //!
 //! A `.dis` file is compiled first (diagnostics rendered as `disc check` does); a `.ron` file is read
 //! as a plan and refused when its format version is not this build's. Without `--job` or `--all`, a
 //! plan with one job runs it and a plan with several asks which. Each job trains into
-//! `<out>/<index:05>-<hash>/`; a job whose directory holds a checkpoint resumes from it.
+//! `<out>/<index:05>-<hash>/`; a job whose directory holds a checkpoint resumes from it, a finished
+//! one (with `results.json`) is skipped, and one whose directory another process has claimed is
+//! left to it (see `disc_runtime::study`). `--workers N` trains N jobs at once, each on its share of
+//! the cores. A failed job does not stop the others; a summary ends a run of several jobs.
 //!
 //! Exit codes: 0 when every selected job finished, 1 when the file has errors or a job failed,
 //! 2 for usage errors (unreadable input, unknown job, unavailable device).
@@ -12,8 +16,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use disc_compiler::diagnostic;
-use disc_compiler::plan::{PLAN_VERSION, Plan};
+use disc_compiler::plan::{Job, PLAN_VERSION, Plan};
+use disc_runtime::artifacts::RunDir;
 use disc_runtime::device::{self, DeviceRequest};
+use disc_runtime::study::{self, JobStatus, StudyEvents, StudyOptions, StudyProgress, StudyReport};
 use disc_runtime::train::{Progress, RunOptions};
 
 use super::check::{ColorChoice, FsLoader, read_root, render, render_options};
@@ -27,9 +33,13 @@ pub struct RunArgs {
     /// Run only the job with this index.
     #[arg(long, value_name = "N", conflicts_with = "all")]
     pub job: Option<u64>,
-    /// Run every job of the plan, in index order.
+    /// Run every job of the plan, in index order (finished jobs are skipped, interrupted ones resume).
     #[arg(long)]
     pub all: bool,
+    /// Train this many jobs at once, each on its share of the cores (default 1). Jobs are claimed
+    /// with a lock in their run directory, so several `disc run` processes can share one study.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub workers: Option<u64>,
     /// The results root; each job writes `<out>/<index:05>-<hash>/`.
     #[arg(long, value_name = "DIR", default_value = "runs")]
     pub out: PathBuf,
@@ -39,14 +49,25 @@ pub struct RunArgs {
     /// Skip the metrics and images after training.
     #[arg(long)]
     pub no_eval: bool,
+    /// Override a parameter of every experiment, as if the file wrote it: `--set train.steps=2000`
+    /// (repeatable; checked like file text, and part of the plan and the job hashes).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
     /// When to use colours in diagnostics.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 }
 
 /// Reads the plan from a `.ron` file or compiles a `.dis` file; `Err(code)` after reporting.
-fn load_plan(path: &Path, color: ColorChoice) -> Result<Plan, ExitCode> {
+pub(crate) fn load_plan(path: &Path, color: ColorChoice, set: &[String]) -> Result<Plan, ExitCode> {
     if path.extension().is_some_and(|ext| ext == "ron") {
+        if !set.is_empty() {
+            eprintln!(
+                "error: `--set` applies to `.dis` files; {} is a compiled plan (recompile it with `disc plan FILE.dis --set ... -o PLAN`)",
+                path.display()
+            );
+            return Err(ExitCode::from(2));
+        }
         let text = std::fs::read_to_string(path).map_err(|e| {
             eprintln!("error: cannot read {}: {e}", path.display());
             ExitCode::from(2)
@@ -72,7 +93,7 @@ fn load_plan(path: &Path, color: ColorChoice) -> Result<Plan, ExitCode> {
         eprintln!("error: {message}");
         ExitCode::from(2)
     })?;
-    let compiled = disc_compiler::compile(root, &FsLoader);
+    let compiled = disc_compiler::compile_with(root, &FsLoader, set);
     if !compiled.diagnostics.is_empty() {
         eprint!("{}", render(&compiled, render_options(color)));
     }
@@ -87,7 +108,7 @@ fn load_plan(path: &Path, color: ColorChoice) -> Result<Plan, ExitCode> {
 
 /// Runs `disc run`.
 pub fn run(args: RunArgs) -> ExitCode {
-    let plan = match load_plan(&args.file, args.color) {
+    let plan = match load_plan(&args.file, args.color, &args.set) {
         Ok(plan) => plan,
         Err(code) => return code,
     };
@@ -126,48 +147,200 @@ pub fn run(args: RunArgs) -> ExitCode {
         device::DeviceChoice::Cpu => "cpu",
         device::DeviceChoice::Cuda => "cuda:0",
     };
-    let options = RunOptions {
-        out: args.out.clone(),
-        device_name: device_name.to_string(),
-        progress: Progress::detect(),
-        stop_after: None,
-        evaluate: !args.no_eval,
-    };
-    let mut failed = 0;
-    for job in &jobs {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let requested = usize::try_from(args.workers.unwrap_or(1)).unwrap_or(usize::MAX);
+    let (workers, threads_per_worker) = study::share_cores(cores, requested);
+    if requested > workers {
         eprintln!(
-            "job {} ({}, {} steps × batch {}) on {device_name} → {}",
+            "warning: {requested} workers asked for, but this machine has {cores} cores; using {workers}"
+        );
+    }
+    let workers = workers.min(jobs.len().max(1));
+    // One updating line per job only makes sense when one job trains at a time.
+    let progress = match Progress::detect() {
+        Progress::Bar if workers > 1 => Progress::Lines,
+        other => other,
+    };
+    let jobs: Vec<Job> = jobs.into_iter().cloned().collect();
+    if let Err(message) = record_plan(&args.out, &plan) {
+        eprintln!("error: {message}");
+        return ExitCode::from(2);
+    }
+    if jobs.len() > 1 {
+        eprintln!(
+            "study: {} jobs → {}, {workers} worker{} × {threads_per_worker} thread{} on {device_name}",
+            jobs.len(),
+            args.out.display(),
+            if workers == 1 { "" } else { "s" },
+            if threads_per_worker == 1 { "" } else { "s" },
+        );
+    }
+    let options = StudyOptions {
+        run: RunOptions {
+            out: args.out.clone(),
+            device_name: device_name.to_string(),
+            progress,
+            stop_after: None,
+            evaluate: !args.no_eval,
+        },
+        device: choice,
+        workers,
+        threads_per_worker,
+    };
+    let printer = Printer {
+        out: args.out.clone(),
+        device: device_name,
+        study: jobs.len() > 1,
+    };
+    let report = study::run_study(&jobs, &options, &printer);
+    let failed = report.count(|s| matches!(s, JobStatus::Failed { .. }));
+    if jobs.len() > 1 || failed > 0 {
+        eprint!("{}", summary(&report));
+    }
+    if failed > 0 {
+        return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
+}
+
+/// Writes the plan beside the runs as `<out>/plan.ron`, so the study can be reproduced and
+/// `disc results` lists jobs that never started. Jobs of a plan already there (another study run
+/// into the same directory) are kept: the file holds the union, by index and hash.
+pub(crate) fn record_plan(out: &Path, plan: &Plan) -> Result<(), String> {
+    std::fs::create_dir_all(out).map_err(|e| {
+        format!(
+            "cannot create the results directory `{}`: {e}",
+            out.display()
+        )
+    })?;
+    let path = out.join("plan.ron");
+    let mut recorded = plan.clone();
+    if let Some(existing) = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|text| ron::from_str::<Plan>(&text).ok())
+    {
+        if existing == *plan {
+            return Ok(());
+        }
+        for job in existing.jobs {
+            if !recorded
+                .jobs
+                .iter()
+                .any(|j| j.index == job.index && j.hash == job.hash)
+            {
+                recorded.jobs.push(job);
+            }
+        }
+        recorded
+            .jobs
+            .sort_by(|a, b| (a.index, &a.hash).cmp(&(b.index, &b.hash)));
+    }
+    let text = super::plan::plan_ron(&recorded)?;
+    super::plan::write_atomically(&path, &text)
+        .map_err(|e| format!("cannot write `{}`: {e}", path.display()))
+}
+
+/// Prints study events on standard error (the job's own progress lines come from the runtime).
+struct Printer {
+    out: PathBuf,
+    device: &'static str,
+    /// Whether to print the study's counts with each event (more than one job selected).
+    study: bool,
+}
+
+impl Printer {
+    fn counts(&self, progress: StudyProgress) -> String {
+        if !self.study {
+            return String::new();
+        }
+        let eta = progress
+            .eta_seconds
+            .map_or_else(String::new, |s| format!(", ETA {}", duration(s)));
+        format!(
+            "  [study: {} done, {} failed, {} skipped, {} running, {} left{eta}]",
+            progress.done,
+            progress.failed,
+            progress.skipped,
+            progress.running,
+            progress.left()
+        )
+    }
+}
+
+impl StudyEvents for Printer {
+    fn started(&self, job: &Job, progress: StudyProgress) {
+        eprintln!(
+            "job {} ({}, {} steps × batch {}) on {} → {}{}",
             job.index,
             job.experiment,
             job.train.steps,
             job.train.batch_size,
-            disc_runtime::artifacts::RunDir::for_job(&args.out, job)
-                .root()
-                .display()
+            self.device,
+            RunDir::for_job(&self.out, job).root().display(),
+            self.counts(progress)
         );
-        match device::run_job_on(choice, job, &options) {
-            Ok(outcome) => {
-                for (representation, metric, error) in &outcome.metric_failures {
-                    eprintln!(
-                        "warning: job {}: `{metric}` ({representation} representation) could not be computed: {error}",
-                        job.index
-                    );
-                }
+    }
+
+    fn finished(&self, job: &Job, status: &JobStatus, progress: StudyProgress) {
+        let dir = RunDir::for_job(&self.out, job);
+        if let JobStatus::Done {
+            metric_failures, ..
+        } = status
+        {
+            for (representation, metric, error) in metric_failures {
                 eprintln!(
-                    "job {}: done, results in {}",
-                    job.index,
-                    outcome.run_dir.root().display()
+                    "warning: job {}: `{metric}` ({representation} representation) could not be computed: {error}",
+                    job.index
                 );
             }
-            Err(error) => {
-                eprintln!("error: job {}: {error}", job.index);
-                failed += 1;
-            }
+        }
+        let what = match status {
+            JobStatus::Done { seconds, .. } => format!(
+                "done in {}, results in {}",
+                duration(*seconds),
+                dir.root().display()
+            ),
+            JobStatus::Failed { reason } => format!("failed: {reason}"),
+            JobStatus::AlreadyDone => "already finished, skipped".to_string(),
+            JobStatus::RunningElsewhere => "being trained by another worker, skipped".to_string(),
+        };
+        let prefix = if matches!(status, JobStatus::Failed { .. }) {
+            "error: "
+        } else {
+            ""
+        };
+        eprintln!("{prefix}job {}: {what}{}", job.index, self.counts(progress));
+    }
+}
+
+/// The end-of-study summary: counts, then each failure with its reason.
+fn summary(report: &StudyReport) -> String {
+    use std::fmt::Write as _;
+    let done = report.count(|s| matches!(s, JobStatus::Done { .. }));
+    let failed = report.count(|s| matches!(s, JobStatus::Failed { .. }));
+    let finished_before = report.count(|s| matches!(s, JobStatus::AlreadyDone));
+    let elsewhere = report.count(|s| matches!(s, JobStatus::RunningElsewhere));
+    let mut text = format!(
+        "summary: {} jobs in {}: {done} done, {failed} failed, {finished_before} skipped (finished before), {elsewhere} skipped (running elsewhere)\n",
+        report.jobs.len(),
+        duration(report.seconds)
+    );
+    for (index, status) in &report.jobs {
+        if let JobStatus::Failed { reason } = status {
+            let _ = writeln!(text, "  job {index} failed: {reason}");
         }
     }
-    if failed > 0 {
-        eprintln!("error: {failed} of {} jobs failed", jobs.len());
-        return ExitCode::from(1);
+    text
+}
+
+/// Seconds as `1h02m03s` / `2m03s` / `3s`.
+fn duration(seconds: f64) -> String {
+    // Display only: whole seconds of a wall time fit easily.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let s = seconds.max(0.0).round() as u64;
+    match (s / 3600, (s % 3600) / 60, s % 60) {
+        (0, 0, sec) => format!("{sec}s"),
+        (0, min, sec) => format!("{min}m{sec:02}s"),
+        (h, min, sec) => format!("{h}h{min:02}m{sec:02}s"),
     }
-    ExitCode::SUCCESS
 }

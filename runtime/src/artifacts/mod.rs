@@ -21,7 +21,9 @@
 //! | `images/samples.png` | decoded samples from the prior, in a square grid |
 //! | `images/traversals.png` | one row per latent, `traversal_steps` columns over [−limit, limit] |
 //! | `images/traversal_z<i>.gif` | latent `i` moved over [−limit, limit] and back, looping |
-//! | `results.json` | summary: steps, final losses, elapsed time, images/s, device |
+//! | `results.json` | summary: steps, final losses, elapsed time, images/s, device; written last, so it marks a finished job |
+//! | `failed.json` | `{"reason": ...}` when the last attempt failed; removed when the job is claimed again |
+//! | `lock` | empty; a worker holds an OS lock on it while it trains the job (see [`claim`]) |
 //!
 //! # Crash safety
 //!
@@ -33,12 +35,14 @@
 //! holds a step twice.
 
 pub mod atomic;
+pub mod claim;
 pub mod error;
 pub mod image;
 pub mod layout;
 pub mod weights;
 
 pub use atomic::{LossLog, LossRecord, read_loss_log, remove_stale_temporaries, write_atomic};
+pub use claim::RunClaim;
 pub use error::ArtifactsError;
 pub use image::{
     RgbImage, encode_gif, encode_png, image_grid, reconstruction_grid, square_columns,
