@@ -575,6 +575,10 @@ fn job_0_of_every_experiment_trains() {
             "structured_vae.dis",
             include_str!("../../experiments/structured_vae.dis"),
         ),
+        (
+            "study_small.dis",
+            include_str!("../../experiments/study_small.dis"),
+        ),
     ];
     // The list above must name every file of experiments/.
     let on_disk = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../experiments"))
