@@ -22,7 +22,7 @@ use disc_runtime::artifacts::{RgbImage, RunDir, encode_png, read_loss_log, write
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::results::{Row, Status, collect};
+use super::results::{Row, Status, collect_reporting};
 
 /// Arguments of `disc plot`.
 #[derive(Debug, clap::Args)]
@@ -689,16 +689,10 @@ fn figures(rows: &[Row], runs: &Path) -> Vec<(String, Figure)> {
 
 /// Runs `disc plot`.
 pub fn run(args: PlotArgs) -> ExitCode {
-    let (rows, warnings) = match collect(&args.runs) {
-        Ok(found) => found,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return ExitCode::from(2);
-        }
+    let rows = match collect_reporting(&args.runs) {
+        Ok(rows) => rows,
+        Err(code) => return code,
     };
-    for warning in &warnings {
-        eprintln!("warning: {warning}");
-    }
     let done = rows.iter().filter(|r| r.status == Status::Done).count();
     if done == 0 {
         eprintln!(

@@ -576,18 +576,24 @@ fn csv_field(text: &str) -> String {
     }
 }
 
-/// Runs `disc results`.
-pub fn run(args: ResultsArgs) -> ExitCode {
-    let (rows, warnings) = match collect(&args.runs) {
-        Ok(found) => found,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return ExitCode::from(2);
-        }
-    };
+/// [`collect`] for a command: prints the warnings, and an error as exit status 2.
+pub(crate) fn collect_reporting(runs: &Path) -> Result<Vec<Row>, ExitCode> {
+    let (rows, warnings) = collect(runs).map_err(|message| {
+        eprintln!("error: {message}");
+        ExitCode::from(2)
+    })?;
     for warning in &warnings {
         eprintln!("warning: {warning}");
     }
+    Ok(rows)
+}
+
+/// Runs `disc results`.
+pub fn run(args: ResultsArgs) -> ExitCode {
+    let rows = match collect_reporting(&args.runs) {
+        Ok(rows) => rows,
+        Err(code) => return code,
+    };
     if rows.is_empty() {
         eprintln!(
             "error: `{}` holds no run directories (`NNNNN-<hash>/`) and no `plan.ron`",
