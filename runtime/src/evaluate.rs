@@ -433,7 +433,11 @@ pub fn write_images<B: Backend>(
                 c,
                 GIF_SCALE,
             )?;
-            run_dir.write_gif(&run_dir.traversal_gif_path(latent), &frames, GIF_DELAY)?;
+            run_dir.write_gif(
+                &run_dir.traversal_gif_path(&format!("z{latent}")),
+                &frames,
+                GIF_DELAY,
+            )?;
         }
     }
     Ok(())

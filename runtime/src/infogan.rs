@@ -239,6 +239,26 @@ pub fn information_loss<B: Backend>(
     total
 }
 
+/// The Pearson correlation of two equally long samples; 0 when either is constant.
+fn pearson(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len().min(b.len()) as f64;
+    if n < 2.0 {
+        return 0.0;
+    }
+    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+    let (mut ab, mut aa, mut bb) = (0.0, 0.0, 0.0);
+    for (x, y) in a.iter().zip(b) {
+        ab += (x - ma) * (y - mb);
+        aa += (x - ma).powi(2);
+        bb += (y - mb).powi(2);
+    }
+    if aa <= 0.0 || bb <= 0.0 {
+        0.0
+    } else {
+        ab / (aa * bb).sqrt()
+    }
+}
+
 fn column_tensor<B: Backend>(values: &[f64], device: &B::Device) -> Tensor<B, 2> {
     let data: Vec<f32> = values.iter().map(|v| *v as f32).collect();
     let n = data.len();
@@ -336,6 +356,48 @@ impl<B: AutodiffBackend> InfoGan<B> {
     /// The discriminator's trunk and heads being trained.
     pub fn critic(&self) -> &Critic<B> {
         &self.critic.module
+    }
+
+    /// How well the recognition head recovers each continuous code from generated images: the
+    /// Pearson correlation between `n` sampled values and Q's means on G(z, c), code by code
+    /// (categorical codes are skipped). The health check of InfoGAN training: near 0 means the
+    /// generator ignores the code or Q cannot read it; near 1, the code is used and recovered.
+    pub fn code_recovery(
+        &self,
+        n: usize,
+        rng: &mut RandomState,
+    ) -> Result<Vec<(String, f64)>, RuntimeError> {
+        let generator = self.generator.module.valid();
+        let critic = self.critic.module.valid();
+        let device = generator
+            .devices()
+            .into_iter()
+            .next()
+            .ok_or_else(|| RuntimeError::Shape("the generator has no parameters".into()))?;
+        let (input, values) = self.layout.sample(n, rng);
+        let input = Tensor::<B::InnerBackend, 2>::from_data(
+            TensorData::new(input, [n, self.layout.input_width]),
+            &device,
+        );
+        let (_, recognised) = critic.forward(generate(&generator, input)?)?;
+        let recognised = recognised
+            .into_data()
+            .to_vec::<f32>()
+            .map_err(|e| RuntimeError::Shape(format!("reading recognised codes: {e:?}")))?;
+        let width = recognised.len() / n.max(1);
+        Ok(self
+            .layout
+            .codes
+            .iter()
+            .zip(&values)
+            .filter(|(slot, _)| !matches!(slot.prior, CodePrior::Categorical { .. }))
+            .map(|(slot, sampled)| {
+                let means: Vec<f64> = (0..n)
+                    .map(|row| f64::from(recognised[row * width + slot.head]))
+                    .collect();
+                (slot.name.clone(), pearson(sampled, &means))
+            })
+            .collect())
     }
 
     /// The terms of `player` on one generated batch: `adversarial` is the player's side.
@@ -722,7 +784,7 @@ pub fn write_images<B: Backend>(
         let grid = artifacts::traversal_grid(&images, codes, steps, h, w, c, GRID_PAD)?;
         run_dir.write_png(&run_dir.traversals_path(), &grid)?;
         let per_code = steps * h * w * c;
-        for code in 0..codes {
+        for (code, slot) in layout.codes.iter().enumerate() {
             let frames = artifacts::traversal_frames(
                 images
                     .get(code * per_code..(code + 1) * per_code)
@@ -733,7 +795,7 @@ pub fn write_images<B: Backend>(
                 c,
                 GIF_SCALE,
             )?;
-            run_dir.write_gif(&run_dir.traversal_gif_path(code), &frames, GIF_DELAY)?;
+            run_dir.write_gif(&run_dir.traversal_gif_path(&slot.name), &frames, GIF_DELAY)?;
         }
     }
     Ok(())

@@ -586,7 +586,7 @@ fn evaluation_writes_images_metrics_and_weights() {
         run.reconstructions_path(),
         run.samples_path(),
         run.traversals_path(),
-        run.traversal_gif_path(2),
+        run.traversal_gif_path("z2"),
         run.metrics_path(),
         run.model_path(),
     ] {
