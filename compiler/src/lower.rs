@@ -1041,6 +1041,7 @@ fn relocate_model(model: ModelValue, env: Env<'_>, fallback: Loc) -> ModelValue 
             recognition,
             learned_variance,
             optimizer,
+            discriminator_updates,
         } => ModelValue::InfoGan {
             noise,
             codes,
@@ -1049,6 +1050,7 @@ fn relocate_model(model: ModelValue, env: Env<'_>, fallback: Loc) -> ModelValue 
             recognition: relocate(recognition, env, fallback),
             learned_variance,
             optimizer,
+            discriminator_updates,
         },
         other @ (ModelValue::Pca { .. } | ModelValue::Ica { .. }) => other,
     }
@@ -1151,6 +1153,7 @@ fn lower_model(ctx: &Ctx<'_>, model: &ModelValue, obs: &[u32]) -> Eval<ModelSpec
             recognition,
             learned_variance,
             optimizer,
+            discriminator_updates,
         } => {
             let code_width: u32 = codes
                 .iter()
@@ -1229,6 +1232,7 @@ fn lower_model(ctx: &Ctx<'_>, model: &ModelValue, obs: &[u32]) -> Eval<ModelSpec
                 recognition_head,
                 learned_variance: *learned_variance,
                 discriminator_optimizer: optimizer.clone(),
+                discriminator_updates: *discriminator_updates,
             }))
         }
         ModelValue::Pca { components } => Ok(ModelSpec::Pca {
@@ -1342,9 +1346,9 @@ fn lower_term(
                 lambda_d: *lambda_d,
             }
         }
-        TermValue::Gan => {
+        TermValue::Gan { loss } => {
             needs("infogan", is_gan, "gan")?;
-            Term::Adversarial
+            Term::Adversarial { loss: *loss }
         }
         TermValue::Info { codes } => {
             needs("infogan", is_gan, "info")?;
@@ -1425,7 +1429,7 @@ fn check_weights(ctx: &Ctx<'_>, env: Env<'_>, terms: &[WeightedTerm], loss_loc: 
             TermValue::Recon
             | TermValue::Tc
             | TermValue::Dip { .. }
-            | TermValue::Gan
+            | TermValue::Gan { .. }
             | TermValue::Info { .. }
             | TermValue::Structure { .. } => continue,
         };

@@ -699,6 +699,37 @@ fn structural_graph_is_topologically_ordered_over_all_declared_latents() {
 }
 
 #[test]
+fn the_gan_loss_and_discriminator_updates_reach_the_plan() {
+    use crate::plan::GanLoss;
+    let text = include_str!("../../experiments/structured_infogan.dis")
+        .replace(
+            "discriminator: infogan_discriminator(),",
+            "discriminator: infogan_discriminator(), discriminator_updates: 3,",
+        )
+        .replace("loss = gan +", "loss = gan(loss: least_squares) +");
+    let c = compile_text(&text);
+    let job = jobs(&c).first().cloned().expect("a job");
+    let losses: Vec<GanLoss> = job
+        .objective
+        .iter()
+        .filter_map(|t| match t.term {
+            Term::Adversarial { loss } => Some(loss),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(losses, [GanLoss::LeastSquares]);
+    assert_eq!(job.players.first().map(|p| p.updates_per_step), Some(3));
+    // The defaults: the non-saturating loss, one discriminator update.
+    let c = compile_text(include_str!("../../experiments/structured_infogan.dis"));
+    let job = jobs(&c).first().cloned().expect("a job");
+    assert!(job.objective.iter().any(|t| t.term
+        == Term::Adversarial {
+            loss: GanLoss::NonSaturating
+        }));
+    assert_eq!(job.players.first().map(|p| p.updates_per_step), Some(1));
+}
+
+#[test]
 fn players_and_structural_nodes_are_in_the_plan() {
     use crate::plan::{Cpd, NodeInput};
     let c = compile_text(include_str!("../../experiments/structured_infogan.dis"));

@@ -35,7 +35,9 @@ use burn::module::{AutodiffModule, Module};
 use burn::tensor::activation::{log_sigmoid, log_softmax, sigmoid};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Tensor, TensorData};
-use disc_compiler::plan::{CodePrior, GanSpec, Job, ModelSpec, NodeInput, StructuralNode, Term};
+use disc_compiler::plan::{
+    CodePrior, GanLoss, GanSpec, Job, ModelSpec, NodeInput, StructuralNode, Term,
+};
 use disc_compiler::players::term_name;
 use disc_data::{GroundTruthData, RandomState};
 use disc_metrics::MetricError;
@@ -329,6 +331,9 @@ pub struct InfoGan<B: AutodiffBackend> {
     critic: Trained<B, Critic<B>>,
     cpds: Option<Trained<B, Cpds<B>>>,
     order: Vec<Role>,
+    /// The form of the `gan` term (non-saturating when the objective has none: then no player
+    /// lists it and it is never used).
+    gan_loss: GanLoss,
 }
 
 fn gan_spec(job: &Job) -> Result<&GanSpec, RuntimeError> {
@@ -422,7 +427,7 @@ impl<B: AutodiffBackend> InfoGan<B> {
                 continue;
             }
             let value = match &term.term {
-                Term::Adversarial => adversarial.clone(),
+                Term::Adversarial { .. } => adversarial.clone(),
                 Term::MutualInformation { codes } => {
                     let indices: Vec<usize> = codes
                         .iter()
@@ -522,6 +527,14 @@ impl<B: AutodiffBackend> Family<B> for InfoGan<B> {
             critic: Trained::new(critic, player(job, "discriminator")?),
             cpds,
             order,
+            gan_loss: job
+                .objective
+                .iter()
+                .find_map(|t| match t.term {
+                    Term::Adversarial { loss } => Some(loss),
+                    _ => None,
+                })
+                .unwrap_or(GanLoss::NonSaturating),
         })
     }
 
@@ -546,8 +559,17 @@ impl<B: AutodiffBackend> Family<B> for InfoGan<B> {
                         let (real_logits, _) = self.critic.module.forward(x.clone())?;
                         let (fake_logits, recognised) =
                             self.critic.module.forward(fake.detach())?;
-                        let adversarial = log_sigmoid(real_logits).mean().neg()
-                            - log_sigmoid(fake_logits.neg()).mean();
+                        let adversarial = match self.gan_loss {
+                            GanLoss::NonSaturating => {
+                                log_sigmoid(real_logits).mean().neg()
+                                    - log_sigmoid(fake_logits.neg()).mean()
+                            }
+                            GanLoss::LeastSquares => {
+                                (real_logits.sub_scalar(1.0).powf_scalar(2.0).mean()
+                                    + fake_logits.powf_scalar(2.0).mean())
+                                .mul_scalar(0.5)
+                            }
+                        };
                         let pass = self.pass(
                             job,
                             "discriminator",
@@ -567,7 +589,14 @@ impl<B: AutodiffBackend> Family<B> for InfoGan<B> {
                     for _ in 0..self.generator.updates_per_step {
                         let (fake, values) = self.generated(n, &device, noise)?;
                         let (fake_logits, recognised) = self.critic.module.forward(fake)?;
-                        let adversarial = log_sigmoid(fake_logits).mean().neg();
+                        let adversarial = match self.gan_loss {
+                            GanLoss::NonSaturating => log_sigmoid(fake_logits).mean().neg(),
+                            GanLoss::LeastSquares => fake_logits
+                                .sub_scalar(1.0)
+                                .powf_scalar(2.0)
+                                .mean()
+                                .mul_scalar(0.5),
+                        };
                         structural.clear();
                         let pass = self.pass(
                             job,

@@ -335,6 +335,7 @@ fn small_gan() -> GanSpec {
         ),
         learned_variance: false,
         discriminator_optimizer: adam(2e-3),
+        discriminator_updates: 1,
     }
 }
 
@@ -358,7 +359,9 @@ fn gan_job(steps: u64, family: Option<ConditionalFamily>) -> Job {
     let mut objective = vec![
         LossTerm {
             coefficient: 1.0,
-            term: Term::Adversarial,
+            term: Term::Adversarial {
+                loss: GanLoss::NonSaturating,
+            },
         },
         LossTerm {
             coefficient: 1.0,
@@ -472,6 +475,53 @@ fn a_short_infogan_run_lowers_its_information_loss_and_recovers_its_codes() {
     for (name, r) in &recovery[..2] {
         assert!(r.abs() > 0.8, "code {name}: r = {r}");
     }
+}
+
+/// The least-squares GAN loss with two discriminator updates per step: the plan says so, the
+/// runtime does so (after the same steps, the generator faces a different discriminator than with
+/// one update), and the losses are the least-squares ones (squares, so never negative).
+#[test]
+fn least_squares_gan_with_two_discriminator_updates() {
+    let mut job = gan_job(3, None);
+    job.objective[0].term = Term::Adversarial {
+        loss: GanLoss::LeastSquares,
+    };
+    if let ModelSpec::InfoGan(spec) = &mut job.model {
+        spec.discriminator_updates = 2;
+    }
+    job.players = disc_compiler::players::players(&job.model, &job.objective, &job.train);
+    assert_eq!(job.players[0].name, "discriminator");
+    assert_eq!(job.players[0].updates_per_step, 2);
+
+    let device = Default::default();
+    let data = disc_runtime::train::open_dataset(&job).unwrap();
+    let seeds = Seeds::from_seed(0);
+    let run = |job: &Job| {
+        let mut gan = InfoGan::<Cpu>::build(job, seeds, &device).unwrap();
+        let mut data_rng = RandomState::new(seeds.data);
+        let mut noise = RandomState::new(seeds.noise);
+        let mut last = None;
+        for step in 0..job.train.steps {
+            let (_, images) = disc_data::sample_batch(data.as_ref(), 16, &mut data_rng).unwrap();
+            let x = disc_runtime::model::images_to_tensor::<Cpu>(images, [16, 64, 64, 1], &device);
+            let (next, values) = gan.train_step(job, x, step, &mut noise).unwrap();
+            gan = next;
+            last = Some(values);
+        }
+        (gan, last.unwrap())
+    };
+    let (_, two) = run(&job);
+    for name in ["discriminator/adversarial", "generator/adversarial"] {
+        let v = two.terms[name];
+        assert!(v.is_finite() && v >= 0.0, "{name} = {v}");
+    }
+    let mut once = job.clone();
+    once.players[0].updates_per_step = 1;
+    let (_, one) = run(&once);
+    assert_ne!(
+        two.terms["generator/adversarial"],
+        one.terms["generator/adversarial"]
+    );
 }
 
 fn final_weights(out: &Path, job: &Job) -> Vec<disc_runtime::artifacts::NamedTensor> {
