@@ -38,12 +38,56 @@ struct Assembled {
 /// A memo key: the assignments of a point that a field can see.
 type Key = Vec<(usize, usize)>;
 
-/// Lowers every experiment of module 0 (the root file), appending jobs in order.
+/// Where built jobs go: a buffer of at most [`JobSink::CHUNK`] jobs whose content hashes are
+/// computed in parallel, handed on in index order. A plan is never held here as a whole, so
+/// `disc plan` can stream any plan within [`MAX_JOBS`] in memory that does not grow with it.
+pub(crate) struct JobSink<'a> {
+    buffer: Vec<Job>,
+    emit: &'a mut dyn FnMut(Job),
+}
+
+impl<'a> JobSink<'a> {
+    /// Jobs hashed together (in parallel) before they are handed on.
+    const CHUNK: usize = 4096;
+
+    /// A sink that hands every job, hashed, to `emit`.
+    pub fn new(emit: &'a mut dyn FnMut(Job)) -> Self {
+        JobSink {
+            buffer: Vec::new(),
+            emit,
+        }
+    }
+
+    fn push(&mut self, job: Job) {
+        self.buffer.push(job);
+        if self.buffer.len() >= Self::CHUNK {
+            self.flush();
+        }
+    }
+
+    /// Hashes the buffered jobs and hands them on; called once more when lowering ends.
+    pub fn flush(&mut self) {
+        use rayon::prelude::*;
+        // Content hashes are independent per job: compute them in parallel (order is unaffected).
+        self.buffer
+            .par_iter_mut()
+            .for_each(|job| job.hash = crate::hash::job_hash(job));
+        for job in self.buffer.drain(..) {
+            (self.emit)(job);
+        }
+    }
+}
+
+/// Lowers every experiment of module 0 (the root file), handing jobs to `jobs` in order.
 /// With `build_jobs` false, every point is still checked but no job is built (for `disc check`).
-pub(crate) fn lower_root(ctx: &Ctx<'_>, build_jobs: bool, overrides: &[Override]) -> Vec<Job> {
-    let mut jobs = Vec::new();
+pub(crate) fn lower_root(
+    ctx: &Ctx<'_>,
+    build_jobs: bool,
+    overrides: &[Override],
+    jobs: &mut JobSink<'_>,
+) {
     let Some(root) = ctx.program.modules.first() else {
-        return jobs;
+        return;
     };
     let text = ctx.program.sources.first().map_or("", |s| s.text.as_str());
     // Jobs planned so far, over all experiments: the next experiment's first job index.
@@ -58,16 +102,11 @@ pub(crate) fn lower_root(ctx: &Ctx<'_>, build_jobs: bool, overrides: &[Override]
                 build_jobs,
                 &mut planned,
                 overrides,
-                &mut jobs,
+                jobs,
             );
         }
     }
-    // Content hashes are independent per job: compute them in parallel (order is unaffected).
-    {
-        use rayon::prelude::*;
-        jobs.par_iter_mut()
-            .for_each(|job| job.hash = crate::hash::job_hash(job));
-    }
+    jobs.flush();
     // Definitions are checked where they are used; check the root file's definitions whose
     // parameters all have defaults once as written, so mistakes in unused ones surface too.
     for (item, def) in root
@@ -95,7 +134,6 @@ pub(crate) fn lower_root(ctx: &Ctx<'_>, build_jobs: bool, overrides: &[Override]
             );
         }
     }
-    jobs
 }
 
 #[allow(clippy::wildcard_enum_match_arm)] // the catch-all matches a `seed` value of the wrong type
@@ -107,7 +145,7 @@ fn lower_experiment(
     build_jobs: bool,
     planned: &mut u64,
     overrides: &[Override],
-    jobs: &mut Vec<Job>,
+    jobs: &mut JobSink<'_>,
 ) {
     let env = Env {
         module: 0,
@@ -390,6 +428,10 @@ fn lower_experiment(
         .map(field_index)
         .collect();
     let loss_loc = fields.get("loss").map(|e| env.loc(e.span));
+    // The content of each distinct assembly, and the first point of each distinct job content.
+    let mut content_memo: BTreeMap<Vec<Key>, u64> = BTreeMap::new();
+    let mut same_content: BTreeMap<u64, usize> = BTreeMap::new();
+    let mut duplicate_reported = false;
 
     for (point_index, point) in points.iter().enumerate() {
         let job_index = first_index.saturating_add(point_index as u64);
@@ -493,6 +535,22 @@ fn lower_experiment(
             }
             continue;
         };
+        // Two points that assign different values can still resolve to the same job
+        // (`seed in [0] + train.batch in [64]`, both the defaults): it would be trained twice.
+        let digest = *content_memo
+            .entry(keys.clone())
+            .or_insert_with(|| content_digest(assembled));
+        let content = crate::hash::digest_of(&(digest, seed));
+        match same_content.get(&content) {
+            Some(&earlier) if !duplicate_reported => {
+                duplicate_reported = true;
+                report_same_job(ctx, env, &axes, &points, earlier, point_index, first_index);
+            }
+            Some(_) => {}
+            None => {
+                same_content.insert(content, point_index);
+            }
+        }
         if !build_jobs || ctx.sink.borrow().has_errors() {
             // Keep checking for more errors, but build no jobs once the plan is invalid.
             continue;
@@ -537,6 +595,83 @@ fn lower_experiment(
         };
         jobs.push(job);
     }
+}
+
+/// A digest of everything a job trains and evaluates except its seed (which is combined with it
+/// per point), for finding points that resolve to the same job.
+fn content_digest(assembled: &Assembled) -> u64 {
+    let Assembled {
+        dataset,
+        model,
+        objective,
+        train,
+        evaluate,
+    } = assembled;
+    let train = TrainSpec {
+        steps: train.steps,
+        batch_size: train.batch_size,
+        optimizer: train.optimizer.clone(),
+        schedule: train.schedule.clone(),
+        seed: 0,
+        checkpoint_every: train.checkpoint_every,
+        log_every: train.log_every,
+    };
+    crate::hash::digest_of(&(dataset, model, objective, &train, evaluate))
+}
+
+/// E0411 for two points of one sweep that assign different values but resolve to the same job:
+/// both would train the same model. Reported at the later point's last swept value.
+fn report_same_job(
+    ctx: &Ctx<'_>,
+    env: Env<'_>,
+    axes: &[Axis],
+    points: &[Point],
+    earlier: usize,
+    later: usize,
+    first_index: u64,
+) {
+    let written = |point: &Point| {
+        let text = point
+            .iter()
+            .filter_map(|(a, v)| {
+                let axis = axes.get(*a)?;
+                Some(format!("{}={}", axis.path_text(), axis.values.get(*v)?.1))
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        if text.is_empty() {
+            "-".to_string()
+        } else {
+            text
+        }
+    };
+    let (Some(first), Some(second)) = (points.get(earlier), points.get(later)) else {
+        return;
+    };
+    let Some(loc) = second
+        .last()
+        .and_then(|(a, v)| axes.get(*a)?.values.get(*v))
+        .map(|(e, _)| env.loc(e.span))
+    else {
+        return;
+    };
+    let job = |i: usize| first_index.saturating_add(i as u64);
+    ctx.error(
+        "E0411",
+        loc,
+        format!(
+            "jobs {} (`{}`) and {} (`{}`) resolve to the same job, which would be trained twice",
+            job(earlier),
+            written(first),
+            job(later),
+            written(second)
+        ),
+        format!("the same job as job {}", job(earlier)),
+        Some(
+            "the points differ as written but set the same values (a default, or what the field already has); remove one of them"
+                .to_string(),
+        ),
+    );
 }
 
 /// Every sweep axis must change something: its path starts at a field (E0403) that a standard
