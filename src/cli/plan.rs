@@ -507,9 +507,9 @@ mod tests {
             include_str!("../../tests/fixtures/check/ok/sweep_grid_zip_concat.dis"),
             include_str!("../../tests/fixtures/check/ok/infogan_codes.dis"),
             // A swept value written over two lines: its text holds a line break.
-            "use std.data.{dsprites_full, color_dsprites}\nuse std.models.{conv_vae, beta_vae}\n\
-             experiment e {\n  data = dsprites_full()\n  model = conv_vae()\n  loss = beta_vae()\n\
-             sweep { data in [dsprites_full(\n), color_dsprites()] }\n}\n",
+            "use std.data.{dsprites_full, noisy_dsprites}\nuse std.models.{conv_vae, beta_vae}\n\
+             experiment e {\n  data = dsprites_full()\n  model = conv_vae(channels: data.channels)\n  loss = beta_vae()\n\
+             sweep { data in [dsprites_full(\n), noisy_dsprites()] }\n}\n",
             // No experiment: no jobs.
             "def x = 1\n",
         ];
@@ -521,7 +521,9 @@ mod tests {
                 },
                 &NoFiles,
             );
-            let plan = compiled.plan.expect("the test sources compile");
+            let Some(plan) = compiled.plan else {
+                panic!("{text}\ndoes not compile: {:?}", compiled.diagnostics);
+            };
             let whole = plan_ron(&plan).expect("serialisable");
             let mut writer = RonPlanWriter::new(Vec::new());
             let mut header = plan.clone();
