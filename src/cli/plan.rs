@@ -335,6 +335,37 @@ pub fn plan_ron(plan: &Plan) -> Result<String, String> {
         .map_err(|err| format!("cannot serialise the plan: {err}"))
 }
 
+/// Writes `header`'s version, source and overrides with `jobs` as a plan's RON to
+/// `path` atomically, streaming it (see [`RonPlanWriter`]): the plan's text is never held whole.
+pub(crate) fn write_plan_file<'a>(
+    path: &Path,
+    header: &Plan,
+    jobs: impl IntoIterator<Item = &'a Job>,
+) -> Result<(), String> {
+    let temp = temp_path(path);
+    let written = (|| {
+        let file = std::fs::File::create(&temp)?;
+        let mut writer = RonPlanWriter::new(Output::File(io::BufWriter::new(file)));
+        // The header's own jobs (if any) are not written: `jobs` are.
+        writer.begin(&Plan {
+            version: header.version,
+            source: header.source.clone(),
+            overrides: header.overrides.clone(),
+            jobs: Vec::new(),
+        });
+        for job in jobs {
+            writer.job(job);
+        }
+        writer.finish()?.sync()?;
+        std::fs::rename(&temp, path)
+    })();
+    written.map_err(|e| {
+        // Best effort: do not leave the temporary file behind; the original error is what matters.
+        let _ = std::fs::remove_file(&temp);
+        format!("cannot write `{}`: {e}", path.display())
+    })
+}
+
 /// Writes `text` to a temporary file next to `path`, flushes it to disk, then renames it over
 /// `path`, so `path` holds either the old content or the whole new one.
 pub(crate) fn write_atomically(path: &Path, text: &str) -> io::Result<()> {

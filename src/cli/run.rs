@@ -336,30 +336,30 @@ pub(crate) fn record_plan(out: &Path, plan: &Plan) -> Result<(), String> {
         )
     })?;
     let path = out.join("plan.ron");
-    let mut recorded = plan.clone();
-    if let Some(existing) = std::fs::read_to_string(&path)
+    let existing = std::fs::read_to_string(&path)
         .ok()
-        .and_then(|text| ron::from_str::<Plan>(&text).ok())
-    {
-        if existing == *plan {
-            return Ok(());
-        }
-        for job in existing.jobs {
-            if !recorded
-                .jobs
-                .iter()
-                .any(|j| j.index == job.index && j.hash == job.hash)
-            {
-                recorded.jobs.push(job);
-            }
-        }
-        recorded
-            .jobs
-            .sort_by(|a, b| (a.index, &a.hash).cmp(&(b.index, &b.hash)));
+        .and_then(|text| ron::from_str::<Plan>(&text).ok());
+    let Some(existing) = existing else {
+        return super::plan::write_plan_file(&path, plan, &plan.jobs);
+    };
+    if existing == *plan {
+        return Ok(());
     }
-    let text = super::plan::plan_ron(&recorded)?;
-    super::plan::write_atomically(&path, &text)
-        .map_err(|e| format!("cannot write `{}`: {e}", path.display()))
+    // The union by index and hash, looked up in a set: a large study is not compared job by job.
+    let known: std::collections::BTreeSet<(u64, &str)> = plan
+        .jobs
+        .iter()
+        .map(|j| (j.index, j.hash.as_str()))
+        .collect();
+    let mut recorded: Vec<&Job> = plan.jobs.iter().collect();
+    recorded.extend(
+        existing
+            .jobs
+            .iter()
+            .filter(|j| !known.contains(&(j.index, j.hash.as_str()))),
+    );
+    recorded.sort_by(|a, b| (a.index, &a.hash).cmp(&(b.index, &b.hash)));
+    super::plan::write_plan_file(&path, plan, recorded)
 }
 
 /// Prints study events on standard error (the job's own progress lines come from the runtime).
