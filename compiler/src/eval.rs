@@ -685,23 +685,24 @@ impl<'p> Ctx<'p> {
         let (bound, _, outcome) = self.bind_all(name, &spec, args, call_loc);
         match outcome {
             Binding::Complete => builtins::call(self, name, &spec, bound, call_loc),
-            Binding::InvalidOptional => {
-                // The invalid arguments (already reported) are optional, so checking the call
-                // with their defaults in their place reports the mistakes in the other arguments
-                // too, e.g. `training(steps: 0, optimizer: adam(lr: 0))` reports both. Only
-                // mistakes located at those other arguments are reported: one at the call may
-                // come from a substituted default.
-                let allowed: Vec<Loc> = args
-                    .iter()
-                    .filter(|a| a.value.is_ok())
-                    .map(|a| a.loc)
-                    .collect();
+            // Inside the standard library a failed required argument comes from a value of the
+            // user's that already failed; its other arguments often come from that same value
+            // (`conv_vae(latents: 0)` gives both the head's units and the model's latents), so
+            // checking them would report one mistake twice.
+            Binding::Failed if self.std_sources.contains(&call_loc.source) => Err(Poisoned),
+            Binding::InvalidOptional | Binding::Failed => {
+                // The call is still checked with the valid arguments (the invalid optional ones
+                // replaced by their defaults, the missing or invalid required ones absent), so
+                // their mistakes are reported too: `training(steps: 0, optimizer: adam(lr: 0))`
+                // reports both, `vae(latents: 0, encoder: nope, ...)` the `latents`. Only
+                // mistakes located at those valid arguments are reported: one at the call may
+                // come from a substituted default or an absent argument.
+                let allowed: Vec<Loc> = bound.iter().flatten().map(|(_, loc)| *loc).collect();
                 let previous = self.within.replace(Some(allowed));
                 let _ = builtins::call(self, name, &spec, bound, call_loc);
                 *self.within.borrow_mut() = previous;
                 Err(Poisoned)
             }
-            Binding::Failed => Err(Poisoned),
         }
     }
 

@@ -378,7 +378,11 @@ fn lower_experiment(
                 } else {
                     *planned = total;
                     match (axes_ok, expansion.points(ctx)) {
-                        (Ok(()), Ok(points)) => (expansion.axes, points),
+                        (Ok(()), Ok(points))
+                            if paths_apply(ctx, source, &fields, &expansion.axes, &points) =>
+                        {
+                            (expansion.axes, points)
+                        }
                         _ => (expansion.axes, vec![Vec::new()]),
                     }
                 }
@@ -595,6 +599,61 @@ fn lower_experiment(
         };
         jobs.push(job);
     }
+}
+
+/// Whether every assignment of every point can be applied: a path inside a field (`loss.betta`)
+/// must name a parameter of the call there, which an earlier assignment of the same point may
+/// have replaced, so it is tried point by point (once per distinct sequence of assignments to a
+/// field). When one cannot, it is reported (E0403) and the fields are checked as written instead,
+/// so its mistake hides none of theirs.
+fn paths_apply(
+    ctx: &Ctx<'_>,
+    source: u32,
+    fields: &BTreeMap<String, Expr>,
+    axes: &[Axis],
+    points: &[Point],
+) -> bool {
+    let root = |a: usize| {
+        axes.get(a)
+            .and_then(|axis| axis.path.first())
+            .map(|i| i.name.as_str())
+    };
+    let nested: BTreeSet<&str> = axes
+        .iter()
+        .filter(|axis| axis.path.len() > 1)
+        .filter_map(|axis| axis.path.first().map(|i| i.name.as_str()))
+        .collect();
+    let mut tried: BTreeSet<Key> = BTreeSet::new();
+    let mut ok = true;
+    for point in points {
+        for field in &nested {
+            let key: Key = point
+                .iter()
+                .copied()
+                .filter(|(a, _)| root(*a) == Some(field))
+                .collect();
+            if !tried.insert(key.clone()) {
+                continue;
+            }
+            let Some(expr) = fields.get(*field) else {
+                continue;
+            };
+            let mut one = BTreeMap::from([(field.to_string(), expr.clone())]);
+            for (a, v) in &key {
+                let Some((axis, (value, _))) = axes
+                    .get(*a)
+                    .and_then(|axis| Some((axis, axis.values.get(*v)?)))
+                else {
+                    continue;
+                };
+                if sweep::apply(ctx, 0, source, &mut one, axis, value).is_err() {
+                    ok = false;
+                    break;
+                }
+            }
+        }
+    }
+    ok
 }
 
 /// A digest of everything a job trains and evaluates except its seed (which is combined with it
@@ -986,13 +1045,17 @@ fn assemble(
     // `evaluate` does not stop them being checked (and the metrics are checked against the data).
     let (Ok(dataset), Ok(model_value), Ok(loss), Ok(())) = (dataset, model_value, loss, weights_ok)
     else {
+        check_graph_alone(ctx, graph);
         return Err(Poisoned);
     };
 
     let obs = dataset.observation_shape.to_vec();
     // Networks built inside stdlib definitions (e.g. `conv_vae()`) are reported at the `model` field.
     let model_value = relocate_model(model_value, env, field_loc("model"));
-    let model = lower_model(ctx, &model_value, &obs)?;
+    let Ok(model) = lower_model(ctx, &model_value, &obs) else {
+        check_graph_alone(ctx, graph);
+        return Err(Poisoned);
+    };
     let declared: Vec<String> = match &model {
         ModelSpec::Vae(v) => v.latent_names.clone(),
         ModelSpec::InfoGan(g) => g.codes.iter().map(|c| c.name.clone()).collect(),
@@ -1592,6 +1655,24 @@ fn numbered_like(name: &str, declared: &[String]) -> bool {
 }
 
 /// Checks a graph against the declared latents/codes and makes it a DAG in topological order.
+/// When no model can be built, the graph is still checked for cycles over its own nodes: a cycle
+/// is a mistake whatever the model declares.
+fn check_graph_alone(ctx: &Ctx<'_>, graph: Option<&GraphValue>) {
+    let Some(g) = graph else {
+        return;
+    };
+    let mut nodes: Vec<String> = Vec::new();
+    for ((a, _), (b, _)) in &g.edges {
+        for name in [a, b] {
+            if !nodes.contains(name) {
+                nodes.push(name.clone());
+            }
+        }
+    }
+    // Every node is declared here, so only a cycle can be reported.
+    let _ = lower_graph(ctx, g, &nodes);
+}
+
 fn lower_graph(ctx: &Ctx<'_>, g: &GraphValue, declared: &[String]) -> Eval<crate::plan::GraphSpec> {
     let mut edges = Vec::new();
     let mut failed = false;
