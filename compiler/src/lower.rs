@@ -44,6 +44,8 @@ type Key = Vec<(usize, usize)>;
 pub(crate) struct JobSink<'a> {
     buffer: Vec<Job>,
     emit: &'a mut dyn FnMut(Job),
+    /// The index the next job must have.
+    next: u64,
 }
 
 impl<'a> JobSink<'a> {
@@ -55,10 +57,18 @@ impl<'a> JobSink<'a> {
         JobSink {
             buffer: Vec::new(),
             emit,
+            next: 0,
         }
     }
 
     fn push(&mut self, job: Job) {
+        // INVARIANT: job N is the N-th point of the sweeps; a point that yields no job stops the
+        // plan (an error, E0005 when nothing else explains it), so jobs are never renumbered.
+        debug_assert_eq!(
+            job.index, self.next,
+            "jobs are handed on in index order, none skipped"
+        );
+        self.next = job.index.saturating_add(1);
         self.buffer.push(job);
         if self.buffer.len() >= Self::CHUNK {
             self.flush();
