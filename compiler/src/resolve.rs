@@ -159,12 +159,9 @@ fn between_sweep_axes(before: &str) -> bool {
             }
             '(' => open.push(previous_word.is_empty()),
             '[' | '{' => open.push(false),
-            ')' | ']' | '}' => {
-                if open.pop().is_none() {
-                    // The sweep block closed before the error.
-                    return false;
-                }
-            }
+            // A closing bracket pops its opener (in the guard); one with no opener left closes
+            // the sweep block, before the error.
+            ')' | ']' | '}' if open.pop().is_none() => return false,
             _ => {}
         }
         if c.is_alphanumeric() || c == '_' {
