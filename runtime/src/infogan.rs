@@ -51,7 +51,7 @@ use crate::family::{
 };
 use crate::model::{Net, Value, images_to_tensor};
 use crate::structural::{Cpds, NodeBatch, structural_nll};
-use crate::train::Progress;
+use crate::train::Observer;
 
 /// ln(2π).
 const LOG_2PI: f64 = 1.837_877_066_409_345_5;
@@ -679,7 +679,7 @@ impl<B: AutodiffBackend> Family<B> for InfoGan<B> {
         seeds: Seeds,
         steps: u64,
         evaluate: bool,
-        progress: Progress,
+        observer: &dyn Observer,
     ) -> Result<Option<MetricsReport>, RuntimeError> {
         let generator = self.generator.module.valid();
         let critic = self.critic.module.valid();
@@ -706,7 +706,7 @@ impl<B: AutodiffBackend> Family<B> for InfoGan<B> {
             .into_iter()
             .next()
             .ok_or_else(|| RuntimeError::Shape("the critic has no parameters".into()))?;
-        write_metrics_of(run_dir, job, data, progress, |noise| {
+        write_metrics_of(run_dir, job, data, observer, |noise| {
             Ok(Recognition {
                 critic: &critic,
                 layout: &self.layout,

@@ -17,7 +17,7 @@ use disc_runtime::infogan::InfoGan;
 use disc_runtime::structural::{
     NodeBatch, VARIANCE_FLOOR, least_squares, linear_gaussian_nll, linear_gaussian_nll_host,
 };
-use disc_runtime::train::{Progress, RunOptions, run_job};
+use disc_runtime::train::{RunOptions, Silent, run_job};
 
 type Cpu = CpuBackend;
 
@@ -433,7 +433,7 @@ fn options(out: &Path) -> RunOptions {
     RunOptions {
         out: out.to_path_buf(),
         device_name: "cpu".into(),
-        progress: Progress::Quiet,
+        observer: std::sync::Arc::new(Silent),
         stop_after: None,
         evaluate: false,
     }

@@ -15,12 +15,13 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use super::device::{self, DeviceRequest};
+use super::progress::Progress;
 use disc_compiler::diagnostic;
 use disc_compiler::plan::{Job, PLAN_VERSION, Plan};
 use disc_runtime::artifacts::RunDir;
-use disc_runtime::device::{self, DeviceRequest};
 use disc_runtime::study::{self, JobStatus, StudyEvents, StudyOptions, StudyProgress, StudyReport};
-use disc_runtime::train::{Progress, RunOptions};
+use disc_runtime::train::RunOptions;
 
 use super::check::{ColorChoice, FsLoader, read_root, render, render_options};
 
@@ -283,6 +284,7 @@ pub fn run(args: RunArgs) -> ExitCode {
         Progress::Bar if workers > 1 => Progress::Lines,
         other => other,
     };
+    let _quiet = device::quiet_panics(choice);
     let jobs: Vec<Job> = jobs.into_iter().cloned().collect();
     if let Err(message) = record_plan(&args.out, &plan) {
         eprintln!("error: {message}");
@@ -301,11 +303,10 @@ pub fn run(args: RunArgs) -> ExitCode {
         run: RunOptions {
             out: args.out.clone(),
             device_name: device_name.to_string(),
-            progress,
+            observer: std::sync::Arc::new(progress),
             stop_after: None,
             evaluate: !args.no_eval,
         },
-        device: choice,
         workers,
         threads_per_worker,
     };
@@ -314,7 +315,9 @@ pub fn run(args: RunArgs) -> ExitCode {
         device: device_name,
         study: jobs.len() > 1,
     };
-    let report = study::run_study(&jobs, &options, &printer);
+    let report = study::run_study(&jobs, &options, &printer, &|job, run| {
+        device::run_job_on(choice, job, run)
+    });
     let failed = report.count(|s| matches!(s, JobStatus::Failed { .. }));
     if jobs.len() > 1 || failed > 0 {
         eprint!("{}", summary(&report));
@@ -456,7 +459,7 @@ fn summary(report: &StudyReport) -> String {
 }
 
 /// Seconds as `1h02m03s` / `2m03s` / `3s`.
-fn duration(seconds: f64) -> String {
+pub(crate) fn duration(seconds: f64) -> String {
     // Display only: whole seconds of a wall time fit easily.
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let s = seconds.max(0.0).round() as u64;
