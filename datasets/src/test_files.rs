@@ -7,9 +7,14 @@ use std::{
     path::{Path, PathBuf},
 };
 
-/// A fresh empty directory under the system temp dir, unique to this process and `name`.
+/// A fresh empty directory under the system temp dir, unique to this call (process, counter, `name`).
 pub(crate) fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("disc-data-{}-{name}", std::process::id()));
+    // Unique per call, not only per process: tests run in parallel threads, and two of them asking
+    // for the same name (both fuzz seed tests build the seeds) would otherwise delete each other's
+    // files between writing and reading them.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("disc-data-{}-{call}-{name}", std::process::id()));
     // A leftover from an earlier run with the same pid is removed first; failure means it was absent.
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("the temp dir is writable");
