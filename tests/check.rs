@@ -18,6 +18,9 @@
 //! - Robustness: the compiler runs over a few thousand seeded mutations of the fixtures and must
 //!   never panic.
 //!
+//! - Data files: fixtures of `arrays(...)` read the tiny files of `tests/fixtures/check/data/`
+//!   (made by its `make.py` with numpy), through the CLI's own reader, in-process and in `disc check`.
+//!
 //! Everything goes through [`check`]: source text in, an [`Outcome`] out.
 
 use std::collections::BTreeSet;
@@ -34,7 +37,15 @@ fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Reads imports relative to a directory, as `disc check` does relative to the root file.
+/// The CLI's answers about data files, compiled into this test so that fixtures are checked
+/// in-process exactly as `disc check` checks them.
+#[path = "../src/cli/arrays.rs"]
+mod arrays;
+
+/// Reads imports relative to a directory, as `disc check` does relative to the root file, and
+/// data files (`arrays(...)`) as `disc check` does: relative to the current directory, which for
+/// tests is the repository root (fixtures name their data `tests/fixtures/check/data/...`; those
+/// few-hundred-byte files are made by `data/make.py` there).
 struct DirLoader(PathBuf);
 
 impl Loader for DirLoader {
@@ -43,6 +54,13 @@ impl Loader for DirLoader {
             std::io::ErrorKind::NotFound => "no such file".to_string(),
             _ => e.to_string(),
         })
+    }
+
+    fn array_facts(
+        &self,
+        request: &disc_compiler::ArrayRequest,
+    ) -> Result<disc_compiler::ArrayFacts, disc_compiler::ArrayFileError> {
+        arrays::array_facts(request)
     }
 }
 

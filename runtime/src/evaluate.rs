@@ -249,7 +249,7 @@ fn deterministic_observations(kind: &DatasetKind) -> bool {
             | DatasetKind::Shapes3d
             | DatasetKind::Cars3d
             | DatasetKind::Mpi3d { .. }
-    )
+    ) || matches!(kind, DatasetKind::Arrays { rows, combinations, .. } if rows == combinations)
 }
 
 /// Runs every plan metric on every plan representation and writes `metrics.json`.
@@ -304,10 +304,10 @@ pub fn write_metrics_of<R: disc_metrics::Representation>(
             let mut rng = RandomState::new(eval_seed);
             let scores = if !sampled && deterministic_observations(&job.dataset.kind) {
                 let mut cached = CachedRepresentation::new(encoder);
-                disc_metrics::evaluate(&config, data.factor_space(), &mut cached, &mut rng)
+                disc_metrics::evaluate(&config, data, &mut cached, &mut rng)
             } else {
                 let mut encoder = encoder;
-                disc_metrics::evaluate(&config, data.factor_space(), &mut encoder, &mut rng)
+                disc_metrics::evaluate(&config, data, &mut encoder, &mut rng)
             };
             let recorded = match scores {
                 Ok(scores) => report
