@@ -7,6 +7,7 @@ use std::process::{Command, Output};
 
 use disc_compiler::plan::{DatasetKind, Plan};
 use disc_runtime::artifacts::RunDir;
+use npyz::WriterBuilder;
 
 /// Runs `disc` with `args` in `dir` (data paths are relative to the current directory).
 fn disc(dir: &Path, args: &[&str]) -> Output {

@@ -1178,7 +1178,11 @@ fn arrays(a: &Args<'_>) -> Eval<Value> {
     } else {
         labels_written.clone()
     };
-    let name = a.string("name", "arrays");
+    // Named after the images' file unless `name:` says otherwise (`scenes.npz` → `scenes`).
+    let stem = std::path::Path::new(&images)
+        .file_stem()
+        .map_or("arrays".to_string(), |s| s.to_string_lossy().into_owned());
+    let name = a.string("name", &stem);
     let request = crate::ArrayRequest {
         images: images.clone(),
         images_key: a.string("images_key", "images"),

@@ -963,7 +963,7 @@ fn assemble(
                 DatasetKind::Arrays { combinations, .. } => {
                     let cells: u64 = dataset.factors.iter().map(|f| u64::from(f.size)).product();
                     format!(
-                        "metric `{name}` fixes one factor and samples the others, which needs every factor combination, but the arrays of `{}` hold {combinations} of the {cells} combinations",
+                        "metric `{name}` fixes one factor and samples the others, which needs every factor combination, but dataset `{}` holds {combinations} of the {cells} combinations",
                         dataset.name
                     )
                 }
@@ -988,7 +988,7 @@ fn assemble(
                 "E0506",
                 loc,
                 format!(
-                    "metric `{name}` draws {train} training and {test} test points, but the arrays of `{}` have {rows} rows, so test points would repeat training ones",
+                    "metric `{name}` draws {train} training and {test} test points, but dataset `{}` has {rows} rows, so test points would repeat training ones",
                     dataset.name
                 ),
                 "needs more rows",
