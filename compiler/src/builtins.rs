@@ -1228,13 +1228,16 @@ fn arrays(a: &Args<'_>) -> Eval<Value> {
         [rows, h, w, c] => Some((*rows, [*h, *w, *c])),
         _ => None,
     };
-    let shape = shape.and_then(|(rows, dims)| {
-        let dims = dims.map(|d| u32::try_from(d).ok().filter(|d| *d >= 1));
-        match dims {
-            [Some(h), Some(w), Some(c)] => Some((rows, [h, w, c])),
-            _ => None,
-        }
-    });
+    // At least one image: training and the metrics draw rows.
+    let shape = shape
+        .filter(|(rows, _)| *rows >= 1)
+        .and_then(|(rows, dims)| {
+            let dims = dims.map(|d| u32::try_from(d).ok().filter(|d| *d >= 1));
+            match dims {
+                [Some(h), Some(w), Some(c)] => Some((rows, [h, w, c])),
+                _ => None,
+            }
+        });
     if !image_dtype_ok || shape.is_none() {
         ctx.error(
             "E0502",

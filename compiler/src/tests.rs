@@ -1079,6 +1079,9 @@ mod arrays {
         let mut flat = grid();
         flat.images.shape = vec![6, 3072];
         assert_eq!(codes(&run(GRID, "[]", Ok(flat)).0), ["E0502"]);
+        let mut empty = grid();
+        empty.images.shape = vec![0, 32, 32, 3];
+        assert_eq!(codes(&run(GRID, "[]", Ok(empty)).0), ["E0502"]);
         let mut strings = grid();
         strings.images.dtype = "<U3".to_string();
         assert_eq!(codes(&run(GRID, "[]", Ok(strings)).0), ["E0502"]);
