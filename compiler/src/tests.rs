@@ -1041,7 +1041,7 @@ mod arrays {
         );
         assert_eq!(asked, 1, "three sweep points, one question");
         let plan = compiled.plan.expect("plan");
-        let data = &plan.jobs[0].dataset;
+        let data = &plan.jobs.first().expect("a job").dataset;
         assert_eq!(data.observation_shape, [32, 32, 3]);
         assert!(data.complete_grid);
         assert_eq!(
@@ -1067,7 +1067,7 @@ mod arrays {
         facts.distinct_rows = 4;
         let (compiled, _) = run(GRID, "[mig(num_train: 10)]", Ok(facts));
         let plan = compiled.plan.expect("plan without interventional metrics");
-        assert!(!plan.jobs[0].dataset.complete_grid);
+        assert!(!plan.jobs.first().expect("a job").dataset.complete_grid);
     }
 
     #[test]

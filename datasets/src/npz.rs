@@ -155,7 +155,7 @@ impl NpzFile {
         }
         let len = shape
             .iter()
-            .try_fold(width as u64, |acc, &d| acc.checked_mul(d))
+            .try_fold(width, |acc, &d| acc.checked_mul(d))
             .ok_or_else(|| {
                 malformed(
                     format!("array `{key}` of a sensible size"),
