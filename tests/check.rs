@@ -18,6 +18,9 @@
 //! - Robustness: the compiler runs over a few thousand seeded mutations of the fixtures and must
 //!   never panic.
 //!
+//! - Data files: fixtures of `arrays(...)` read the tiny files of `tests/fixtures/check/data/`
+//!   (made by its `make.py` with numpy), through the CLI's own reader, in-process and in `disc check`.
+//!
 //! Everything goes through [`check`]: source text in, an [`Outcome`] out.
 
 use std::collections::BTreeSet;
@@ -34,7 +37,15 @@ fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Reads imports relative to a directory, as `disc check` does relative to the root file.
+/// The CLI's answers about data files, compiled into this test so that fixtures are checked
+/// in-process exactly as `disc check` checks them.
+#[path = "../src/cli/arrays.rs"]
+mod arrays;
+
+/// Reads imports relative to a directory, as `disc check` does relative to the root file, and
+/// data files (`arrays(...)`) as `disc check` does: relative to the current directory, which for
+/// tests is the repository root (fixtures name their data `tests/fixtures/check/data/...`; those
+/// few-hundred-byte files are made by `data/make.py` there).
 struct DirLoader(PathBuf);
 
 impl Loader for DirLoader {
@@ -43,6 +54,13 @@ impl Loader for DirLoader {
             std::io::ErrorKind::NotFound => "no such file".to_string(),
             _ => e.to_string(),
         })
+    }
+
+    fn array_facts(
+        &self,
+        request: &disc_compiler::ArrayRequest,
+    ) -> Result<disc_compiler::ArrayFacts, disc_compiler::ArrayFileError> {
+        arrays::array_facts(request)
     }
 }
 
@@ -250,6 +268,20 @@ fn plan_snapshot(compiled: &Compiled) -> String {
 /// Runs [`check`] on every fixture of `kind` (`ok` or `err`); returns the outcomes after the
 /// ok/err discipline held for all of them.
 fn run_fixtures(kind: &str) -> Vec<(PathBuf, Outcome)> {
+    // The compiler runs on `disc check`'s main thread (8 MiB of stack); a test thread has 2 MiB,
+    // which the deepest fixture (E0116, nesting up to the checker's limit) fills to within a few
+    // percent, so the fixtures are checked with the stack the binary has.
+    let kind = kind.to_string();
+    std::thread::Builder::new()
+        .stack_size(8 << 20)
+        .spawn(move || run_fixtures_here(&kind))
+        .expect("a thread can be started")
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+/// [`run_fixtures`] on the current thread.
+fn run_fixtures_here(kind: &str) -> Vec<(PathBuf, Outcome)> {
     let dir = repo().join("tests/fixtures/check").join(kind);
     let files = dis_files(&dir);
     assert!(!files.is_empty(), "no fixtures in {}", dir.display());

@@ -1,7 +1,7 @@
 //! The registry of every diagnostic code the compiler can emit, with its explanation.
 //!
 //! Codes are grouped by phase: E00xx syntax, E01xx names, E02xx types, values and shapes, E03xx the
-//! latent graph, E04xx plan and capability checks, W0xxx warnings. A code is never reused for a
+//! latent graph, E04xx plan and capability checks, E05xx data files, W0xxx warnings. A code is never reused for a
 //! different mistake; `disc explain CODE` prints the explanation. This module holds data only.
 
 /// One registered diagnostic code.
@@ -261,6 +261,41 @@ pub static CODES: &[CodeInfo] = &[
         code: "E0412",
         title: "plan too large for this machine",
         explanation: "`disc run` and `disc slurm` hold the whole plan in memory, and this one needs more than the machine has available (80% of the memory the system reports free, or `DISC_MEMORY_LIMIT` bytes when that is set); the message gives both sizes. The file itself is correct and `disc check` accepts it, and `disc plan` streams any plan within the job limit (E0410) without holding it. Run part of the study (split the sweep over several files), or use a machine with more memory.",
+    },
+    CodeInfo {
+        code: "E0501",
+        title: "cannot read data file",
+        explanation: "An `arrays(...)` dataset names a file that `disc check` could not read as arrays: it does not exist, is not an `.npz`, `.npy` or HDF5 file, or lacks the array named (an `.npz` needs arrays `images` and `factors`; an HDF5 file the datasets given by `images_key:` and `labels_key:`). Paths are relative to the current directory, as for every data file. The message says which file and why.",
+    },
+    CodeInfo {
+        code: "E0502",
+        title: "array of the wrong type or rank",
+        explanation: "The images of an `arrays(...)` dataset must be `uint8` (0 to 255) or `float32`/`float64` (0 to 1) of shape (rows, height, width) or (rows, height, width, channels); the factor labels must be integers of shape (rows, factors), one class index per factor (a single factor may be a flat (rows,) array). Convert with numpy (`astype`) and save again.",
+    },
+    CodeInfo {
+        code: "E0503",
+        title: "factor count differs from the labels",
+        explanation: "The factor labels have one column per factor, in the order of the `factors:` record; the record declares a different number of factors than the labels have columns. Declare every factor, in column order, with its number of values.",
+    },
+    CodeInfo {
+        code: "E0504",
+        title: "factor labels outside their declared sizes",
+        explanation: "A factor declared with `n` values takes the labels 0 to n-1, but the labels in the file go below 0 or reach n or more. The metrics index factors by these labels, so a wrong size would score against the wrong factor space. Declare the size the labels have, or relabel them as class indices from 0.",
+    },
+    CodeInfo {
+        code: "E0505",
+        title: "images and labels of different lengths",
+        explanation: "An `arrays(...)` dataset pairs image i with label row i, so the images and the labels must have the same number of rows.",
+    },
+    CodeInfo {
+        code: "E0506",
+        title: "fewer rows than the metric needs",
+        explanation: "The metric fits on `num_train` points and scores on `num_test` other points, drawn from the dataset's rows. With fewer rows than both together the test points repeat training points and the score is inflated. Lower `num_train` and `num_test` (e.g. `dci(num_train: 800, num_test: 200)`), or give more rows.",
+    },
+    CodeInfo {
+        code: "E0507",
+        title: "declaration differs from the built-in dataset",
+        explanation: "`prim.dataset(kind: ...)` declares one of the built-in datasets, whose factors and observation shape are fixed by its files or renderer. Declaring other factor sizes or another shape would train on the built-in images and score them against made-up factors. Use the built-in's sizes and shape (as `std.data` does), or, for your own data, `arrays(images: \"file.npz\", factors: {...})`.",
     },
     CodeInfo {
         code: "W0001",

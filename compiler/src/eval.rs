@@ -113,6 +113,11 @@ impl Sink {
 pub(crate) struct Ctx<'p> {
     /// The loaded files.
     pub program: &'p Program,
+    /// Answers questions about data files (`arrays(...)`).
+    loader: &'p dyn crate::Loader,
+    /// Answers already given, so a sweep asks about each file once.
+    array_facts:
+        RefCell<BTreeMap<crate::ArrayRequest, Result<crate::ArrayFacts, crate::ArrayFileError>>>,
     /// Diagnostics.
     pub sink: RefCell<Sink>,
     /// Values of parameterless definitions, computed once.
@@ -210,9 +215,11 @@ pub(crate) type Bound = Vec<Option<(Value, Loc)>>;
 
 impl<'p> Ctx<'p> {
     /// A context over a loaded program.
-    pub fn new(program: &'p Program, sink: Sink) -> Self {
+    pub fn new(program: &'p Program, loader: &'p dyn crate::Loader, sink: Sink) -> Self {
         Ctx {
             program,
+            loader,
+            array_facts: RefCell::new(BTreeMap::new()),
             sink: RefCell::new(sink),
             consts: RefCell::new(BTreeMap::new()),
             stack: RefCell::new(Vec::new()),
@@ -225,6 +232,21 @@ impl<'p> Ctx<'p> {
             point_note: RefCell::new(None),
             within: RefCell::new(None),
         }
+    }
+
+    /// What the loader knows about the arrays of `request`, asked once per compilation.
+    pub fn array_facts(
+        &self,
+        request: &crate::ArrayRequest,
+    ) -> Result<crate::ArrayFacts, crate::ArrayFileError> {
+        if let Some(known) = self.array_facts.borrow().get(request) {
+            return known.clone();
+        }
+        let answer = self.loader.array_facts(request);
+        self.array_facts
+            .borrow_mut()
+            .insert(request.clone(), answer.clone());
+        answer
     }
 
     /// Reports an error (see [`Sink::error`]) and returns `Poisoned` for convenience.

@@ -44,6 +44,70 @@ pub trait Loader {
     /// to the importer's directory, so an import inside an imported file in another directory
     /// resolves next to that file.
     fn load(&self, importer: &str, path: &str) -> Result<String, String>;
+
+    /// What the arrays of an `arrays(...)` dataset hold (element types, shapes, label ranges),
+    /// read from the files by the CLI so that `disc check` can judge them before any compute.
+    /// Paths are as written in the `.dis` file (relative to the current directory, like every
+    /// data path). The default has no files: every request fails, as `use "..."` does.
+    fn array_facts(&self, request: &ArrayRequest) -> Result<ArrayFacts, ArrayFileError> {
+        Err(ArrayFileError {
+            file: ArrayFile::Images,
+            reason: format!("no file loader is available for `{}`", request.images),
+        })
+    }
+}
+
+/// The arrays an `arrays(...)` dataset reads: the images' file and array name, and the labels'.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ArrayRequest {
+    /// The images' file, as written.
+    pub images: String,
+    /// The images' array in an `.npz` or HDF5 file (ignored for `.npy`).
+    pub images_key: String,
+    /// The labels' file: the images' file when both arrays are in one file.
+    pub labels: String,
+    /// The labels' array in an `.npz` or HDF5 file (ignored for `.npy`).
+    pub labels_key: String,
+}
+
+/// An array's element type and shape, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArrayHeader {
+    /// numpy's name of the element type (`uint8`, `float32`, `int64`, ...), or how it is stored.
+    pub dtype: String,
+    /// The shape, leading (row) axis first.
+    pub shape: Vec<u64>,
+}
+
+/// What the loader found in the arrays of an [`ArrayRequest`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArrayFacts {
+    /// The images' header.
+    pub images: ArrayHeader,
+    /// The labels' header.
+    pub labels: ArrayHeader,
+    /// `(min, max)` of each label column, when the labels are integers of rank 1 or 2.
+    pub label_ranges: Option<Vec<(i64, i64)>>,
+    /// How many distinct label rows (factor combinations) the labels hold.
+    pub distinct_rows: u64,
+}
+
+/// Which file of an [`ArrayRequest`] could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArrayFile {
+    /// The images' file.
+    Images,
+    /// The labels' file.
+    Labels,
+}
+
+/// Why the arrays of an [`ArrayRequest`] could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArrayFileError {
+    /// The file that failed.
+    pub file: ArrayFile,
+    /// A short lowercase reason, e.g. `no such file`, or the array names the file does have.
+    pub reason: String,
 }
 
 /// A loader that has no files (every `use "..."` fails with E0105).
@@ -191,7 +255,7 @@ fn run_into(
     if build_jobs {
         stream.begin(&header);
     }
-    let ctx = eval::Ctx::new(&program, sink);
+    let ctx = eval::Ctx::new(&program, loader, sink);
     let mut emit = |job: plan::Job| stream.job(job);
     let mut jobs = lower::JobSink::new(&mut emit);
     lower::lower_root(&ctx, build_jobs, &overrides, &mut jobs);

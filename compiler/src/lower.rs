@@ -14,8 +14,8 @@ use disc_grammar::ast::{self, Entry, Expr, ExprKind, Ident, Item};
 use crate::eval::{Ctx, Env, Eval, ExpScope, Poisoned};
 use crate::overrides::Override;
 use crate::plan::{
-    CodePrior, DatasetSpec, EvalSpec, GanSpec, Job, Layer, LossTerm, MetricSpec, ModelSpec,
-    Network, Representation, Term, TrainSpec, VaeSpec, Visuals,
+    CodePrior, DatasetKind, DatasetSpec, EvalSpec, GanSpec, Job, Layer, LossTerm, MetricSpec,
+    ModelSpec, Network, Representation, Term, TrainSpec, VaeSpec, Visuals,
 };
 use crate::resolve::collect_names;
 use crate::suggest::did_you_mean;
@@ -1167,12 +1167,42 @@ fn assemble(
             MetricSpec::BetaVae { .. } | MetricSpec::FactorVae { .. }
         ) && !dataset.complete_grid
         {
+            let message = match &dataset.kind {
+                DatasetKind::Arrays { combinations, .. } => {
+                    let cells: u64 = dataset.factors.iter().map(|f| u64::from(f.size)).product();
+                    format!(
+                        "metric `{name}` fixes one factor and samples the others, which needs every factor combination, but dataset `{}` holds {combinations} of the {cells} combinations",
+                        dataset.name
+                    )
+                }
+                _ => format!(
+                    "metric `{name}` needs a complete factor grid, but dataset `{}` does not have one",
+                    dataset.name
+                ),
+            };
             ctx.error(
                 "E0401",
                 loc,
-                format!("metric `{name}` needs a complete factor grid, but dataset `{}` does not have one", dataset.name),
+                message,
                 "intervenes on factors",
                 Some("use metrics that only need samples, e.g. `mig`, `dci`, `sap`".to_string()),
+            );
+            failed = true;
+        } else if let DatasetKind::Arrays { rows, .. } = &dataset.kind
+            && let Some((train, test)) = held_out_points(metric)
+            && *rows < train + test
+        {
+            ctx.error(
+                "E0506",
+                loc,
+                format!(
+                    "metric `{name}` draws {train} training and {test} test points, but dataset `{}` has {rows} rows, so test points would repeat training ones",
+                    dataset.name
+                ),
+                "needs more rows",
+                Some(format!(
+                    "lower `num_train` and `num_test` to at most {rows} together, or give more rows"
+                )),
             );
             failed = true;
         }
@@ -1200,6 +1230,41 @@ fn default_eval(metrics: Vec<MetricSpec>) -> EvalSpec {
             traversal_steps: 0,
             traversal_limit: 2.0,
         },
+    }
+}
+
+/// `(training points, test points)` of a metric that scores on held-out points; `None` for
+/// metrics without a test set.
+fn held_out_points(m: &MetricSpec) -> Option<(u64, u64)> {
+    match m {
+        MetricSpec::Sap {
+            num_train,
+            num_test,
+            ..
+        }
+        | MetricSpec::ModularityExplicitness {
+            num_train,
+            num_test,
+            ..
+        }
+        | MetricSpec::Dci {
+            num_train,
+            num_test,
+            ..
+        } => Some((u64::from(*num_train), u64::from(*num_test))),
+        MetricSpec::Downstream {
+            num_train,
+            num_test,
+            ..
+        } => Some((
+            num_train.iter().copied().map(u64::from).max().unwrap_or(0),
+            u64::from(*num_test),
+        )),
+        MetricSpec::BetaVae { .. }
+        | MetricSpec::FactorVae { .. }
+        | MetricSpec::Mig { .. }
+        | MetricSpec::Irs { .. }
+        | MetricSpec::Unsupervised { .. } => None,
     }
 }
 

@@ -148,6 +148,21 @@ pub enum DatasetKind {
     Mpi3d { mode: String },
     /// Uniform noise images with independent factors, for smoke tests (reference §4.9).
     Dummy,
+    /// The user's own arrays (`arrays(...)`): images and integer factor labels, one row each, read
+    /// from `images` (the dataset's `source` is `File { path: images }`) and `labels`.
+    Arrays {
+        /// The images' array in an `.npz` or HDF5 file (ignored for `.npy`).
+        images_key: String,
+        /// The labels' file (the images' file when both arrays are in one).
+        labels: String,
+        /// The labels' array in an `.npz` or HDF5 file (ignored for `.npy`).
+        labels_key: String,
+        /// Rows (observations) found by `disc check`.
+        rows: u64,
+        /// Distinct factor combinations among them; `complete_grid` is true iff this is the
+        /// product of the factor sizes.
+        combinations: u64,
+    },
 }
 
 /// Where the observations come from.

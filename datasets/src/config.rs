@@ -62,6 +62,17 @@ pub enum DatasetConfig {
         /// The released `.npz`.
         file: PathBuf,
     },
+    /// The user's own arrays (`arrays(...)` in `.dis`), with the declared factors.
+    Arrays {
+        /// The dataset's name.
+        name: String,
+        /// The files and array names.
+        source: crate::arrays::ArraySource,
+        /// The factor names, in label column order.
+        names: Vec<String>,
+        /// The factor sizes.
+        sizes: Vec<u32>,
+    },
     /// `dummy_data`: noise images, 10 factors of size 5.
     Dummy,
     /// `IdentityObservationsData` of the metric tests (10 factors, values 1..=10).
@@ -96,6 +107,17 @@ pub fn open(config: &DatasetConfig) -> Result<Box<dyn GroundTruthData>, DataErro
         DatasetConfig::Mpi3d { mode, file } => Ok(Box::new(ImageGrid::mpi3d_npz(
             file,
             Mpi3dMode::parse(mode)?,
+        )?)),
+        DatasetConfig::Arrays {
+            name,
+            source,
+            names,
+            sizes,
+        } => Ok(Box::new(crate::arrays::UserArrays::open(
+            name,
+            source,
+            names.clone(),
+            sizes.clone(),
         )?)),
         DatasetConfig::Dummy => Ok(Box::new(Dummy::new())),
         DatasetConfig::IdentityObservations => Ok(Box::new(IdentityObservations::reference())),

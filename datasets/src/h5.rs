@@ -148,3 +148,77 @@ fn check_length(path: &Path) -> Result<(), DataError> {
     }
     Ok(())
 }
+
+/// Opens dataset `key` of `path` (after the truncation check), or says why it cannot.
+fn open_dataset(
+    path: &Path,
+    key: &str,
+) -> Result<(rust_hdf5::H5File, rust_hdf5::H5Dataset), DataError> {
+    check_length(path)?;
+    let file = rust_hdf5::H5File::open(path).map_err(|err| DataError::Malformed {
+        path: path.to_path_buf(),
+        format: "HDF5",
+        expected: "a readable HDF5 file".to_string(),
+        found: err.to_string(),
+    })?;
+    let dataset = file.dataset(key).map_err(|_| DataError::MissingArray {
+        path: path.to_path_buf(),
+        key: key.to_string(),
+        available: file.dataset_names(),
+    })?;
+    Ok((file, dataset))
+}
+
+/// numpy's name of dataset `key`'s element type (`uint8`, `int64`, `float32`, …; anything else
+/// described in words) and its shape, without reading its data.
+pub(crate) fn header(path: &Path, key: &str) -> Result<(String, Vec<u64>), DataError> {
+    use rust_hdf5::format::messages::datatype::DatatypeMessage;
+    let (_file, dataset) = open_dataset(path, key)?;
+    let shape = dataset.shape().iter().map(|&d| d as u64).collect();
+    let dtype = match dataset.datatype() {
+        Ok(DatatypeMessage::FixedPoint { size, signed, .. }) => {
+            format!("{}int{}", if signed { "" } else { "u" }, size * 8)
+        }
+        Ok(DatatypeMessage::FloatingPoint { size, .. }) => format!("float{}", size * 8),
+        Ok(other) => format!("{other:?}")
+            .split([' ', '{', '('])
+            .next()
+            .unwrap_or("unknown")
+            .to_string(),
+        Err(err) => format!("an unreadable type ({err})"),
+    };
+    Ok((dtype, shape))
+}
+
+fn read_error(path: &Path, key: &str, err: rust_hdf5::Hdf5Error) -> DataError {
+    DataError::Malformed {
+        path: path.to_path_buf(),
+        format: "HDF5",
+        expected: format!("readable data in dataset `{key}`"),
+        found: err.to_string(),
+    }
+}
+
+/// Every element of integer dataset `key`, as `i64`.
+pub(crate) fn read_i64(path: &Path, key: &str) -> Result<Vec<i64>, DataError> {
+    let (_file, dataset) = open_dataset(path, key)?;
+    dataset
+        .read_numeric_as::<i64>()
+        .map_err(|err| read_error(path, key, err))
+}
+
+/// Every element of float dataset `key`, as `f32`.
+pub(crate) fn read_f32(path: &Path, key: &str) -> Result<Vec<f32>, DataError> {
+    let (_file, dataset) = open_dataset(path, key)?;
+    dataset
+        .read_numeric_as::<f32>()
+        .map_err(|err| read_error(path, key, err))
+}
+
+/// Every byte of one-byte dataset `key`.
+pub(crate) fn read_bytes(path: &Path, key: &str) -> Result<Vec<u8>, DataError> {
+    let (_file, dataset) = open_dataset(path, key)?;
+    dataset
+        .read_raw::<u8>()
+        .map_err(|err| read_error(path, key, err))
+}

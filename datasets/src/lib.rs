@@ -8,6 +8,7 @@
 //! Entry points: [`open`] a [`DatasetConfig`] into a `Box<dyn` [`GroundTruthData`]`>`, then draw with
 //! [`sample_batch`] (training, reference §1.9) or [`sample()`] (metrics, reference §3.0).
 
+pub mod arrays;
 pub mod cars3d;
 pub mod config;
 pub mod dsprites;
@@ -27,6 +28,8 @@ pub mod sample;
 pub mod shapes3d;
 pub mod simple;
 
+#[cfg(test)]
+mod arrays_tests;
 #[cfg(test)]
 mod fuzz_tests;
 #[cfg(test)]

@@ -117,6 +117,88 @@ impl NpzFile {
         Ok(())
     }
 
+    /// The descriptor (e.g. `|u1`, `<f4`, `<i8`), shape and whether it is C-ordered, of array `key`,
+    /// without reading its data.
+    pub fn header(&mut self, key: &str) -> Result<(String, Vec<u64>, bool), DataError> {
+        let npy = self.find(key)?;
+        let descr = match npy.dtype() {
+            DType::Plain(type_str) => type_str.to_string(),
+            other => other.descr(),
+        };
+        Ok((descr, npy.shape().to_vec(), npy.order() == Order::C))
+    }
+
+    /// Reads every data byte of array `key` (any plain dtype, C order), with its descriptor and
+    /// shape. The caller decodes the elements.
+    pub fn array_bytes(&mut self, key: &str) -> Result<(String, Vec<u64>, Vec<u8>), DataError> {
+        let path = self.path.clone();
+        let npy = self.find(key)?;
+        let (descr, width) = match npy.dtype() {
+            DType::Plain(type_str) => (type_str.to_string(), type_str.size_field()),
+            other => (other.descr(), 0),
+        };
+        let shape = npy.shape().to_vec();
+        let malformed = |expected: String, found: String| DataError::Malformed {
+            path: path.clone(),
+            format: "npz",
+            expected,
+            found,
+        };
+        if npy.order() != Order::C || width == 0 {
+            return Err(DataError::ArrayShape {
+                path: path.clone(),
+                key: key.to_string(),
+                found: shape,
+                dtype: descr,
+                expected: "a plain numeric array in C order".to_string(),
+            });
+        }
+        let len = shape
+            .iter()
+            .try_fold(width, |acc, &d| acc.checked_mul(d))
+            .ok_or_else(|| {
+                malformed(
+                    format!("array `{key}` of a sensible size"),
+                    format!("shape {shape:?}"),
+                )
+            })?;
+        let mut data = Vec::new();
+        data.try_reserve_exact(usize::try_from(len).unwrap_or(usize::MAX))
+            .map_err(|_| {
+                malformed(
+                    format!("array `{key}` small enough to hold in memory"),
+                    format!("{len} bytes"),
+                )
+            })?;
+        let read = npy.into_inner().take(len).read_to_end(&mut data);
+        if read.is_err() || data.len() as u64 != len {
+            return Err(malformed(
+                format!("{len} bytes of data in array `{key}`"),
+                format!("{} bytes", data.len()),
+            ));
+        }
+        Ok((descr, shape, data))
+    }
+
+    /// The array `key`, or why it is not there.
+    fn find(&mut self, key: &str) -> Result<npyz::NpyFile<impl Read + '_>, DataError> {
+        let available = self.array_names();
+        let path = self.path.clone();
+        self.archive
+            .by_name(key)
+            .map_err(|err| DataError::Malformed {
+                path: path.clone(),
+                format: "npz",
+                expected: format!("a readable .npy array `{key}`"),
+                found: err.to_string(),
+            })?
+            .ok_or_else(|| DataError::MissingArray {
+                path: path.clone(),
+                key: key.to_string(),
+                available,
+            })
+    }
+
     /// Finds array `key`, checks its dtype, order and shape, and returns a reader positioned at its
     /// data with the number of data bytes.
     fn open_array(

@@ -240,6 +240,20 @@ pub fn metric_config(spec: &MetricSpec) -> MetricConfig {
     }
 }
 
+/// The dataset as the metrics' source of factor rows: its own draws, which for every built-in
+/// dataset are the factor space's and on the user's plain observations are rows that exist.
+struct DatasetSampler<'a>(&'a dyn GroundTruthData);
+
+impl disc_metrics::sample::FactorSampler for DatasetSampler<'_> {
+    fn num_factors(&self) -> usize {
+        self.0.factor_space().num_factors()
+    }
+
+    fn sample_factors(&self, n: usize, rng: &mut RandomState) -> Vec<Vec<u32>> {
+        self.0.sample_factors(n, rng)
+    }
+}
+
 /// Whether the dataset's observations are a deterministic function of the latent factors (so codes
 /// of the mean representation can be cached per cell).
 fn deterministic_observations(kind: &DatasetKind) -> bool {
@@ -249,7 +263,7 @@ fn deterministic_observations(kind: &DatasetKind) -> bool {
             | DatasetKind::Shapes3d
             | DatasetKind::Cars3d
             | DatasetKind::Mpi3d { .. }
-    )
+    ) || matches!(kind, DatasetKind::Arrays { rows, combinations, .. } if rows == combinations)
 }
 
 /// Runs every plan metric on every plan representation and writes `metrics.json`.
@@ -297,10 +311,10 @@ pub fn write_metrics_of<R: disc_metrics::Representation>(
             let mut rng = RandomState::new(eval_seed);
             let scores = if !sampled && deterministic_observations(&job.dataset.kind) {
                 let mut cached = CachedRepresentation::new(encoder);
-                disc_metrics::evaluate(&config, data.factor_space(), &mut cached, &mut rng)
+                disc_metrics::evaluate(&config, &DatasetSampler(data), &mut cached, &mut rng)
             } else {
                 let mut encoder = encoder;
-                disc_metrics::evaluate(&config, data.factor_space(), &mut encoder, &mut rng)
+                disc_metrics::evaluate(&config, &DatasetSampler(data), &mut encoder, &mut rng)
             };
             let recorded = match scores {
                 Ok(scores) => report

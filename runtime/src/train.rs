@@ -123,6 +123,22 @@ pub fn dataset_config(spec: &DatasetSpec) -> DatasetConfig {
             file: path(),
         },
         DatasetKind::Dummy => DatasetConfig::Dummy,
+        DatasetKind::Arrays {
+            images_key,
+            labels,
+            labels_key,
+            ..
+        } => DatasetConfig::Arrays {
+            name: spec.name.clone(),
+            source: disc_data::arrays::ArraySource {
+                images: path(),
+                images_key: images_key.clone(),
+                labels: PathBuf::from(labels),
+                labels_key: labels_key.clone(),
+            },
+            names: spec.factors.iter().map(|f| f.name.clone()).collect(),
+            sizes: spec.factors.iter().map(|f| f.size).collect(),
+        },
     }
 }
 

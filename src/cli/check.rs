@@ -143,7 +143,8 @@ fn io_reason(err: &io::Error) -> String {
 
 /// Loads `use "path.dis"` imports from the file system, relative to the directory of the
 /// importing file (absolute paths are used as written), so an import inside an imported file in
-/// another directory resolves next to that file.
+/// another directory resolves next to that file; answers questions about data files
+/// ([`super::arrays`]) relative to the current directory.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FsLoader;
 
@@ -151,6 +152,13 @@ impl Loader for FsLoader {
     fn load(&self, importer: &str, path: &str) -> Result<String, String> {
         let dir = Path::new(importer).parent().unwrap_or(Path::new(""));
         std::fs::read_to_string(dir.join(path)).map_err(|err| io_reason(&err))
+    }
+
+    fn array_facts(
+        &self,
+        request: &disc_compiler::ArrayRequest,
+    ) -> Result<disc_compiler::ArrayFacts, disc_compiler::ArrayFileError> {
+        super::arrays::array_facts(request)
     }
 }
 

@@ -428,6 +428,13 @@ impl Loader for OverlayLoader<'_> {
         }
         std::fs::read_to_string(&full).map_err(|err| err.to_string())
     }
+
+    fn array_facts(
+        &self,
+        request: &disc_compiler::ArrayRequest,
+    ) -> Result<disc_compiler::ArrayFacts, disc_compiler::ArrayFileError> {
+        super::arrays::array_facts(request)
+    }
 }
 
 /// Writes the standard library to `<temp>/disc-<version>-stdlib/` (once per content) and returns

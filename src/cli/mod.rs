@@ -1,5 +1,6 @@
 //! One module per subcommand. Each exposes `XArgs` (clap) and `run(XArgs) -> ExitCode`.
 
+pub mod arrays;
 pub mod check;
 pub mod device;
 pub mod eval;

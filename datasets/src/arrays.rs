@@ -1,0 +1,670 @@
+//! The user's own arrays as a ground-truth dataset: images and integer factor labels from an
+//! `.npz` (arrays `images` and `factors`), a pair of `.npy` files, or an HDF5 file (dataset names
+//! given by the user).
+//!
+//! Two entry points: [`inspect`] reads what `disc check` needs (both arrays' element types and
+//! shapes, the label range of every factor column and the number of distinct factor rows; the
+//! labels are read, the images only up to their header), and [`UserArrays::open`] opens the data
+//! for a job. Images stay as stored (`u8` or float) and are converted per batch; a `.npy` file of
+//! images is never read whole but row by row as batches ask for them (the operating system's page
+//! cache keeps what is reused), an `.npz` or HDF5 array is read once when the job opens it.
+//!
+//! This module must not know the compiler's types: the CLI converts [`ArrayFacts`] for the checker.
+
+use std::{
+    collections::BTreeSet,
+    fs::File,
+    io::{Read, Seek, SeekFrom},
+    path::{Path, PathBuf},
+    sync::Mutex,
+};
+
+use crate::{DataError, FactorSpace, GroundTruthData, RandomState, grid::u8_to_unit_table, h5};
+
+/// Where the arrays are: the file of the images and the file of the labels (the same file for an
+/// `.npz` or HDF5 file holding both), with the names of the arrays inside them (ignored for `.npy`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArraySource {
+    /// The images' file.
+    pub images: PathBuf,
+    /// The images' array name in an `.npz` or HDF5 file.
+    pub images_key: String,
+    /// The labels' file.
+    pub labels: PathBuf,
+    /// The labels' array name in an `.npz` or HDF5 file.
+    pub labels_key: String,
+}
+
+/// An array's element type and shape, as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArrayHeader {
+    /// numpy's name of the element type (`uint8`, `float32`, `int64`, …), or the stored
+    /// descriptor for anything else (e.g. `>f4`, `<U3`).
+    pub dtype: String,
+    /// The shape, leading axis first.
+    pub shape: Vec<u64>,
+}
+
+/// What `disc check` needs to know about a pair of arrays.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArrayFacts {
+    /// The images' header.
+    pub images: ArrayHeader,
+    /// The labels' header.
+    pub labels: ArrayHeader,
+    /// `(min, max)` of every label column, when the labels are integers of rank 1 or 2 (rank 1 is
+    /// one column); `None` otherwise (nothing was decoded).
+    pub label_ranges: Option<Vec<(i64, i64)>>,
+    /// The number of distinct label rows (0 when `label_ranges` is `None`).
+    pub distinct_rows: u64,
+}
+
+/// The element types accepted for images.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pixel {
+    U8,
+    F32,
+    F64,
+}
+
+impl Pixel {
+    fn parse(dtype: &str) -> Option<Self> {
+        match dtype {
+            "uint8" => Some(Pixel::U8),
+            "float32" => Some(Pixel::F32),
+            "float64" => Some(Pixel::F64),
+            _ => None,
+        }
+    }
+    fn width(self) -> usize {
+        match self {
+            Pixel::U8 => 1,
+            Pixel::F32 => 4,
+            Pixel::F64 => 8,
+        }
+    }
+}
+
+/// numpy's name for a little-endian (or byte-sized) plain descriptor, e.g. `<f4` → `float32`.
+fn dtype_name(descr: &str) -> String {
+    let name = match descr {
+        "|u1" | "<u1" | "=u1" => "uint8",
+        "|i1" | "<i1" | "=i1" => "int8",
+        "<u2" => "uint16",
+        "<i2" => "int16",
+        "<u4" => "uint32",
+        "<i4" => "int32",
+        "<u8" => "uint64",
+        "<i8" => "int64",
+        "<f4" => "float32",
+        "<f8" => "float64",
+        "|b1" => "bool",
+        other => return other.to_string(),
+    };
+    name.to_string()
+}
+
+/// Decodes integers of numpy type `dtype` (little-endian bytes); `None` for any other type.
+fn decode_ints(dtype: &str, bytes: &[u8]) -> Option<Vec<i64>> {
+    fn each<const N: usize>(bytes: &[u8], f: impl Fn([u8; N]) -> i64) -> Vec<i64> {
+        bytes
+            .chunks_exact(N)
+            .map(|c| f(c.try_into().unwrap_or([0; N])))
+            .collect()
+    }
+    Some(match dtype {
+        "uint8" => bytes.iter().map(|&b| i64::from(b)).collect(),
+        "int8" => bytes.iter().map(|&b| i64::from(b as i8)).collect(),
+        "uint16" => each(bytes, |b| i64::from(u16::from_le_bytes(b))),
+        "int16" => each(bytes, |b| i64::from(i16::from_le_bytes(b))),
+        "uint32" => each(bytes, |b| i64::from(u32::from_le_bytes(b))),
+        "int32" => each(bytes, |b| i64::from(i32::from_le_bytes(b))),
+        "uint64" => each(bytes, |b| {
+            i64::try_from(u64::from_le_bytes(b)).unwrap_or(i64::MAX)
+        }),
+        "int64" => each(bytes, i64::from_le_bytes),
+        _ => return None,
+    })
+}
+
+/// Whether `dtype` names an integer type.
+pub fn is_integer(dtype: &str) -> bool {
+    matches!(
+        dtype,
+        "uint8" | "int8" | "uint16" | "int16" | "uint32" | "int32" | "uint64" | "int64"
+    )
+}
+
+/// Whether `dtype` is accepted for images (`uint8`, `float32`, `float64`).
+pub fn is_image_type(dtype: &str) -> bool {
+    Pixel::parse(dtype).is_some()
+}
+
+/// The file formats read here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Npy,
+    Npz,
+    Hdf5,
+}
+
+const NPY_MAGIC: &[u8; 6] = b"\x93NUMPY";
+
+fn format_of(path: &Path) -> Result<Format, DataError> {
+    let mut head = Vec::with_capacity(8);
+    File::open(path)
+        .map_err(|source| DataError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?
+        .take(6)
+        .read_to_end(&mut head)
+        .map_err(|source| DataError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    if head.as_slice() == NPY_MAGIC.as_slice() {
+        Ok(Format::Npy)
+    } else if h5::is_hdf5(path)? {
+        Ok(Format::Hdf5)
+    } else if head.starts_with(b"PK") {
+        Ok(Format::Npz)
+    } else {
+        Err(DataError::Malformed {
+            path: path.to_path_buf(),
+            format: "array",
+            expected: "an .npz (zip), .npy or HDF5 file".to_string(),
+            found: "none of these signatures".to_string(),
+        })
+    }
+}
+
+/// A `.npy` file's header: descriptor, shape, C order, and where the data starts.
+fn npy_header(path: &Path) -> Result<(String, Vec<u64>, bool, u64), DataError> {
+    let io = |source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let malformed = |found: String| DataError::Malformed {
+        path: path.to_path_buf(),
+        format: "npy",
+        expected: "a numpy .npy header".to_string(),
+        found,
+    };
+    let mut file = File::open(path).map_err(io)?;
+    let mut start = [0u8; 12];
+    file.read_exact(&mut start)
+        .map_err(|e| malformed(e.to_string()))?;
+    // Format 1.0 has a 2-byte header length, 2.0 and 3.0 a 4-byte one (numpy's NEP 1).
+    let data_offset = match start.get(6) {
+        Some(1) => 10 + u64::from(u16::from_le_bytes([start[8], start[9]])),
+        Some(2 | 3) => {
+            12 + u64::from(u32::from_le_bytes([
+                start[8], start[9], start[10], start[11],
+            ]))
+        }
+        other => return Err(malformed(format!("format version {other:?}"))),
+    };
+    file.seek(SeekFrom::Start(0)).map_err(io)?;
+    let npy =
+        npyz::NpyFile::new(std::io::BufReader::new(file)).map_err(|e| malformed(e.to_string()))?;
+    let descr = match npy.dtype() {
+        npyz::DType::Plain(type_str) => type_str.to_string(),
+        other => other.descr(),
+    };
+    Ok((
+        descr,
+        npy.shape().to_vec(),
+        npy.order() == npyz::Order::C,
+        data_offset,
+    ))
+}
+
+/// The header of one array.
+fn header(path: &Path, key: &str) -> Result<ArrayHeader, DataError> {
+    let (descr, shape, c_order) = match format_of(path)? {
+        Format::Npy => {
+            let (descr, shape, c_order, _) = npy_header(path)?;
+            (descr, shape, c_order)
+        }
+        Format::Npz => crate::npz::NpzFile::open(path)?.header(key)?,
+        Format::Hdf5 => {
+            let (dtype, shape) = h5::header(path, key)?;
+            return Ok(ArrayHeader { dtype, shape });
+        }
+    };
+    let dtype = dtype_name(&descr);
+    Ok(ArrayHeader {
+        dtype: if c_order {
+            dtype
+        } else {
+            format!("{dtype} in Fortran order")
+        },
+        shape,
+    })
+}
+
+/// Every element of an integer array, with its header; `Ok(None)` when it is not integer.
+fn read_ints(path: &Path, key: &str) -> Result<(ArrayHeader, Option<Vec<i64>>), DataError> {
+    let (descr, shape, bytes) = match format_of(path)? {
+        Format::Npy => {
+            let (descr, shape, c_order, offset) = npy_header(path)?;
+            let dtype = dtype_name(&descr);
+            if !c_order || !is_integer(&dtype) {
+                return Ok((header(path, key)?, None));
+            }
+            let mut file = File::open(path).map_err(|source| DataError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            file.seek(SeekFrom::Start(offset))
+                .map_err(|source| DataError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+            let mut bytes = Vec::new();
+            file.read_to_end(&mut bytes)
+                .map_err(|source| DataError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+            (descr, shape, bytes)
+        }
+        Format::Npz => {
+            let mut npz = crate::npz::NpzFile::open(path)?;
+            let (descr, _shape, c_order) = npz.header(key)?;
+            if !c_order || !is_integer(&dtype_name(&descr)) {
+                return Ok((header(path, key)?, None));
+            }
+            npz.array_bytes(key)?
+        }
+        Format::Hdf5 => {
+            let (dtype, shape) = h5::header(path, key)?;
+            let values = if is_integer(&dtype) {
+                Some(h5::read_i64(path, key)?)
+            } else {
+                None
+            };
+            return Ok((ArrayHeader { dtype, shape }, values));
+        }
+    };
+    let dtype = dtype_name(&descr);
+    let values = decode_ints(&dtype, &bytes);
+    let count: u64 = shape.iter().product();
+    if values.as_ref().is_some_and(|v| v.len() as u64 != count) {
+        return Err(DataError::Malformed {
+            path: path.to_path_buf(),
+            format: "array",
+            expected: format!("{count} elements in array `{key}`"),
+            found: format!("{} bytes", bytes.len()),
+        });
+    }
+    Ok((ArrayHeader { dtype, shape }, values))
+}
+
+/// The number of label columns of a labels shape: `(N, K)` has `K`, `(N,)` has one.
+fn label_columns(shape: &[u64]) -> Option<usize> {
+    match shape {
+        [_] => Some(1),
+        [_, k] => usize::try_from(*k).ok(),
+        _ => None,
+    }
+}
+
+/// What `disc check` needs: both headers, the label ranges and the distinct label rows. Reads the
+/// labels (small) and the images' header only.
+pub fn inspect(source: &ArraySource) -> Result<ArrayFacts, DataError> {
+    let images = header(&source.images, &source.images_key)?;
+    let (labels, values) = read_ints(&source.labels, &source.labels_key)?;
+    let columns = label_columns(&labels.shape);
+    let (label_ranges, distinct_rows) = match (values, columns) {
+        (Some(values), Some(k)) if k > 0 => {
+            let mut ranges = vec![(i64::MAX, i64::MIN); k];
+            let mut distinct = BTreeSet::new();
+            for row in values.chunks_exact(k) {
+                for (range, &v) in ranges.iter_mut().zip(row) {
+                    range.0 = range.0.min(v);
+                    range.1 = range.1.max(v);
+                }
+                distinct.insert(row);
+            }
+            (Some(ranges), distinct.len() as u64)
+        }
+        _ => (None, 0),
+    };
+    Ok(ArrayFacts {
+        images,
+        labels,
+        label_ranges,
+        distinct_rows,
+    })
+}
+
+/// Where the pixels are.
+enum Pixels {
+    /// Read whole (an `.npz` or HDF5 array), as stored.
+    U8(Vec<u8>),
+    /// Float arrays, converted to `f32` once.
+    F32(Vec<f32>),
+    /// A `.npy` file read row by row: the file, where its data starts, and the element type.
+    Npy {
+        file: Mutex<File>,
+        path: PathBuf,
+        offset: u64,
+        pixel: Pixel,
+    },
+}
+
+/// The user's arrays as a [`GroundTruthData`]: one observation per label row, looked up by its
+/// factor values. A factor combination with several rows gives one of them at random; on data that
+/// is not a complete grid, factor rows are drawn from the rows present ([`GroundTruthData::sample_factors`]).
+pub struct UserArrays {
+    name: String,
+    space: FactorSpace,
+    names: Vec<String>,
+    shape: [usize; 3],
+    pixels: Pixels,
+    /// `(row-major cell index, row)`, sorted: the rows of each factor combination.
+    index: Vec<(u64, u32)>,
+    /// The label rows, in file order.
+    labels: Vec<Vec<u32>>,
+    /// Every factor combination has at least one row.
+    complete: bool,
+    to_unit: [f32; 256],
+}
+
+impl std::fmt::Debug for UserArrays {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserArrays")
+            .field("name", &self.name)
+            .field("space", &self.space)
+            .field("shape", &self.shape)
+            .field("rows", &self.labels.len())
+            .field("complete", &self.complete)
+            .finish_non_exhaustive()
+    }
+}
+
+impl UserArrays {
+    /// Opens the arrays of `source` with the declared factor `names` and `sizes` (in label column
+    /// order). Checks everything `disc check` checks (so a plan made from other files fails here,
+    /// not mid-training), reads the labels, and reads the images whole unless they are a `.npy`.
+    pub fn open(
+        name: &str,
+        source: &ArraySource,
+        names: Vec<String>,
+        sizes: Vec<u32>,
+    ) -> Result<Self, DataError> {
+        let invalid = |parameter: &'static str, value: String| DataError::InvalidParameter {
+            dataset: "arrays",
+            parameter,
+            value,
+        };
+        let space = FactorSpace::new(sizes.clone())?;
+        let images = header(&source.images, &source.images_key)?;
+        let Some(pixel) = Pixel::parse(&images.dtype) else {
+            return Err(invalid(
+                "images",
+                format!(
+                    "element type `{}` (expected uint8, float32 or float64)",
+                    images.dtype
+                ),
+            ));
+        };
+        let shape = match images.shape.as_slice() {
+            [_, h, w] => [*h, *w, 1],
+            [_, h, w, c] => [*h, *w, *c],
+            other => {
+                return Err(invalid(
+                    "images",
+                    format!("shape {other:?} (expected (rows, height, width[, channels]))"),
+                ));
+            }
+        }
+        .map(|d| usize::try_from(d).unwrap_or(usize::MAX));
+        let rows = images.shape.first().copied().unwrap_or(0);
+        let (labels_header, values) = read_ints(&source.labels, &source.labels_key)?;
+        let k = sizes.len();
+        let (Some(values), Some(columns)) = (values, label_columns(&labels_header.shape)) else {
+            return Err(invalid(
+                "labels",
+                format!(
+                    "`{}` of shape {:?} (expected integers of shape (rows, factors))",
+                    labels_header.dtype, labels_header.shape
+                ),
+            ));
+        };
+        if columns != k || labels_header.shape.first().copied() != Some(rows) {
+            return Err(invalid(
+                "labels",
+                format!(
+                    "shape {:?} for {rows} images and {k} factors",
+                    labels_header.shape
+                ),
+            ));
+        }
+        let mut labels = Vec::with_capacity(values.len() / k.max(1));
+        for row in values.chunks_exact(k.max(1)) {
+            let mut out = Vec::with_capacity(k);
+            for (factor, (&v, &size)) in row.iter().zip(&sizes).enumerate() {
+                match u32::try_from(v) {
+                    Ok(value) if value < size => out.push(value),
+                    _ => {
+                        return Err(DataError::FactorOutOfRange {
+                            factor,
+                            value: u32::try_from(v).unwrap_or(u32::MAX),
+                            size,
+                        });
+                    }
+                }
+            }
+            labels.push(out);
+        }
+        let mut index: Vec<(u64, u32)> = labels
+            .iter()
+            .zip(0u32..)
+            .map(|(row, i)| (space.ravel(row), i))
+            .collect();
+        index.sort_unstable();
+        let mut distinct = index.iter().map(|(cell, _)| *cell).collect::<Vec<_>>();
+        distinct.dedup();
+        let complete = distinct.len() as u64 == space.num_cells();
+        let pixels = load_pixels(source, pixel, &images)?;
+        Ok(UserArrays {
+            name: name.to_string(),
+            space,
+            names,
+            shape,
+            pixels,
+            index,
+            labels,
+            complete,
+            to_unit: u8_to_unit_table(),
+        })
+    }
+
+    /// Whether every factor combination has at least one row.
+    pub fn is_complete_grid(&self) -> bool {
+        self.complete
+    }
+
+    /// The number of rows (observations).
+    pub fn rows(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Appends row `row`'s image as f32 in [0, 1] (floats as stored).
+    fn push_row(&self, row: u32, out: &mut Vec<f32>) -> Result<(), DataError> {
+        let len = self.observation_len();
+        let start = usize::try_from(row).unwrap_or(usize::MAX) * len;
+        match &self.pixels {
+            Pixels::U8(bytes) => {
+                let image = bytes.get(start..start + len).unwrap_or(&[]);
+                out.extend(image.iter().map(|&b| self.to_unit[usize::from(b)]));
+            }
+            Pixels::F32(values) => {
+                out.extend_from_slice(values.get(start..start + len).unwrap_or(&[]));
+            }
+            Pixels::Npy {
+                file,
+                path,
+                offset,
+                pixel,
+            } => {
+                let width = pixel.width();
+                let mut bytes = vec![0u8; len * width];
+                let io = |source| DataError::Io {
+                    path: path.clone(),
+                    source,
+                };
+                {
+                    // A poisoned lock only means another reader panicked; the file is still fine.
+                    let mut file = file.lock().unwrap_or_else(|p| p.into_inner());
+                    file.seek(SeekFrom::Start(offset + (start * width) as u64))
+                        .map_err(io)?;
+                    file.read_exact(&mut bytes).map_err(io)?;
+                }
+                match pixel {
+                    Pixel::U8 => out.extend(bytes.iter().map(|&b| self.to_unit[usize::from(b)])),
+                    Pixel::F32 => out.extend(
+                        bytes
+                            .chunks_exact(4)
+                            .map(|c| f32::from_le_bytes(c.try_into().unwrap_or([0; 4]))),
+                    ),
+                    Pixel::F64 => out.extend(
+                        bytes
+                            .chunks_exact(8)
+                            .map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8])) as f32),
+                    ),
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads (or, for `.npy`, opens for row reads) the images.
+fn load_pixels(
+    source: &ArraySource,
+    pixel: Pixel,
+    images: &ArrayHeader,
+) -> Result<Pixels, DataError> {
+    let path = &source.images;
+    let count: u64 = images.shape.iter().product();
+    let bytes = match format_of(path)? {
+        Format::Npy => {
+            let (_, _, _, offset) = npy_header(path)?;
+            let file = File::open(path).map_err(|source| DataError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let length = file
+                .metadata()
+                .map_err(|source| DataError::Io {
+                    path: path.clone(),
+                    source,
+                })?
+                .len();
+            let needed = offset + count * pixel.width() as u64;
+            if length < needed {
+                return Err(DataError::Malformed {
+                    path: path.clone(),
+                    format: "npy",
+                    expected: format!("{needed} bytes"),
+                    found: format!("{length} bytes: the file is truncated"),
+                });
+            }
+            return Ok(Pixels::Npy {
+                file: Mutex::new(file),
+                path: path.clone(),
+                offset,
+                pixel,
+            });
+        }
+        Format::Npz => {
+            crate::npz::NpzFile::open(path)?
+                .array_bytes(&source.images_key)?
+                .2
+        }
+        Format::Hdf5 => {
+            return match pixel {
+                Pixel::U8 => Ok(Pixels::U8(h5::read_bytes(path, &source.images_key)?)),
+                Pixel::F32 | Pixel::F64 => Ok(Pixels::F32(h5::read_f32(path, &source.images_key)?)),
+            };
+        }
+    };
+    Ok(match pixel {
+        Pixel::U8 => Pixels::U8(bytes),
+        Pixel::F32 => Pixels::F32(
+            bytes
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes(c.try_into().unwrap_or([0; 4])))
+                .collect(),
+        ),
+        Pixel::F64 => Pixels::F32(
+            bytes
+                .chunks_exact(8)
+                .map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8])) as f32)
+                .collect(),
+        ),
+    })
+}
+
+impl GroundTruthData for UserArrays {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn factor_space(&self) -> &FactorSpace {
+        &self.space
+    }
+
+    fn factor_names(&self) -> &[String] {
+        &self.names
+    }
+
+    fn observation_shape(&self) -> [usize; 3] {
+        self.shape
+    }
+
+    fn observations(
+        &self,
+        factors: &[Vec<u32>],
+        rng: &mut RandomState,
+        out: &mut Vec<f32>,
+    ) -> Result<(), DataError> {
+        self.space.check_rows(factors)?;
+        out.reserve(factors.len() * self.observation_len());
+        for row in factors {
+            let cell = self.space.ravel(row);
+            let first = self.index.partition_point(|(c, _)| *c < cell);
+            let count = self.index[first..].partition_point(|(c, _)| *c == cell);
+            let pick = match count {
+                0 => {
+                    return Err(DataError::MissingCombination {
+                        dataset: "arrays",
+                        features: row.clone(),
+                    });
+                }
+                1 => 0,
+                n => usize::try_from(rng.randint(0, n as i64)).unwrap_or(0),
+            };
+            let (_, image_row) = self.index[first + pick];
+            self.push_row(image_row, out)?;
+        }
+        Ok(())
+    }
+
+    fn sample_factors(&self, n: usize, rng: &mut RandomState) -> Vec<Vec<u32>> {
+        if self.complete {
+            return self.space.sample_factors(n, rng);
+        }
+        // Plain observations: rows drawn uniformly, so only combinations that exist are asked for.
+        (0..n)
+            .map(|_| {
+                let row = usize::try_from(rng.randint(0, self.labels.len() as i64)).unwrap_or(0);
+                self.labels.get(row).cloned().unwrap_or_default()
+            })
+            .collect()
+    }
+}
