@@ -363,8 +363,9 @@ fn warn_fixtures_give_only_warnings_and_match_snapshots() {
 
 /// Codes no fixture can produce, each still registered so `disc explain` knows it: E0004 is the
 /// CLI's report of a file it cannot read (`tests/cli.rs` covers it), E0005 a broken invariant of
-/// the compiler itself, which no input can reach.
-const NO_FIXTURE_CODES: &[&str] = &["E0004", "E0005"];
+/// the compiler itself, which no input can reach, E0412 the CLI's refusal of a plan larger than
+/// the machine's memory (`tests/cli.rs` covers it with `DISC_MEMORY_LIMIT`).
+const NO_FIXTURE_CODES: &[&str] = &["E0004", "E0005", "E0412"];
 
 #[test]
 fn every_registered_code_has_a_fixture_and_every_fixture_code_is_registered() {

@@ -388,3 +388,44 @@ fn explain_prints_registered_codes_and_rejects_unknown_ones() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("not a disc diagnostic code"));
 }
+
+#[test]
+fn a_plan_larger_than_memory_is_refused_with_its_size_but_still_streams() {
+    let dir = scratch("memory");
+    let file = dir.join("many.dis");
+    std::fs::write(
+        &file,
+        "use std.data.dsprites_full\nuse std.models.{conv_vae, beta_vae}\n\
+         experiment e {\n  data = dsprites_full()\n  model = conv_vae()\n  loss = beta_vae()\n  \
+         sweep { seed in 0..3000 }\n}\n",
+    )
+    .expect("the scratch dir is writable");
+    let with_limit = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_disc"))
+            .args(args)
+            .current_dir(repo())
+            .env("NO_COLOR", "1")
+            .env("DISC_MEMORY_LIMIT", "1")
+            .output()
+            .expect("the disc binary built by cargo can be started")
+    };
+    let path = file.to_string_lossy().into_owned();
+    // `--job 999999`: were the plan not refused, the run would stop at the unknown job (exit 2).
+    let out = with_limit(&[
+        "run",
+        &path,
+        "--job",
+        "999999",
+        "--out",
+        &dir.to_string_lossy(),
+    ]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("E0412"), "{stderr}");
+    assert!(stderr.contains("3000 jobs need about"), "{stderr}");
+    // `disc plan` holds no plan: the same study lists within the same limit.
+    let out = with_limit(&["plan", &path, "--list"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("3000 jobs"));
+    let _ = std::fs::remove_dir_all(dir);
+}

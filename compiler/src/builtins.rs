@@ -13,8 +13,8 @@
 use crate::eval::{Bound, Ctx, Eval, ParamSpec, Poisoned, as_f64};
 use crate::plan::{
     Activation, CodePrior, ConditionalFamily, DataSource, DatasetKind, DatasetSpec, DipKind,
-    EvalSpec, FactorSpec, Layer, LrSchedule, MetricSpec, Optimizer, OutputActivation, Padding,
-    Predictor, Reconstruction, Representation, Variance, Visuals,
+    EvalSpec, FactorSpec, GanLoss, Layer, LrSchedule, MetricSpec, Optimizer, OutputActivation,
+    Padding, Predictor, Reconstruction, Representation, Variance, Visuals,
 };
 use crate::value::{
     Arch, GraphValue, Loc, MetricValue, ModelValue, TermValue, TrainingValue, Type, Value,
@@ -77,6 +77,7 @@ const PRIMS: &[(&str, bool, &[&str])] = &[
             "recognition:architecture?",
             "learned_variance:bool?",
             "optimizer:optimizer?",
+            "discriminator_updates:int?",
         ],
     ),
     ("pca", true, &["components:int?"]),
@@ -99,7 +100,9 @@ const PRIMS: &[(&str, bool, &[&str])] = &[
     ("recon", true, &[]),
     ("kl", true, &[]),
     ("tc", true, &[]),
-    ("gan", true, &[]),
+    ("gan", true, &["loss:gan_loss?"]),
+    ("non_saturating", true, &[]),
+    ("least_squares", true, &[]),
     ("capacity", true, &["c_max:float", "threshold:int?"]),
     (
         "discriminator_tc",
@@ -586,6 +589,7 @@ pub(crate) fn call(
             // InfoGAN's discriminator Adam (Chen et al. 2016): lr 2e-4, β1 0.5.
             let optimizer = a.optimizer("optimizer", adam(2e-4, 0.5, 0.999, 1e-8));
             let learned_variance = a.boolean("learned_variance", false);
+            let discriminator_updates = a.u32_in("discriminator_updates", 1, 1, &mut e);
             match (a.arch("generator"), a.arch("discriminator")) {
                 (Some(generator), Some(discriminator)) if !e => {
                     Value::Model(Box::new(ModelValue::InfoGan {
@@ -596,6 +600,7 @@ pub(crate) fn call(
                         recognition,
                         learned_variance,
                         optimizer,
+                        discriminator_updates,
                     }))
                 }
                 _ => return Err(Poisoned),
@@ -657,7 +662,15 @@ pub(crate) fn call(
         "recon" => term(TermValue::Recon, loc),
         "kl" => term(TermValue::Kl, loc),
         "tc" => term(TermValue::Tc, loc),
-        "gan" => term(TermValue::Gan, loc),
+        "gan" => {
+            let loss = match a.value("loss") {
+                Some(Value::GanLoss(loss)) => loss,
+                _ => GanLoss::NonSaturating,
+            };
+            term(TermValue::Gan { loss }, loc)
+        }
+        "non_saturating" => Value::GanLoss(GanLoss::NonSaturating),
+        "least_squares" => Value::GanLoss(GanLoss::LeastSquares),
         "capacity" => {
             let c_max = a.float_where("c_max", 0.0, |c| c >= 0.0, ">= 0", &mut e);
             let iteration_threshold = a.u64_min("threshold", 100_000, 1, &mut e);

@@ -255,7 +255,12 @@ pub static CODES: &[CodeInfo] = &[
     CodeInfo {
         code: "E0411",
         title: "repeated job",
-        explanation: "A sweep would make the same job twice: an axis lists a value twice (`seed in [0, 1, 1]`; numbers compare by value, so `1` and `1.0` are the same), or two points assign the same values (`seed in [0, 1] + seed in [1]`). The repeat would train an identical model with the same hash. Remove the repeated value.",
+        explanation: "A sweep would make the same job twice: an axis lists a value twice (`seed in [0, 1, 1]`; numbers compare by value, so `1` and `1.0` are the same), or two points assign the same values (`seed in [0, 1] + seed in [1]`), or two points assign different values that resolve to the same job once defaults are applied (`seed in [0] + train.batch in [64]`: seed 0 and batch 64 are both defaults). The repeat would train an identical model twice. Remove the repeated value or point.",
+    },
+    CodeInfo {
+        code: "E0412",
+        title: "plan too large for this machine",
+        explanation: "`disc run` and `disc slurm` hold the whole plan in memory, and this one needs more than the machine has available (80% of the memory the system reports free, or `DISC_MEMORY_LIMIT` bytes when that is set); the message gives both sizes. The file itself is correct and `disc check` accepts it, and `disc plan` streams any plan within the job limit (E0410) without holding it. Run part of the study (split the sweep over several files), or use a machine with more memory.",
     },
     CodeInfo {
         code: "W0001",

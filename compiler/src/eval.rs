@@ -128,6 +128,11 @@ pub(crate) struct Ctx<'p> {
     /// where the sweep block is. An error outside the block names the point, since the code
     /// the user sees there is not what that point evaluates.
     pub point_note: RefCell<Option<(String, Loc)>>,
+    /// While a built-in is checked with defaults in place of its invalid optional arguments: the
+    /// locations of its valid arguments. Only mistakes found there are reported; one found
+    /// elsewhere (at the call, e.g. a procedural dataset without its `source`) may be caused by
+    /// the substituted default, so it would mislead.
+    within: RefCell<Option<Vec<Loc>>>,
 }
 
 /// The experiment fields visible to an expression, with their (possibly swept) expressions.
@@ -149,8 +154,9 @@ pub(crate) struct Env<'e> {
     pub module: usize,
     /// The source file of the expression.
     pub source: u32,
-    /// Parameters of the definition being evaluated.
-    pub locals: Option<&'e BTreeMap<String, Value>>,
+    /// Parameters of the definition being evaluated; `Poisoned` for an argument that failed
+    /// (already reported), so the body is still checked with the others.
+    pub locals: Option<&'e BTreeMap<String, Eval<Value>>>,
     /// The experiment, for field references.
     pub exp: Option<&'e ExpScope<'e>>,
 }
@@ -217,6 +223,7 @@ impl<'p> Ctx<'p> {
                 .collect(),
             user_site: RefCell::new(None),
             point_note: RefCell::new(None),
+            within: RefCell::new(None),
         }
     }
 
@@ -233,6 +240,9 @@ impl<'p> Ctx<'p> {
         label: impl Into<String>,
         help: Option<String>,
     ) -> Poisoned {
+        if !self.reportable(loc) {
+            return Poisoned;
+        }
         let site = self.user_site.borrow().clone();
         let (loc, message, help) = match site {
             Some((site, name)) if self.std_sources.contains(&loc.source) => {
@@ -271,6 +281,17 @@ impl<'p> Ctx<'p> {
         Poisoned
     }
 
+    /// Whether a mistake found at `loc` is reported (see `within`).
+    fn reportable(&self, loc: Loc) -> bool {
+        self.within.borrow().as_ref().is_none_or(|allowed| {
+            allowed.iter().any(|a| {
+                a.source == loc.source
+                    && a.span.start <= loc.span.start
+                    && loc.span.end <= a.span.end
+            })
+        })
+    }
+
     /// Reports a warning.
     pub fn warning(
         &self,
@@ -280,6 +301,9 @@ impl<'p> Ctx<'p> {
         label: impl Into<String>,
         help: Option<String>,
     ) {
+        if !self.reportable(loc) {
+            return;
+        }
         self.sink
             .borrow_mut()
             .warning(code, loc, message, label, help);
@@ -405,16 +429,20 @@ impl<'p> Ctx<'p> {
                 binary(self, *op, l, r, loc)
             }
             ExprKind::Range(start, end) => {
-                let s = self.eval(env, start)?;
-                let e = self.eval(env, end)?;
-                match (s, e) {
+                // Both bounds are checked, each on its own.
+                let s = self.eval(env, start);
+                let e = self.eval(env, end);
+                match (s?, e?) {
                     (Value::Int(s), Value::Int(e)) => {
-                        if e.saturating_sub(s) > 10_000_000 {
+                        // No list a plan can use is longer than a plan's jobs; a longer range
+                        // would only exhaust memory.
+                        let limit = crate::sweep::MAX_JOBS;
+                        if i128::from(e) - i128::from(s) > i128::from(limit) {
                             return Err(self.out_of_range(
                                 loc,
                                 "range",
                                 format!("{s}..{e}"),
-                                "at most 10M long",
+                                "at most 1M long",
                             ));
                         }
                         Ok(Value::List((s..e).map(Value::Int).collect()))
@@ -447,7 +475,7 @@ impl<'p> Ctx<'p> {
 
     fn eval_name(&self, env: Env<'_>, name: &str, loc: Loc) -> Eval<Value> {
         if let Some(v) = env.locals.and_then(|l| l.get(name)) {
-            return Ok(v.clone());
+            return v.clone();
         }
         if let Some(exp) = env.exp {
             if name == "graph"
@@ -582,10 +610,8 @@ impl<'p> Ctx<'p> {
     fn eval_call(&self, env: Env<'_>, callee: &Expr, args: &[Arg], loc: Loc) -> Eval<Value> {
         // Evaluate arguments first so that all their errors are reported.
         let mut values = Vec::with_capacity(args.len());
-        let mut poisoned = false;
         for arg in args {
             let value = self.eval(env, &arg.value);
-            poisoned |= value.is_err();
             values.push(ArgValue {
                 name: arg.name.as_ref().map(|n| (n.name.clone(), env.loc(n.span))),
                 value,
@@ -606,9 +632,7 @@ impl<'p> Ctx<'p> {
                         .get(env.module)
                         .and_then(|m| m.scope.get(name))
                     {
-                        if poisoned {
-                            return Err(Poisoned);
-                        }
+                        // A definition, too, is checked with its other arguments when one failed.
                         return self.call_def(*id, &values, loc);
                     }
                     if builtins::is_bare(name) {
@@ -658,44 +682,40 @@ impl<'p> Ctx<'p> {
                 help,
             ));
         };
-        let (bound, outcome) = self.bind_all(name, &spec, args, call_loc);
+        let (bound, _, outcome) = self.bind_all(name, &spec, args, call_loc);
         match outcome {
             Binding::Complete => builtins::call(self, name, &spec, bound, call_loc),
-            Binding::InvalidOptional => {
-                // The invalid arguments (already reported) are optional, so checking the call
-                // with their defaults in their place reports the mistakes in the other arguments
-                // too, e.g. `training(steps: 0, optimizer: adam(lr: 0))` reports both.
+            // Inside the standard library a failed required argument comes from a value of the
+            // user's that already failed; its other arguments often come from that same value
+            // (`conv_vae(latents: 0)` gives both the head's units and the model's latents), so
+            // checking them would report one mistake twice.
+            Binding::Failed if self.std_sources.contains(&call_loc.source) => Err(Poisoned),
+            Binding::InvalidOptional | Binding::Failed => {
+                // The call is still checked with the valid arguments (the invalid optional ones
+                // replaced by their defaults, the missing or invalid required ones absent), so
+                // their mistakes are reported too: `training(steps: 0, optimizer: adam(lr: 0))`
+                // reports both, `vae(latents: 0, encoder: nope, ...)` the `latents`. Only
+                // mistakes located at those valid arguments are reported: one at the call may
+                // come from a substituted default or an absent argument.
+                let allowed: Vec<Loc> = bound.iter().flatten().map(|(_, loc)| *loc).collect();
+                let previous = self.within.replace(Some(allowed));
                 let _ = builtins::call(self, name, &spec, bound, call_loc);
+                *self.within.borrow_mut() = previous;
                 Err(Poisoned)
             }
-            Binding::Failed => Err(Poisoned),
-        }
-    }
-
-    /// Matches arguments to parameters, converting each to its parameter type.
-    pub fn bind(
-        &self,
-        callee: &str,
-        params: &[ParamSpec],
-        args: &[ArgValue],
-        call_loc: Loc,
-    ) -> Eval<Bound> {
-        match self.bind_all(callee, params, args, call_loc) {
-            (slots, Binding::Complete) => Ok(slots),
-            (_, Binding::InvalidOptional | Binding::Failed) => Err(Poisoned),
         }
     }
 
     /// Matches arguments to parameters, converting each to its parameter type, and says how
     /// far that got (see [`Binding`]). Every mistake is reported; an invalid argument leaves its
-    /// slot empty without being reported as missing.
+    /// slot empty without being reported as missing, and is flagged in the second vector.
     fn bind_all(
         &self,
         callee: &str,
         params: &[ParamSpec],
         args: &[ArgValue],
         call_loc: Loc,
-    ) -> (Bound, Binding) {
+    ) -> (Bound, Vec<bool>, Binding) {
         let mut slots: Bound = vec![None; params.len()];
         // Slots whose argument was given but is invalid (failed to evaluate or has the wrong type).
         let mut invalid = vec![false; params.len()];
@@ -823,7 +843,7 @@ impl<'p> Ctx<'p> {
         } else {
             Binding::Complete
         };
-        (slots, binding)
+        (slots, invalid, binding)
     }
 
     /// Calls a definition (written bare, it is called with no arguments).
@@ -889,32 +909,35 @@ impl<'p> Ctx<'p> {
             *self.user_site.borrow_mut() = Some((loc, def.name.name.clone()));
         }
         let result = (|| {
-            let bound = self.bind(&def.name.name, &specs, args, loc)?;
-            let mut locals: BTreeMap<String, Value> = BTreeMap::new();
-            for ((p, spec), slot) in params.iter().zip(&specs).zip(bound) {
-                let value = match slot {
-                    Some((v, _)) => v,
-                    None => {
-                        let Some(default) = &p.default else {
-                            return Err(Poisoned);
-                        };
+            // Every argument is checked on its own: a failed one (reported) is poisoned in the
+            // body, which is still evaluated so that the other arguments' values are checked too.
+            let (bound, invalid, binding) = self.bind_all(&def.name.name, &specs, args, loc);
+            let mut locals: BTreeMap<String, Eval<Value>> = BTreeMap::new();
+            for (((p, spec), slot), bad) in params.iter().zip(&specs).zip(bound).zip(&invalid) {
+                let value = match (slot, &p.default) {
+                    (Some((v, _)), _) => Ok(v),
+                    (None, _) if *bad => Err(Poisoned),
+                    // A missing required argument (reported, unless a mistake explains it).
+                    (None, None) => Err(Poisoned),
+                    (None, Some(default)) => {
                         let env = Env {
                             locals: Some(&locals),
                             ..def_env
                         };
-                        let v = self.eval(env, default)?;
-                        coerce(v, &spec.ty, env.loc(default.span)).map_err(|found| {
-                            self.error(
-                                "E0201",
-                                env.loc(default.span),
-                                format!(
-                                    "default of `{}` should be `{}`, found `{found}`",
-                                    p.name.name, spec.ty
-                                ),
-                                format!("this is `{found}`"),
-                                None,
-                            )
-                        })?
+                        self.eval(env, default).and_then(|v| {
+                            coerce(v, &spec.ty, env.loc(default.span)).map_err(|found| {
+                                self.error(
+                                    "E0201",
+                                    env.loc(default.span),
+                                    format!(
+                                        "default of `{}` should be `{}`, found `{found}`",
+                                        p.name.name, spec.ty
+                                    ),
+                                    format!("this is `{found}`"),
+                                    None,
+                                )
+                            })
+                        })
                     }
                 };
                 locals.insert(p.name.name.clone(), value);
@@ -923,7 +946,11 @@ impl<'p> Ctx<'p> {
                 locals: Some(&locals),
                 ..def_env
             };
-            let value = self.eval(env, &def.body)?;
+            let value = self.eval(env, &def.body);
+            if binding != Binding::Complete || locals.values().any(Result::is_err) {
+                return Err(Poisoned);
+            }
+            let value = value?;
             match &def.ty {
                 Some(ty_expr) => {
                     let ty = self.resolve_type(module.source, ty_expr)?;

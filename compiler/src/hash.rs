@@ -53,6 +53,12 @@ pub fn job_hash(job: &Job) -> String {
     format!("{:016x}", hash_value(job, &["index", "hash"]))
 }
 
+/// FNV-1a of the canonical encoding of any plan value (or tuple of them), e.g. to compare the
+/// content of two jobs without their labels.
+pub(crate) fn digest_of<T: Serialize + ?Sized>(value: &T) -> u64 {
+    hash_value(value, &[])
+}
+
 /// FNV-1a of the canonical encoding of `value`, leaving out the top-level struct fields named in
 /// `skip`.
 fn hash_value<T: Serialize + ?Sized>(value: &T, skip: &'static [&'static str]) -> u64 {

@@ -86,7 +86,9 @@ pub enum FormatFailure {
 /// Formats a document (see `disc_grammar::format` for the layout rules).
 pub fn format(text: &str) -> Result<String, FormatFailure> {
     disc_grammar::format::format(text).map_err(|err| match err {
-        FormatError::Syntax(err) => FormatFailure::Syntax(resolve::syntax_diagnostic(0, &err)),
+        FormatError::Syntax(err) => {
+            FormatFailure::Syntax(resolve::syntax_diagnostic(0, text, &err))
+        }
         FormatError::TokensChanged { offset } => FormatFailure::TokensChanged(offset),
     })
 }

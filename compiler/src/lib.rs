@@ -91,6 +91,50 @@ pub fn check_with(root: Source, loader: &dyn Loader, overrides: &[String]) -> Co
     run(root, loader, overrides, false)
 }
 
+/// Receives a plan job by job from [`compile_streaming`].
+pub trait PlanStream {
+    /// The plan without its jobs (`version`, `source`, `overrides`; `jobs` empty), called once,
+    /// before the first job, and only when the file has no error.
+    fn begin(&mut self, header: &plan::Plan);
+    /// The next job, in index order, with its hash.
+    fn job(&mut self, job: plan::Job);
+}
+
+/// Compiles `root` as [`compile_with`] does, but hands the plan to `stream` job by job instead
+/// of holding it: memory does not grow with the number of jobs, so any plan within the job limit
+/// can be listed or written. The file is checked completely first (as [`check_with`] does), so
+/// `stream` receives nothing from a file with an error. The returned `plan` holds no jobs.
+pub fn compile_streaming(
+    root: Source,
+    loader: &dyn Loader,
+    overrides: &[String],
+    stream: &mut dyn PlanStream,
+) -> Compiled {
+    let checked = run(root.clone(), loader, overrides, false);
+    if diagnostic::error_count(&checked.diagnostics) > 0 {
+        return checked;
+    }
+    run_into(root, loader, overrides, true, stream).0
+}
+
+/// Collects a streamed plan into one [`plan::Plan`] (what [`compile`] returns).
+#[derive(Default)]
+struct Collect {
+    plan: Option<plan::Plan>,
+}
+
+impl PlanStream for Collect {
+    fn begin(&mut self, header: &plan::Plan) {
+        self.plan = Some(header.clone());
+    }
+
+    fn job(&mut self, job: plan::Job) {
+        if let Some(plan) = &mut self.plan {
+            plan.jobs.push(job);
+        }
+    }
+}
+
 fn run(root: Source, loader: &dyn Loader, overrides: &[String], build_jobs: bool) -> Compiled {
     run_keeping_program(root, loader, overrides, build_jobs).0
 }
@@ -102,6 +146,24 @@ fn run_keeping_program(
     loader: &dyn Loader,
     overrides: &[String],
     build_jobs: bool,
+) -> (Compiled, Option<resolve::Program>) {
+    let mut collect = Collect::default();
+    let (mut compiled, program) = run_into(root, loader, overrides, build_jobs, &mut collect);
+    if build_jobs && diagnostic::error_count(&compiled.diagnostics) == 0 {
+        compiled.plan = collect.plan;
+    }
+    (compiled, program)
+}
+
+/// Compiles `root`, handing the plan's header and jobs to `stream` (with `build_jobs`; jobs may
+/// have been handed on before an error is found, so callers check the diagnostics, or check
+/// first). The returned `plan` holds the header only, when there is no error.
+fn run_into(
+    root: Source,
+    loader: &dyn Loader,
+    overrides: &[String],
+    build_jobs: bool,
+    stream: &mut dyn PlanStream,
 ) -> (Compiled, Option<resolve::Program>) {
     let mut sink = eval::Sink::default();
     let source_name = root.name.clone();
@@ -117,18 +179,24 @@ fn run_keeping_program(
     resolve::report_unused(&program, &mut sink);
     let (overrides, ranges) =
         overrides::parse(overrides, &mut program.sources, root_len, &mut sink);
-    let ctx = eval::Ctx::new(&program, sink);
-    let jobs = lower::lower_root(&ctx, build_jobs, &overrides);
-    let sink = ctx.sink.into_inner();
-    let plan = (build_jobs && !sink.has_errors()).then_some(plan::Plan {
+    let header = plan::Plan {
         version: plan::PLAN_VERSION,
         source: source_name,
         overrides: overrides
             .iter()
             .map(|o| (o.axis.path_text(), o.value_text().to_string()))
             .collect(),
-        jobs,
-    });
+        jobs: Vec::new(),
+    };
+    if build_jobs {
+        stream.begin(&header);
+    }
+    let ctx = eval::Ctx::new(&program, sink);
+    let mut emit = |job: plan::Job| stream.job(job);
+    let mut jobs = lower::JobSink::new(&mut emit);
+    lower::lower_root(&ctx, build_jobs, &overrides, &mut jobs);
+    let sink = ctx.sink.into_inner();
+    let plan = (build_jobs && !sink.has_errors()).then_some(header);
     let mut diagnostics = sink.into_diagnostics();
     for diagnostic in &mut diagnostics {
         overrides::relocate(diagnostic, &ranges);

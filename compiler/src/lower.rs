@@ -38,12 +38,66 @@ struct Assembled {
 /// A memo key: the assignments of a point that a field can see.
 type Key = Vec<(usize, usize)>;
 
-/// Lowers every experiment of module 0 (the root file), appending jobs in order.
+/// Where built jobs go: a buffer of at most [`JobSink::CHUNK`] jobs whose content hashes are
+/// computed in parallel, handed on in index order. A plan is never held here as a whole, so
+/// `disc plan` can stream any plan within [`MAX_JOBS`] in memory that does not grow with it.
+pub(crate) struct JobSink<'a> {
+    buffer: Vec<Job>,
+    emit: &'a mut dyn FnMut(Job),
+    /// The index the next job must have.
+    next: u64,
+}
+
+impl<'a> JobSink<'a> {
+    /// Jobs hashed together (in parallel) before they are handed on.
+    const CHUNK: usize = 4096;
+
+    /// A sink that hands every job, hashed, to `emit`.
+    pub fn new(emit: &'a mut dyn FnMut(Job)) -> Self {
+        JobSink {
+            buffer: Vec::new(),
+            emit,
+            next: 0,
+        }
+    }
+
+    fn push(&mut self, job: Job) {
+        // INVARIANT: job N is the N-th point of the sweeps; a point that yields no job stops the
+        // plan (an error, E0005 when nothing else explains it), so jobs are never renumbered.
+        debug_assert_eq!(
+            job.index, self.next,
+            "jobs are handed on in index order, none skipped"
+        );
+        self.next = job.index.saturating_add(1);
+        self.buffer.push(job);
+        if self.buffer.len() >= Self::CHUNK {
+            self.flush();
+        }
+    }
+
+    /// Hashes the buffered jobs and hands them on; called once more when lowering ends.
+    pub fn flush(&mut self) {
+        use rayon::prelude::*;
+        // Content hashes are independent per job: compute them in parallel (order is unaffected).
+        self.buffer
+            .par_iter_mut()
+            .for_each(|job| job.hash = crate::hash::job_hash(job));
+        for job in self.buffer.drain(..) {
+            (self.emit)(job);
+        }
+    }
+}
+
+/// Lowers every experiment of module 0 (the root file), handing jobs to `jobs` in order.
 /// With `build_jobs` false, every point is still checked but no job is built (for `disc check`).
-pub(crate) fn lower_root(ctx: &Ctx<'_>, build_jobs: bool, overrides: &[Override]) -> Vec<Job> {
-    let mut jobs = Vec::new();
+pub(crate) fn lower_root(
+    ctx: &Ctx<'_>,
+    build_jobs: bool,
+    overrides: &[Override],
+    jobs: &mut JobSink<'_>,
+) {
     let Some(root) = ctx.program.modules.first() else {
-        return jobs;
+        return;
     };
     let text = ctx.program.sources.first().map_or("", |s| s.text.as_str());
     // Jobs planned so far, over all experiments: the next experiment's first job index.
@@ -58,16 +112,11 @@ pub(crate) fn lower_root(ctx: &Ctx<'_>, build_jobs: bool, overrides: &[Override]
                 build_jobs,
                 &mut planned,
                 overrides,
-                &mut jobs,
+                jobs,
             );
         }
     }
-    // Content hashes are independent per job: compute them in parallel (order is unaffected).
-    {
-        use rayon::prelude::*;
-        jobs.par_iter_mut()
-            .for_each(|job| job.hash = crate::hash::job_hash(job));
-    }
+    jobs.flush();
     // Definitions are checked where they are used; check the root file's definitions whose
     // parameters all have defaults once as written, so mistakes in unused ones surface too.
     for (item, def) in root
@@ -95,7 +144,6 @@ pub(crate) fn lower_root(ctx: &Ctx<'_>, build_jobs: bool, overrides: &[Override]
             );
         }
     }
-    jobs
 }
 
 #[allow(clippy::wildcard_enum_match_arm)] // the catch-all matches a `seed` value of the wrong type
@@ -107,7 +155,7 @@ fn lower_experiment(
     build_jobs: bool,
     planned: &mut u64,
     overrides: &[Override],
-    jobs: &mut Vec<Job>,
+    jobs: &mut JobSink<'_>,
 ) {
     let env = Env {
         module: 0,
@@ -340,7 +388,11 @@ fn lower_experiment(
                 } else {
                     *planned = total;
                     match (axes_ok, expansion.points(ctx)) {
-                        (Ok(()), Ok(points)) => (expansion.axes, points),
+                        (Ok(()), Ok(points))
+                            if paths_apply(ctx, source, &fields, &expansion.axes, &points) =>
+                        {
+                            (expansion.axes, points)
+                        }
                         _ => (expansion.axes, vec![Vec::new()]),
                     }
                 }
@@ -390,6 +442,10 @@ fn lower_experiment(
         .map(field_index)
         .collect();
     let loss_loc = fields.get("loss").map(|e| env.loc(e.span));
+    // The content of each distinct assembly, and the first point of each distinct job content.
+    let mut content_memo: BTreeMap<Vec<Key>, u64> = BTreeMap::new();
+    let mut same_content: BTreeMap<u64, usize> = BTreeMap::new();
+    let mut duplicate_reported = false;
 
     for (point_index, point) in points.iter().enumerate() {
         let job_index = first_index.saturating_add(point_index as u64);
@@ -493,6 +549,22 @@ fn lower_experiment(
             }
             continue;
         };
+        // Two points that assign different values can still resolve to the same job
+        // (`seed in [0] + train.batch in [64]`, both the defaults): it would be trained twice.
+        let digest = *content_memo
+            .entry(keys.clone())
+            .or_insert_with(|| content_digest(assembled));
+        let content = crate::hash::digest_of(&(digest, seed));
+        match same_content.get(&content) {
+            Some(&earlier) if !duplicate_reported => {
+                duplicate_reported = true;
+                report_same_job(ctx, env, &axes, &points, earlier, point_index, first_index);
+            }
+            Some(_) => {}
+            None => {
+                same_content.insert(content, point_index);
+            }
+        }
         if !build_jobs || ctx.sink.borrow().has_errors() {
             // Keep checking for more errors, but build no jobs once the plan is invalid.
             continue;
@@ -537,6 +609,138 @@ fn lower_experiment(
         };
         jobs.push(job);
     }
+}
+
+/// Whether every assignment of every point can be applied: a path inside a field (`loss.betta`)
+/// must name a parameter of the call there, which an earlier assignment of the same point may
+/// have replaced, so it is tried point by point (once per distinct sequence of assignments to a
+/// field). When one cannot, it is reported (E0403) and the fields are checked as written instead,
+/// so its mistake hides none of theirs.
+fn paths_apply(
+    ctx: &Ctx<'_>,
+    source: u32,
+    fields: &BTreeMap<String, Expr>,
+    axes: &[Axis],
+    points: &[Point],
+) -> bool {
+    let root = |a: usize| {
+        axes.get(a)
+            .and_then(|axis| axis.path.first())
+            .map(|i| i.name.as_str())
+    };
+    let nested: BTreeSet<&str> = axes
+        .iter()
+        .filter(|axis| axis.path.len() > 1)
+        .filter_map(|axis| axis.path.first().map(|i| i.name.as_str()))
+        .collect();
+    let mut tried: BTreeSet<Key> = BTreeSet::new();
+    let mut ok = true;
+    for point in points {
+        for field in &nested {
+            let key: Key = point
+                .iter()
+                .copied()
+                .filter(|(a, _)| root(*a) == Some(field))
+                .collect();
+            if !tried.insert(key.clone()) {
+                continue;
+            }
+            let Some(expr) = fields.get(*field) else {
+                continue;
+            };
+            let mut one = BTreeMap::from([(field.to_string(), expr.clone())]);
+            for (a, v) in &key {
+                let Some((axis, (value, _))) = axes
+                    .get(*a)
+                    .and_then(|axis| Some((axis, axis.values.get(*v)?)))
+                else {
+                    continue;
+                };
+                if sweep::apply(ctx, 0, source, &mut one, axis, value).is_err() {
+                    ok = false;
+                    break;
+                }
+            }
+        }
+    }
+    ok
+}
+
+/// A digest of everything a job trains and evaluates except its seed (which is combined with it
+/// per point), for finding points that resolve to the same job.
+fn content_digest(assembled: &Assembled) -> u64 {
+    let Assembled {
+        dataset,
+        model,
+        objective,
+        train,
+        evaluate,
+    } = assembled;
+    let train = TrainSpec {
+        steps: train.steps,
+        batch_size: train.batch_size,
+        optimizer: train.optimizer.clone(),
+        schedule: train.schedule.clone(),
+        seed: 0,
+        checkpoint_every: train.checkpoint_every,
+        log_every: train.log_every,
+    };
+    crate::hash::digest_of(&(dataset, model, objective, &train, evaluate))
+}
+
+/// E0411 for two points of one sweep that assign different values but resolve to the same job:
+/// both would train the same model. Reported at the later point's last swept value.
+fn report_same_job(
+    ctx: &Ctx<'_>,
+    env: Env<'_>,
+    axes: &[Axis],
+    points: &[Point],
+    earlier: usize,
+    later: usize,
+    first_index: u64,
+) {
+    let written = |point: &Point| {
+        let text = point
+            .iter()
+            .filter_map(|(a, v)| {
+                let axis = axes.get(*a)?;
+                Some(format!("{}={}", axis.path_text(), axis.values.get(*v)?.1))
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        if text.is_empty() {
+            "-".to_string()
+        } else {
+            text
+        }
+    };
+    let (Some(first), Some(second)) = (points.get(earlier), points.get(later)) else {
+        return;
+    };
+    let Some(loc) = second
+        .last()
+        .and_then(|(a, v)| axes.get(*a)?.values.get(*v))
+        .map(|(e, _)| env.loc(e.span))
+    else {
+        return;
+    };
+    let job = |i: usize| first_index.saturating_add(i as u64);
+    ctx.error(
+        "E0411",
+        loc,
+        format!(
+            "jobs {} (`{}`) and {} (`{}`) resolve to the same job, which would be trained twice",
+            job(earlier),
+            written(first),
+            job(later),
+            written(second)
+        ),
+        format!("the same job as job {}", job(earlier)),
+        Some(
+            "the points differ as written but set the same values (a default, or what the field already has); remove one of them"
+                .to_string(),
+        ),
+    );
 }
 
 /// Every sweep axis must change something: its path starts at a field (E0403) that a standard
@@ -851,13 +1055,17 @@ fn assemble(
     // `evaluate` does not stop them being checked (and the metrics are checked against the data).
     let (Ok(dataset), Ok(model_value), Ok(loss), Ok(())) = (dataset, model_value, loss, weights_ok)
     else {
+        check_graph_alone(ctx, graph);
         return Err(Poisoned);
     };
 
     let obs = dataset.observation_shape.to_vec();
     // Networks built inside stdlib definitions (e.g. `conv_vae()`) are reported at the `model` field.
     let model_value = relocate_model(model_value, env, field_loc("model"));
-    let model = lower_model(ctx, &model_value, &obs)?;
+    let Ok(model) = lower_model(ctx, &model_value, &obs) else {
+        check_graph_alone(ctx, graph);
+        return Err(Poisoned);
+    };
     let declared: Vec<String> = match &model {
         ModelSpec::Vae(v) => v.latent_names.clone(),
         ModelSpec::InfoGan(g) => g.codes.iter().map(|c| c.name.clone()).collect(),
@@ -1041,6 +1249,7 @@ fn relocate_model(model: ModelValue, env: Env<'_>, fallback: Loc) -> ModelValue 
             recognition,
             learned_variance,
             optimizer,
+            discriminator_updates,
         } => ModelValue::InfoGan {
             noise,
             codes,
@@ -1049,6 +1258,7 @@ fn relocate_model(model: ModelValue, env: Env<'_>, fallback: Loc) -> ModelValue 
             recognition: relocate(recognition, env, fallback),
             learned_variance,
             optimizer,
+            discriminator_updates,
         },
         other @ (ModelValue::Pca { .. } | ModelValue::Ica { .. }) => other,
     }
@@ -1151,6 +1361,7 @@ fn lower_model(ctx: &Ctx<'_>, model: &ModelValue, obs: &[u32]) -> Eval<ModelSpec
             recognition,
             learned_variance,
             optimizer,
+            discriminator_updates,
         } => {
             let code_width: u32 = codes
                 .iter()
@@ -1229,6 +1440,7 @@ fn lower_model(ctx: &Ctx<'_>, model: &ModelValue, obs: &[u32]) -> Eval<ModelSpec
                 recognition_head,
                 learned_variance: *learned_variance,
                 discriminator_optimizer: optimizer.clone(),
+                discriminator_updates: *discriminator_updates,
             }))
         }
         ModelValue::Pca { components } => Ok(ModelSpec::Pca {
@@ -1342,9 +1554,9 @@ fn lower_term(
                 lambda_d: *lambda_d,
             }
         }
-        TermValue::Gan => {
+        TermValue::Gan { loss } => {
             needs("infogan", is_gan, "gan")?;
-            Term::Adversarial
+            Term::Adversarial { loss: *loss }
         }
         TermValue::Info { codes } => {
             needs("infogan", is_gan, "info")?;
@@ -1425,7 +1637,7 @@ fn check_weights(ctx: &Ctx<'_>, env: Env<'_>, terms: &[WeightedTerm], loss_loc: 
             TermValue::Recon
             | TermValue::Tc
             | TermValue::Dip { .. }
-            | TermValue::Gan
+            | TermValue::Gan { .. }
             | TermValue::Info { .. }
             | TermValue::Structure { .. } => continue,
         };
@@ -1457,6 +1669,24 @@ fn numbered_like(name: &str, declared: &[String]) -> bool {
 }
 
 /// Checks a graph against the declared latents/codes and makes it a DAG in topological order.
+/// When no model can be built, the graph is still checked for cycles over its own nodes: a cycle
+/// is a mistake whatever the model declares.
+fn check_graph_alone(ctx: &Ctx<'_>, graph: Option<&GraphValue>) {
+    let Some(g) = graph else {
+        return;
+    };
+    let mut nodes: Vec<String> = Vec::new();
+    for ((a, _), (b, _)) in &g.edges {
+        for name in [a, b] {
+            if !nodes.contains(name) {
+                nodes.push(name.clone());
+            }
+        }
+    }
+    // Every node is declared here, so only a cycle can be reported.
+    let _ = lower_graph(ctx, g, &nodes);
+}
+
 fn lower_graph(ctx: &Ctx<'_>, g: &GraphValue, declared: &[String]) -> Eval<crate::plan::GraphSpec> {
     let mut edges = Vec::new();
     let mut failed = false;

@@ -145,7 +145,8 @@ fn parse_one(argument: &str, id: u32, base: usize, sink: &mut Sink) -> Option<Ov
         Err(mut err) => {
             let shift = value_start + lead;
             err.span = Span::new(err.span.start + shift, err.span.end + shift);
-            sink.push(crate::resolve::syntax_diagnostic(id, &err));
+            // An override is one value: no sweep block.
+            sink.push(crate::resolve::syntax_diagnostic(id, "", &err));
             return None;
         }
     };

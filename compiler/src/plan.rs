@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// Version of the plan format. A runtime refuses a plan whose version it does not know.
-pub const PLAN_VERSION: u32 = 3;
+pub const PLAN_VERSION: u32 = 4;
 
 /// A compiled study: every job of every experiment in the file, in job-index order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -217,6 +217,19 @@ pub struct GanSpec {
     pub learned_variance: bool,
     /// Optimizer of the discriminator and its heads; the generator uses `TrainSpec::optimizer`.
     pub discriminator_optimizer: Optimizer,
+    /// Discriminator updates per generator update (the discriminator player's `updates_per_step`).
+    pub discriminator_updates: u32,
+}
+
+/// The form of a GAN's adversarial loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GanLoss {
+    /// Goodfellow et al. 2014 with the generator's non-saturating loss: the discriminator
+    /// minimises −log σ(D(x)) − log σ(−D(G(z))), the generator −log σ(D(G(z))).
+    NonSaturating,
+    /// Least squares (Mao et al. 2017, LSGAN with the 0-1-1 coding): the discriminator minimises
+    /// ½·(D(x) − 1)² + ½·D(G(z))², the generator ½·(D(G(z)) − 1)², D's output taken as is.
+    LeastSquares,
 }
 
 /// A structured InfoGAN code.
@@ -369,8 +382,8 @@ pub enum Term {
         lambda_od: f64,
         lambda_d: f64,
     },
-    /// The non-saturating GAN loss (generator and discriminator).
-    Adversarial,
+    /// The GAN loss of the generator and the discriminator, in the form `loss` names.
+    Adversarial { loss: GanLoss },
     /// InfoGAN's variational lower bound on I(codes; G(noise, codes)), as a loss (−L_I).
     MutualInformation { codes: Vec<String> },
     /// Negative log-likelihood of the latents (VAE: the sampled z; InfoGAN: the codes the

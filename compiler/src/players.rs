@@ -20,7 +20,7 @@ pub fn term_name(term: &Term) -> &'static str {
         Term::TotalCorrelation => "total_correlation",
         Term::DiscriminatorTc { .. } => "discriminator_tc",
         Term::DipCovariance { .. } => "dip_penalty",
-        Term::Adversarial => "adversarial",
+        Term::Adversarial { .. } => "adversarial",
         Term::MutualInformation { .. } => "mutual_information",
         Term::Structural { .. } => "structural",
     }
@@ -202,6 +202,7 @@ pub fn players(model: &ModelSpec, objective: &[LossTerm], train: &TrainSpec) -> 
                 &gan.discriminator_optimizer,
             );
             discriminator.schedule = secondary_schedule(&train.schedule);
+            discriminator.updates_per_step = gan.discriminator_updates;
             players.push(discriminator);
             players.push(player(
                 "generator",

@@ -62,15 +62,19 @@ enum Origin {
     File(String),
 }
 
-/// Converts a parse error to a diagnostic in `source`.
-pub(crate) fn syntax_diagnostic(source: u32, err: &ParseError) -> Diagnostic {
+/// Converts a parse error in `text` (the text of `source`) to a diagnostic.
+pub(crate) fn syntax_diagnostic(source: u32, text: &str, err: &ParseError) -> Diagnostic {
     let (code, label) = match &err.kind {
         ParseErrorKind::Unexpected { found, .. } => ("E0001", format!("unexpected {found}")),
         ParseErrorKind::NumberTooLarge { .. } => ("E0002", "does not fit in 64 bits".to_string()),
         ParseErrorKind::TooDeep => ("E0003", "nested too deeply".to_string()),
     };
     let help = match &err.kind {
-        ParseErrorKind::Unexpected { expected, found } => syntax_help(expected, found),
+        ParseErrorKind::Unexpected { expected, found } => syntax_help(
+            expected,
+            found,
+            between_sweep_axes(text.get(..err.span.start).unwrap_or("")),
+        ),
         ParseErrorKind::NumberTooLarge { .. } => Some("use a smaller number".to_string()),
         ParseErrorKind::TooDeep => Some("split the expression into definitions".to_string()),
     };
@@ -85,8 +89,9 @@ pub(crate) fn syntax_diagnostic(source: u32, err: &ParseError) -> Diagnostic {
     }
 }
 
-/// A hint for the most common syntax slips, keyed on what was expected and found.
-fn syntax_help(expected: &[&str], found: &str) -> Option<String> {
+/// A hint for the most common syntax slips, keyed on what was expected and found (and on whether
+/// the slip is directly between the axes of a sweep block).
+fn syntax_help(expected: &[&str], found: &str, between_sweep_axes: bool) -> Option<String> {
     let expects = |what: &str| expected.contains(&what);
     if found == "`=`" {
         Some(
@@ -108,15 +113,64 @@ fn syntax_help(expected: &[&str], found: &str) -> Option<String> {
     } else if found == "`\"`" {
         Some("a string ends with `\"` on the same line".to_string())
     } else if expects("`..`") && !expects("an expression") {
-        // After a complete value: in a call or a list a `,` is the usual slip; in a sweep, an
-        // operator between axes.
-        Some(
-            "a `,` may be missing before this (or, between sweep axes, `*`, `+` or `zip(...)`)"
-                .to_string(),
-        )
+        // After a complete value: between sweep axes an operator is missing; anywhere else (a
+        // call, a list, `zip(...)`) a `,`.
+        Some(if between_sweep_axes {
+            "sweep axes are combined with `*`, `+` or `zip(...)`".to_string()
+        } else {
+            "a `,` may be missing before this".to_string()
+        })
     } else {
         None
     }
+}
+
+/// Whether the end of `before` (a file's text up to a syntax error) lies directly between the axes
+/// of a `sweep { ... }` block, or inside a grouping `(...)` there, rather than inside a call, a
+/// list or `zip(...)`. Strings and comments are skipped.
+fn between_sweep_axes(before: &str) -> bool {
+    let Some(start) = before.rmatch_indices("sweep").find_map(|(i, _)| {
+        let rest = before.get(i + "sweep".len()..)?;
+        rest.trim_start()
+            .starts_with('{')
+            .then(|| before.len() - rest.trim_start().len() + 1)
+    }) else {
+        return false;
+    };
+    // Open brackets after the sweep's `{`: `true` for a grouping `(`, `false` for any other.
+    let mut open: Vec<bool> = Vec::new();
+    let mut chars = before.get(start..).unwrap_or("").char_indices().peekable();
+    let mut previous_word = String::new();
+    while let Some((_, c)) = chars.next() {
+        match c {
+            '"' => {
+                for (_, d) in chars.by_ref() {
+                    if d == '"' || d == '\n' {
+                        break;
+                    }
+                }
+            }
+            '/' if chars.peek().is_some_and(|(_, d)| *d == '/') => {
+                for (_, d) in chars.by_ref() {
+                    if d == '\n' {
+                        break;
+                    }
+                }
+            }
+            '(' => open.push(previous_word.is_empty()),
+            '[' | '{' => open.push(false),
+            // A closing bracket pops its opener (in the guard); one with no opener left closes
+            // the sweep block, before the error.
+            ')' | ']' | '}' if open.pop().is_none() => return false,
+            _ => {}
+        }
+        if c.is_alphanumeric() || c == '_' {
+            previous_word.push(c);
+        } else if !c.is_whitespace() {
+            previous_word.clear();
+        }
+    }
+    open.iter().all(|grouping| *grouping)
 }
 
 /// Loads the root file and everything it imports, and builds every scope.
@@ -128,7 +182,7 @@ pub(crate) fn load(root: Source, loader: &dyn Loader, sink: &mut Sink) -> Option
     let file = match disc_grammar::parse_file(&root_text) {
         Ok(file) => file,
         Err(err) => {
-            sink.push(syntax_diagnostic(0, &err));
+            sink.push(syntax_diagnostic(0, &root_text, &err));
             return None;
         }
     };
@@ -291,7 +345,11 @@ pub(crate) fn load(root: Source, loader: &dyn Loader, sink: &mut Sink) -> Option
                     links.insert((next, item), idx);
                 }
                 Err(err) => {
-                    sink.push(syntax_diagnostic(new_source, &err));
+                    let text = program
+                        .sources
+                        .last()
+                        .map_or("", |source| source.text.as_str());
+                    sink.push(syntax_diagnostic(new_source, text, &err));
                     sink.error(
                         "E0105",
                         loc,

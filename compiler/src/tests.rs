@@ -577,10 +577,11 @@ fn fixtures_give_exactly_their_expected_codes_and_every_code_has_one() {
     }
     assert!(count > 40);
     for info in crate::codes::CODES {
-        // E0004 is the CLI's (an unreadable file; tests/cli.rs covers it); E0005 reports a broken
-        // compiler invariant, which no input can produce.
+        // E0004 and E0412 are the CLI's (an unreadable file, a plan larger than the machine's
+        // memory; tests/cli.rs covers them); E0005 reports a broken compiler invariant, which no
+        // input can produce.
         assert!(
-            covered.contains(info.code) || ["E0004", "E0005"].contains(&info.code),
+            covered.contains(info.code) || ["E0004", "E0005", "E0412"].contains(&info.code),
             "code {} has no fixture in err/ or warn/",
             info.code
         );
@@ -696,6 +697,37 @@ fn structural_graph_is_topologically_ordered_over_all_declared_latents() {
         }
         other => panic!("expected an InfoGAN, got {other:?}"),
     }
+}
+
+#[test]
+fn the_gan_loss_and_discriminator_updates_reach_the_plan() {
+    use crate::plan::GanLoss;
+    let text = include_str!("../../experiments/structured_infogan.dis")
+        .replace(
+            "discriminator: infogan_discriminator(),",
+            "discriminator: infogan_discriminator(), discriminator_updates: 3,",
+        )
+        .replace("loss = gan +", "loss = gan(loss: least_squares) +");
+    let c = compile_text(&text);
+    let job = jobs(&c).first().cloned().expect("a job");
+    let losses: Vec<GanLoss> = job
+        .objective
+        .iter()
+        .filter_map(|t| match t.term {
+            Term::Adversarial { loss } => Some(loss),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(losses, [GanLoss::LeastSquares]);
+    assert_eq!(job.players.first().map(|p| p.updates_per_step), Some(3));
+    // The defaults: the non-saturating loss, one discriminator update.
+    let c = compile_text(include_str!("../../experiments/structured_infogan.dis"));
+    let job = jobs(&c).first().cloned().expect("a job");
+    assert!(job.objective.iter().any(|t| t.term
+        == Term::Adversarial {
+            loss: GanLoss::NonSaturating
+        }));
+    assert_eq!(job.players.first().map(|p| p.updates_per_step), Some(1));
 }
 
 #[test]

@@ -10,8 +10,9 @@ use std::fmt;
 use disc_grammar::ast::Span;
 
 use crate::plan::{
-    CodePrior, ConditionalFamily, DataSource, DatasetSpec, EvalSpec, Layer, LrSchedule, MetricSpec,
-    Optimizer, OutputActivation, Padding, Predictor, Reconstruction, Representation, Visuals,
+    CodePrior, ConditionalFamily, DataSource, DatasetSpec, EvalSpec, GanLoss, Layer, LrSchedule,
+    MetricSpec, Optimizer, OutputActivation, Padding, Predictor, Reconstruction, Representation,
+    Visuals,
 };
 
 /// A location in some source file.
@@ -62,6 +63,8 @@ pub enum Type {
     Loss,
     /// A conditional family for structural terms.
     Cpd,
+    /// The form of a GAN loss: `non_saturating` or `least_squares`.
+    GanLoss,
     /// A latent graph.
     Graph,
     /// An optimizer.
@@ -107,6 +110,7 @@ impl Type {
             "prior" => Type::Prior,
             "loss" => Type::Loss,
             "cpd" => Type::Cpd,
+            "gan_loss" => Type::GanLoss,
             "graph" => Type::Graph,
             "optimizer" => Type::Optimizer,
             "schedule" => Type::Schedule,
@@ -140,6 +144,7 @@ impl Type {
         "prior",
         "loss",
         "cpd",
+        "gan_loss",
         "graph",
         "optimizer",
         "schedule",
@@ -174,6 +179,7 @@ impl fmt::Display for Type {
             Type::Prior => "prior",
             Type::Loss => "loss",
             Type::Cpd => "cpd",
+            Type::GanLoss => "gan_loss",
             Type::Graph => "graph",
             Type::Optimizer => "optimizer",
             Type::Schedule => "schedule",
@@ -235,6 +241,8 @@ pub enum ModelValue {
         learned_variance: bool,
         /// Optimizer of the discriminator.
         optimizer: Optimizer,
+        /// Discriminator updates per generator update.
+        discriminator_updates: u32,
     },
     /// PCA baseline.
     Pca {
@@ -302,7 +310,10 @@ pub enum TermValue {
         lambda_d: f64,
     },
     /// GAN loss.
-    Gan,
+    Gan {
+        /// Its form.
+        loss: GanLoss,
+    },
     /// InfoGAN mutual information; `None` = every code.
     Info {
         /// Selected codes with the location of the list.
@@ -393,6 +404,8 @@ pub enum Value {
     Loss(Vec<WeightedTerm>),
     /// Conditional family.
     Cpd(ConditionalFamily),
+    /// The form of a GAN loss.
+    GanLoss(GanLoss),
     /// Latent graph.
     Graph(GraphValue),
     /// Optimizer.
@@ -439,6 +452,7 @@ impl Value {
             Value::Prior(_) => Type::Prior,
             Value::Loss(_) => Type::Loss,
             Value::Cpd(_) => Type::Cpd,
+            Value::GanLoss(_) => Type::GanLoss,
             Value::Graph(_) => Type::Graph,
             Value::Optimizer(_) => Type::Optimizer,
             Value::Schedule(_) => Type::Schedule,

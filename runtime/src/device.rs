@@ -1,101 +1,6 @@
-//! Which device to train on: parsing `--device`, and probing for a usable CUDA driver.
-//!
-//! burn-cuda 0.21 panics (in a worker thread, then on a closed channel in the main thread) when the
-//! driver library is missing. The binary therefore asks [`cuda_driver_present`] before it touches
-//! burn-cuda, and turns every failure into a [`RuntimeError::Device`] instead of a panic trace. This
-//! module never initialises a backend itself.
-
-use std::path::{Path, PathBuf};
-
-use crate::error::RuntimeError;
-
-/// The device the user asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeviceRequest {
-    /// The CPU (burn `flex`).
-    Cpu,
-    /// An NVIDIA GPU through burn-cuda; needs the `cuda` feature and the driver.
-    Cuda,
-    /// CUDA when compiled in and a driver is present, else the CPU.
-    Auto,
-}
-
-impl DeviceRequest {
-    /// Parses `cpu`, `cuda` or `auto` (case-insensitive).
-    pub fn parse(text: &str) -> Result<Self, RuntimeError> {
-        match text.to_ascii_lowercase().as_str() {
-            "cpu" => Ok(Self::Cpu),
-            "cuda" | "gpu" => Ok(Self::Cuda),
-            "auto" => Ok(Self::Auto),
-            other => Err(RuntimeError::Device {
-                requested: other.to_string(),
-                reason: "expected `cpu`, `cuda` or `auto`".to_string(),
-            }),
-        }
-    }
-}
-
-/// The device chosen after probing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeviceChoice {
-    /// Train on the CPU.
-    Cpu,
-    /// Train on CUDA device 0.
-    Cuda,
-}
-
-/// Whether this build has burn-cuda compiled in.
-pub const CUDA_COMPILED: bool = cfg!(feature = "cuda");
-
-/// Directories where the dynamic loader usually finds `libcuda.so.1`, plus `LD_LIBRARY_PATH`.
-fn library_dirs() -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::env::var_os("LD_LIBRARY_PATH")
-        .map(|value| std::env::split_paths(&value).collect())
-        .unwrap_or_default();
-    for fixed in [
-        "/usr/lib/x86_64-linux-gnu",
-        "/usr/lib/aarch64-linux-gnu",
-        "/usr/lib64",
-        "/usr/lib",
-        "/lib/x86_64-linux-gnu",
-        "/lib64",
-        "/usr/local/cuda/lib64",
-        "/usr/local/cuda/compat",
-        "/usr/lib/wsl/lib",
-        "/usr/local/nvidia/lib64",
-        "/usr/local/nvidia/lib",
-    ] {
-        dirs.push(PathBuf::from(fixed));
-    }
-    dirs
-}
-
-/// Whether the CUDA driver library can be found. A file probe, not a load: loading would need
-/// `unsafe` (the workspace denies it); the binary still guards the backend's initialisation.
-pub fn cuda_driver_present() -> bool {
-    let names = ["libcuda.so.1", "libcuda.so", "nvcuda.dll"];
-    library_dirs()
-        .iter()
-        .any(|dir| names.iter().any(|name| Path::new(dir).join(name).exists()))
-}
-
-/// Resolves a request against what is compiled in and present.
-pub fn choose(request: DeviceRequest) -> Result<DeviceChoice, RuntimeError> {
-    match request {
-        DeviceRequest::Cpu => Ok(DeviceChoice::Cpu),
-        DeviceRequest::Auto if CUDA_COMPILED && cuda_driver_present() => Ok(DeviceChoice::Cuda),
-        DeviceRequest::Auto => Ok(DeviceChoice::Cpu),
-        DeviceRequest::Cuda if !CUDA_COMPILED => Err(RuntimeError::Device {
-            requested: "cuda".to_string(),
-            reason: "this `disc` was built without CUDA support; rebuild with `cargo build --release --features cuda`".to_string(),
-        }),
-        DeviceRequest::Cuda if !cuda_driver_present() => Err(RuntimeError::Device {
-            requested: "cuda".to_string(),
-            reason: "no NVIDIA driver library (libcuda.so.1) was found; install the driver or use `--device cpu`".to_string(),
-        }),
-        DeviceRequest::Cuda => Ok(DeviceChoice::Cuda),
-    }
-}
+//! The training backends this runtime is built with. Which one a run uses is the binary's choice
+//! (src/cli/device.rs): this module only names them, so that the rest of the runtime stays generic
+//! over `B: AutodiffBackend`.
 
 /// The CPU training backend: burn `flex` with autodiff.
 pub type CpuBackend = burn::backend::Autodiff<burn::backend::Flex>;
@@ -104,63 +9,12 @@ pub type CpuBackend = burn::backend::Autodiff<burn::backend::Flex>;
 #[cfg(feature = "cuda")]
 pub type CudaBackend = burn::backend::Autodiff<burn::backend::Cuda>;
 
-/// Trains `job` on the chosen device. CUDA runs inside `catch_unwind` with a silent panic hook, so
-/// a driver or runtime failure inside burn-cuda becomes a [`RuntimeError::Device`], not a trace.
-pub fn run_job_on(
-    choice: DeviceChoice,
-    job: &disc_compiler::plan::Job,
-    options: &crate::train::RunOptions,
-) -> Result<crate::train::JobOutcome, RuntimeError> {
-    match choice {
-        DeviceChoice::Cpu => crate::train::run_job::<CpuBackend>(job, &Default::default(), options),
-        #[cfg(feature = "cuda")]
-        DeviceChoice::Cuda => {
-            let previous = std::panic::take_hook();
-            std::panic::set_hook(Box::new(|_| {}));
-            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                let device = burn::backend::cuda::CudaDevice::new(0);
-                crate::train::run_job::<CudaBackend>(job, &device, options)
-            }));
-            std::panic::set_hook(previous);
-            outcome.unwrap_or_else(|payload| {
-                let reason = payload
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_else(|| "burn-cuda failed without a message".to_string());
-                Err(RuntimeError::Device {
-                    requested: "cuda".to_string(),
-                    reason,
-                })
-            })
-        }
-        #[cfg(not(feature = "cuda"))]
-        DeviceChoice::Cuda => Err(RuntimeError::Device {
-            requested: "cuda".to_string(),
-            reason: "this `disc` was built without CUDA support".to_string(),
-        }),
-    }
-}
+/// Whether this build has burn-cuda compiled in.
+pub const CUDA_COMPILED: bool = cfg!(feature = "cuda");
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_requests_and_rejects_others() {
-        assert_eq!(DeviceRequest::parse("CPU").unwrap(), DeviceRequest::Cpu);
-        assert_eq!(DeviceRequest::parse("auto").unwrap(), DeviceRequest::Auto);
-        let error = DeviceRequest::parse("tpu").unwrap_err().to_string();
-        assert!(error.contains("tpu") && error.contains("cpu"), "{error}");
-    }
-
-    #[test]
-    fn cpu_is_always_available_and_auto_never_fails() {
-        assert_eq!(choose(DeviceRequest::Cpu).unwrap(), DeviceChoice::Cpu);
-        assert!(choose(DeviceRequest::Auto).is_ok());
-        if !CUDA_COMPILED {
-            let error = choose(DeviceRequest::Cuda).unwrap_err().to_string();
-            assert!(error.contains("without CUDA"), "{error}");
-        }
-    }
+/// CUDA device `index` (only with the `cuda` feature). Creating it does not touch the driver;
+/// burn-cuda initialises it, and may panic, on first use.
+#[cfg(feature = "cuda")]
+pub fn cuda_device(index: usize) -> burn::backend::cuda::CudaDevice {
+    burn::backend::cuda::CudaDevice::new(index)
 }

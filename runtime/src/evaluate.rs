@@ -28,7 +28,7 @@ use crate::artifacts::{
 };
 use crate::error::RuntimeError;
 use crate::model::{Vae, images_to_tensor};
-use crate::train::Progress;
+use crate::train::Observer;
 
 /// Images encoded per forward pass during evaluation (bounds memory: 512·64·64·3 f32 ≈ 25 MB).
 const ENCODE_BATCH: usize = 512;
@@ -264,10 +264,10 @@ pub fn write_metrics<B: Backend>(
     job: &Job,
     model: &Vae<B>,
     data: &dyn GroundTruthData,
-    progress: Progress,
+    observer: &dyn Observer,
 ) -> Result<MetricsReport, RuntimeError> {
     let latents = model_latents(job);
-    write_metrics_of(run_dir, job, data, progress, |noise| {
+    write_metrics_of(run_dir, job, data, observer, |noise| {
         EncoderRepresentation::new(model, data, latents, noise)
     })
 }
@@ -279,7 +279,7 @@ pub fn write_metrics_of<R: disc_metrics::Representation>(
     run_dir: &RunDir,
     job: &Job,
     data: &dyn GroundTruthData,
-    progress: Progress,
+    observer: &dyn Observer,
     representation_of: impl Fn(Option<RandomState>) -> Result<R, RuntimeError>,
 ) -> Result<MetricsReport, RuntimeError> {
     let mut report = MetricsReport::default();
@@ -290,14 +290,7 @@ pub fn write_metrics_of<R: disc_metrics::Representation>(
     for representation in &job.evaluate.representations {
         let sampled = *representation == Representation::Sampled;
         for spec in &job.evaluate.metrics {
-            if progress != Progress::Quiet {
-                eprintln!(
-                    "job {}: evaluating {} ({} representation)",
-                    job.index,
-                    metric_name(spec),
-                    representation_name(*representation)
-                );
-            }
+            observer.evaluating(job, metric_name(spec), representation_name(*representation));
             let config = metric_config(spec);
             let noise = sampled.then(|| RandomState::new(eval_seed.wrapping_add(1)));
             let encoder = representation_of(noise)?;
@@ -433,7 +426,11 @@ pub fn write_images<B: Backend>(
                 c,
                 GIF_SCALE,
             )?;
-            run_dir.write_gif(&run_dir.traversal_gif_path(latent), &frames, GIF_DELAY)?;
+            run_dir.write_gif(
+                &run_dir.traversal_gif_path(&format!("z{latent}")),
+                &frames,
+                GIF_DELAY,
+            )?;
         }
     }
     Ok(())

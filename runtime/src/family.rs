@@ -98,7 +98,7 @@ pub trait Family<B: AutodiffBackend>: Sized {
         seeds: Seeds,
         steps: u64,
         evaluate: bool,
-        progress: crate::train::Progress,
+        observer: &dyn crate::train::Observer,
     ) -> Result<Option<MetricsReport>, RuntimeError>;
 }
 

@@ -35,7 +35,9 @@ use burn::module::{AutodiffModule, Module};
 use burn::tensor::activation::{log_sigmoid, log_softmax, sigmoid};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Tensor, TensorData};
-use disc_compiler::plan::{CodePrior, GanSpec, Job, ModelSpec, NodeInput, StructuralNode, Term};
+use disc_compiler::plan::{
+    CodePrior, GanLoss, GanSpec, Job, ModelSpec, NodeInput, StructuralNode, Term,
+};
 use disc_compiler::players::term_name;
 use disc_data::{GroundTruthData, RandomState};
 use disc_metrics::MetricError;
@@ -49,7 +51,7 @@ use crate::family::{
 };
 use crate::model::{Net, Value, images_to_tensor};
 use crate::structural::{Cpds, NodeBatch, structural_nll};
-use crate::train::Progress;
+use crate::train::Observer;
 
 /// ln(2π).
 const LOG_2PI: f64 = 1.837_877_066_409_345_5;
@@ -239,6 +241,26 @@ pub fn information_loss<B: Backend>(
     total
 }
 
+/// The Pearson correlation of two equally long samples; 0 when either is constant.
+fn pearson(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len().min(b.len()) as f64;
+    if n < 2.0 {
+        return 0.0;
+    }
+    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+    let (mut ab, mut aa, mut bb) = (0.0, 0.0, 0.0);
+    for (x, y) in a.iter().zip(b) {
+        ab += (x - ma) * (y - mb);
+        aa += (x - ma).powi(2);
+        bb += (y - mb).powi(2);
+    }
+    if aa <= 0.0 || bb <= 0.0 {
+        0.0
+    } else {
+        ab / (aa * bb).sqrt()
+    }
+}
+
 fn column_tensor<B: Backend>(values: &[f64], device: &B::Device) -> Tensor<B, 2> {
     let data: Vec<f32> = values.iter().map(|v| *v as f32).collect();
     let n = data.len();
@@ -309,6 +331,9 @@ pub struct InfoGan<B: AutodiffBackend> {
     critic: Trained<B, Critic<B>>,
     cpds: Option<Trained<B, Cpds<B>>>,
     order: Vec<Role>,
+    /// The form of the `gan` term (non-saturating when the objective has none: then no player
+    /// lists it and it is never used).
+    gan_loss: GanLoss,
 }
 
 fn gan_spec(job: &Job) -> Result<&GanSpec, RuntimeError> {
@@ -338,6 +363,48 @@ impl<B: AutodiffBackend> InfoGan<B> {
         &self.critic.module
     }
 
+    /// How well the recognition head recovers each continuous code from generated images: the
+    /// Pearson correlation between `n` sampled values and Q's means on G(z, c), code by code
+    /// (categorical codes are skipped). The health check of InfoGAN training: near 0 means the
+    /// generator ignores the code or Q cannot read it; near 1, the code is used and recovered.
+    pub fn code_recovery(
+        &self,
+        n: usize,
+        rng: &mut RandomState,
+    ) -> Result<Vec<(String, f64)>, RuntimeError> {
+        let generator = self.generator.module.valid();
+        let critic = self.critic.module.valid();
+        let device = generator
+            .devices()
+            .into_iter()
+            .next()
+            .ok_or_else(|| RuntimeError::Shape("the generator has no parameters".into()))?;
+        let (input, values) = self.layout.sample(n, rng);
+        let input = Tensor::<B::InnerBackend, 2>::from_data(
+            TensorData::new(input, [n, self.layout.input_width]),
+            &device,
+        );
+        let (_, recognised) = critic.forward(generate(&generator, input)?)?;
+        let recognised = recognised
+            .into_data()
+            .to_vec::<f32>()
+            .map_err(|e| RuntimeError::Shape(format!("reading recognised codes: {e:?}")))?;
+        let width = recognised.len() / n.max(1);
+        Ok(self
+            .layout
+            .codes
+            .iter()
+            .zip(&values)
+            .filter(|(slot, _)| !matches!(slot.prior, CodePrior::Categorical { .. }))
+            .map(|(slot, sampled)| {
+                let means: Vec<f64> = (0..n)
+                    .map(|row| f64::from(recognised[row * width + slot.head]))
+                    .collect();
+                (slot.name.clone(), pearson(sampled, &means))
+            })
+            .collect())
+    }
+
     /// The terms of `player` on one generated batch: `adversarial` is the player's side.
     #[allow(clippy::too_many_arguments)]
     fn pass(
@@ -360,7 +427,7 @@ impl<B: AutodiffBackend> InfoGan<B> {
                 continue;
             }
             let value = match &term.term {
-                Term::Adversarial => adversarial.clone(),
+                Term::Adversarial { .. } => adversarial.clone(),
                 Term::MutualInformation { codes } => {
                     let indices: Vec<usize> = codes
                         .iter()
@@ -460,6 +527,14 @@ impl<B: AutodiffBackend> Family<B> for InfoGan<B> {
             critic: Trained::new(critic, player(job, "discriminator")?),
             cpds,
             order,
+            gan_loss: job
+                .objective
+                .iter()
+                .find_map(|t| match t.term {
+                    Term::Adversarial { loss } => Some(loss),
+                    _ => None,
+                })
+                .unwrap_or(GanLoss::NonSaturating),
         })
     }
 
@@ -484,8 +559,17 @@ impl<B: AutodiffBackend> Family<B> for InfoGan<B> {
                         let (real_logits, _) = self.critic.module.forward(x.clone())?;
                         let (fake_logits, recognised) =
                             self.critic.module.forward(fake.detach())?;
-                        let adversarial = log_sigmoid(real_logits).mean().neg()
-                            - log_sigmoid(fake_logits.neg()).mean();
+                        let adversarial = match self.gan_loss {
+                            GanLoss::NonSaturating => {
+                                log_sigmoid(real_logits).mean().neg()
+                                    - log_sigmoid(fake_logits.neg()).mean()
+                            }
+                            GanLoss::LeastSquares => {
+                                (real_logits.sub_scalar(1.0).powf_scalar(2.0).mean()
+                                    + fake_logits.powf_scalar(2.0).mean())
+                                .mul_scalar(0.5)
+                            }
+                        };
                         let pass = self.pass(
                             job,
                             "discriminator",
@@ -505,7 +589,14 @@ impl<B: AutodiffBackend> Family<B> for InfoGan<B> {
                     for _ in 0..self.generator.updates_per_step {
                         let (fake, values) = self.generated(n, &device, noise)?;
                         let (fake_logits, recognised) = self.critic.module.forward(fake)?;
-                        let adversarial = log_sigmoid(fake_logits).mean().neg();
+                        let adversarial = match self.gan_loss {
+                            GanLoss::NonSaturating => log_sigmoid(fake_logits).mean().neg(),
+                            GanLoss::LeastSquares => fake_logits
+                                .sub_scalar(1.0)
+                                .powf_scalar(2.0)
+                                .mean()
+                                .mul_scalar(0.5),
+                        };
                         structural.clear();
                         let pass = self.pass(
                             job,
@@ -588,7 +679,7 @@ impl<B: AutodiffBackend> Family<B> for InfoGan<B> {
         seeds: Seeds,
         steps: u64,
         evaluate: bool,
-        progress: Progress,
+        observer: &dyn Observer,
     ) -> Result<Option<MetricsReport>, RuntimeError> {
         let generator = self.generator.module.valid();
         let critic = self.critic.module.valid();
@@ -615,7 +706,7 @@ impl<B: AutodiffBackend> Family<B> for InfoGan<B> {
             .into_iter()
             .next()
             .ok_or_else(|| RuntimeError::Shape("the critic has no parameters".into()))?;
-        write_metrics_of(run_dir, job, data, progress, |noise| {
+        write_metrics_of(run_dir, job, data, observer, |noise| {
             Ok(Recognition {
                 critic: &critic,
                 layout: &self.layout,
@@ -722,7 +813,7 @@ pub fn write_images<B: Backend>(
         let grid = artifacts::traversal_grid(&images, codes, steps, h, w, c, GRID_PAD)?;
         run_dir.write_png(&run_dir.traversals_path(), &grid)?;
         let per_code = steps * h * w * c;
-        for code in 0..codes {
+        for (code, slot) in layout.codes.iter().enumerate() {
             let frames = artifacts::traversal_frames(
                 images
                     .get(code * per_code..(code + 1) * per_code)
@@ -733,7 +824,7 @@ pub fn write_images<B: Backend>(
                 c,
                 GIF_SCALE,
             )?;
-            run_dir.write_gif(&run_dir.traversal_gif_path(code), &frames, GIF_DELAY)?;
+            run_dir.write_gif(&run_dir.traversal_gif_path(&slot.name), &frames, GIF_DELAY)?;
         }
     }
     Ok(())

@@ -1,17 +1,33 @@
-//! The structural term: the negative log-likelihood of latents under a Bayesian network over the
-//! declared latent graph (Beyazit et al., IJCAI 2020, as read in docs/LANGUAGE.md).
+//! The structural term: how far the latents are from following the declared latent graph, scored
+//! by a Bayesian network over it (Beyazit et al., IJCAI 2020, as read in docs/LANGUAGE.md).
 //!
-//! Each plan [`StructuralNode`] is one local conditional distribution p(target | inputs); the
-//! term is the sum over nodes of the batch-mean NLL of the targets under the CPD's estimate on the
-//! batch. Families:
+//! Each plan [`StructuralNode`] is one local conditional distribution p(target | inputs). A node's
+//! score is the batch-mean NLL of its target under the CPD's estimate on the batch **minus** the NLL
+//! under the parentless Gaussian fitted to the same batch (mean and variance of the target): a
+//! log-likelihood ratio against the empty graph. The sum over nodes is the term.
+//!
+//! Why the ratio and not the plain NLL: the plain Gaussian NLL is not invariant to the target's
+//! scale. ½·ln σ̂² falls without bound as the target shrinks, and a *constant* target is explained
+//! perfectly by the intercept alone, so a model can lower the plain NLL to its floor by collapsing
+//! the recognised codes, without making them follow the graph at all. That is what the first
+//! version did (an InfoGAN's three nodes sat at the variance floor, −16.5, after 100 steps). The
+//! ratio is invariant to an affine change of each target, 0 when the parents explain nothing (a
+//! collapsed code included) and negative only as far as the parents explain the target, so the
+//! one way to lower it is to make each node depend on its declared parents, and only on them.
+//! The parentless term does not depend on the graph, so ranking graphs by the ratio ranks them by
+//! the network's likelihood, as a Bayesian-network score does.
+//!
+//! Families:
 //! - `linear_gaussian`: target = wᵀ·inputs + b + N(0, σ²). (w, b) are the batch's least-squares
-//!   estimates, σ̂² the mean squared residual; the node's NLL at those estimates is
-//!   ½·ln(2π·(σ̂² + ε)) + ½ with ε = [`VARIANCE_FLOOR`]. The estimates are computed on the host in
-//!   f64 and enter the graph as constants: by the envelope theorem (ŵ minimises the mean squared
-//!   residual, so ∂NLL/∂w = 0 there) the gradient through the residual with ŵ held fixed equals the
-//!   gradient of the closed form with the estimates differentiated.
+//!   estimates, σ̂² the mean squared residual, v̂ the target's batch variance; the node's score is
+//!   ½·ln((σ̂² + ε)/(v̂ + ε)) = ½·ln(1 − R²) with ε = [`VARIANCE_FLOOR`]. The estimates are
+//!   computed on the host in f64 and enter the graph as constants: by the envelope theorem (ŵ
+//!   minimises the mean squared residual, so ∂NLL/∂w = 0 there) the gradient through the residual
+//!   with ŵ held fixed equals the gradient of the closed form with the estimates differentiated;
+//!   likewise for the batch mean inside v̂.
 //! - `nonlinear_gaussian`: target ~ N(μ(inputs), exp(s(inputs))), μ and s from a small network per
-//!   node ([`Cpds`]) that its own player trains on the same NLL.
+//!   node ([`Cpds`]) that its own player trains on the same NLL (the parentless part does not
+//!   depend on its weights).
 //!
 //! Shapes: targets `[N, 1]`, inputs `[N, P]`. This module owns no optimizer and draws no random
 //! numbers; which tensors are targets and inputs is the model family's business.
@@ -28,7 +44,8 @@ use crate::model::{Net, Value};
 /// ln(2π).
 const LOG_2PI: f64 = 1.837_877_066_409_345_5;
 
-/// Added to the residual variance so that a batch the inputs explain exactly has a finite NLL.
+/// Added to the residual and marginal variances, so that a batch the inputs explain exactly has a
+/// finite score (at most ½·ln(ε/v̂) below zero) and a constant target scores 0.
 pub const VARIANCE_FLOOR: f64 = 1e-6;
 
 /// Relative ridge added to the normal equations' diagonal, so collinear inputs (e.g. a code that
@@ -122,12 +139,12 @@ fn solve(mut matrix: Vec<f64>, mut rhs: Vec<f64>, q: usize) -> Vec<f64> {
     x
 }
 
-/// The closed-form linear-Gaussian NLL of one node on host data (for tests and checks):
-/// ½·ln(2π·(σ̂² + ε)) + ½ with σ̂² the mean squared least-squares residual.
+/// The closed-form linear-Gaussian score of one node on host data (for tests and checks):
+/// ½·ln((σ̂² + ε)/(v̂ + ε)), σ̂² the mean squared least-squares residual, v̂ the target's variance.
 pub fn linear_gaussian_nll_host(inputs: &[f64], target: &[f64], p: usize) -> f64 {
     let w = least_squares(inputs, target, p);
-    let n = target.len().max(1);
-    let variance = target
+    let n = target.len().max(1) as f64;
+    let residual = target
         .iter()
         .enumerate()
         .map(|(i, y)| {
@@ -137,8 +154,24 @@ pub fn linear_gaussian_nll_host(inputs: &[f64], target: &[f64], p: usize) -> f64
             (y - prediction).powi(2)
         })
         .sum::<f64>()
-        / n as f64;
-    0.5 * (LOG_2PI + (variance + VARIANCE_FLOOR).ln()) + 0.5
+        / n;
+    let mean = target.iter().sum::<f64>() / n;
+    let marginal = target.iter().map(|y| (y - mean).powi(2)).sum::<f64>() / n;
+    0.5 * ((residual + VARIANCE_FLOOR) / (marginal + VARIANCE_FLOOR)).ln()
+}
+
+/// The NLL of `target` `[N, 1]` under the Gaussian fitted to it on the batch, `[1]`:
+/// ½·ln(2π(v̂ + ε)) + ½; the parentless baseline every node's score is measured against.
+fn marginal_nll<B: Backend>(target: &Tensor<B, 2>) -> Tensor<B, 1> {
+    let centred = target.clone() - target.clone().mean().unsqueeze::<2>();
+    centred
+        .powf_scalar(2.0)
+        .mean()
+        .add_scalar(VARIANCE_FLOOR)
+        .log()
+        .add_scalar(LOG_2PI)
+        .mul_scalar(0.5)
+        .add_scalar(0.5)
 }
 
 fn host<B: Backend>(t: Tensor<B, 2>) -> Result<Vec<f64>, RuntimeError> {
@@ -150,7 +183,7 @@ fn host<B: Backend>(t: Tensor<B, 2>) -> Result<Vec<f64>, RuntimeError> {
         .collect())
 }
 
-/// The linear-Gaussian NLL of one node, `[1]`, differentiable in the target and the inputs.
+/// The linear-Gaussian score of one node, `[1]`, differentiable in the target and the inputs.
 pub fn linear_gaussian_nll<B: Backend>(batch: &NodeBatch<B>) -> Result<Tensor<B, 1>, RuntimeError> {
     let [n, p] = batch.inputs.dims();
     let device = batch.target.device();
@@ -167,13 +200,15 @@ pub fn linear_gaussian_nll<B: Backend>(batch: &NodeBatch<B>) -> Result<Tensor<B,
         prediction = prediction + batch.inputs.clone().matmul(weights);
     }
     let residual = batch.target.clone() - prediction;
-    let variance = residual.powf_scalar(2.0).mean();
-    Ok(variance
+    let conditional = residual
+        .powf_scalar(2.0)
+        .mean()
         .add_scalar(VARIANCE_FLOOR)
         .log()
         .add_scalar(LOG_2PI)
         .mul_scalar(0.5)
-        .add_scalar(0.5))
+        .add_scalar(0.5);
+    Ok(conditional - marginal_nll(&batch.target))
 }
 
 /// The networks of a `nonlinear_gaussian` term, one per node in plan order: inputs → dense(hidden)
@@ -230,8 +265,8 @@ impl<B: Backend> Cpds<B> {
     }
 }
 
-/// The Gaussian NLL of one node under its network, `[1]`:
-/// mean_n ½·(ln 2π + s_n + (target_n − μ_n)²·e^{−s_n}).
+/// The score of one node under its network, `[1]`: the Gaussian NLL
+/// mean_n ½·(ln 2π + s_n + (target_n − μ_n)²·e^{−s_n}) minus the parentless NLL (module docs).
 pub fn nonlinear_gaussian_nll<B: Backend>(
     net: &Net<B>,
     batch: &NodeBatch<B>,
@@ -244,13 +279,14 @@ pub fn nonlinear_gaussian_nll<B: Backend>(
     let mean = out.clone().narrow(1, 0, 1);
     let log_var = out.narrow(1, 1, 1);
     let squared = (batch.target.clone() - mean).powf_scalar(2.0);
-    Ok((log_var.clone() + squared * log_var.neg().exp())
+    let conditional = (log_var.clone() + squared * log_var.neg().exp())
         .add_scalar(LOG_2PI)
         .mul_scalar(0.5)
-        .mean())
+        .mean();
+    Ok(conditional - marginal_nll(&batch.target))
 }
 
-/// The structural term: Σ over `nodes` of each node's NLL on its `batches` entry (same order).
+/// The structural term: Σ over `nodes` of each node's score on its `batches` entry (same order).
 /// `cpds` holds the networks of `nonlinear_gaussian` nodes, in the order those nodes appear.
 /// A term without nodes (a graph of isolated codes) is 0.
 pub fn structural_nll<B: Backend>(

@@ -20,8 +20,12 @@ use std::time::Instant;
 use disc_compiler::plan::Job;
 
 use crate::artifacts::RunDir;
-use crate::device::{DeviceChoice, run_job_on};
-use crate::train::RunOptions;
+use crate::error::RuntimeError;
+use crate::train::{JobOutcome, RunOptions};
+
+/// Trains one job with the given options on a backend of the caller's choice (the binary picks
+/// the device; this module stays generic). Usually `run_job::<SomeBackend>` behind a closure.
+pub type TrainJob<'a> = dyn Fn(&Job, &RunOptions) -> Result<JobOutcome, RuntimeError> + Sync + 'a;
 
 /// What happened to one job in this invocation.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,11 +79,10 @@ pub trait StudyEvents: Sync {
 }
 
 /// How to run a study.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct StudyOptions {
-    /// Options of each job (results root, device name, progress style, evaluation).
+    /// Options of each job (results root, device name, progress observer, evaluation).
     pub run: RunOptions,
-    pub device: DeviceChoice,
     /// Number of workers (threads training one job each); at least 1.
     pub workers: usize,
     /// Threads of each worker's pool; at least 1.
@@ -110,8 +113,14 @@ pub fn share_cores(cores: usize, workers: usize) -> (usize, usize) {
     (workers, (cores / workers).max(1))
 }
 
-/// Runs `jobs` with `options.workers` workers and reports each job's fate.
-pub fn run_study(jobs: &[Job], options: &StudyOptions, events: &dyn StudyEvents) -> StudyReport {
+/// Runs `jobs` with `options.workers` workers, each job trained by `train`, and reports each
+/// job's fate.
+pub fn run_study(
+    jobs: &[Job],
+    options: &StudyOptions,
+    events: &dyn StudyEvents,
+    train: &TrainJob<'_>,
+) -> StudyReport {
     let started = Instant::now();
     let cursor = AtomicUsize::new(0);
     let state = Mutex::new(Tally {
@@ -129,7 +138,7 @@ pub fn run_study(jobs: &[Job], options: &StudyOptions, events: &dyn StudyEvents)
                 let pool = rayon::ThreadPoolBuilder::new()
                     .num_threads(options.threads_per_worker.max(1))
                     .build();
-                let work = || worker(jobs, options, events, &cursor, &state, workers);
+                let work = || worker(jobs, options, events, train, &cursor, &state, workers);
                 match pool {
                     Ok(pool) => pool.install(work),
                     // Without a pool of its own the worker still runs, on the global one.
@@ -194,6 +203,7 @@ fn worker(
     jobs: &[Job],
     options: &StudyOptions,
     events: &dyn StudyEvents,
+    train: &TrainJob<'_>,
     cursor: &AtomicUsize,
     state: &Mutex<Tally>,
     workers: usize,
@@ -250,9 +260,7 @@ fn worker(
         };
         events.started(job, progress);
         let job_started = Instant::now();
-        let result = catch_unwind(AssertUnwindSafe(|| {
-            run_job_on(options.device, job, &options.run)
-        }));
+        let result = catch_unwind(AssertUnwindSafe(|| train(job, &options.run)));
         let status = match result {
             Ok(Ok(outcome)) if outcome.finished => JobStatus::Done {
                 seconds: job_started.elapsed().as_secs_f64(),

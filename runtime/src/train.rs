@@ -17,8 +17,8 @@
 //! This module must not pick a backend: everything is generic over `B: AutodiffBackend`.
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use burn::tensor::backend::AutodiffBackend;
@@ -34,36 +34,35 @@ pub use crate::family::{Seeds, StepValues, learning_rate};
 use crate::model::images_to_tensor;
 pub use crate::vae::Trainer;
 
-/// How progress is shown while training.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Progress {
-    /// A single updating line (for terminals): step, terms, images/s, ETA.
-    Bar,
-    /// One plain line per logged step (for logs and pipes).
-    Lines,
-    /// Nothing (tests).
-    Quiet,
+/// What a running job tells its caller. The runtime never prints (ARCHITECTURE.md): the binary
+/// implements this and decides how to show it (an updating line on a terminal, plain lines in a
+/// log). Called from the thread that trains the job; every method does nothing by default.
+pub trait Observer: Sync {
+    /// The job resumes from its checkpoint at `step`.
+    fn resuming(&self, _job: &Job, _step: u64) {}
+    /// A loss record was logged; `start` is the step this process began at.
+    fn logged(&self, _job: &Job, _record: &LossRecord, _start: u64) {}
+    /// The training loop ended (finished or stopped); evaluation may follow.
+    fn trained(&self, _job: &Job) {}
+    /// A metric starts, on the named representation (`mean` or `sampled`).
+    fn evaluating(&self, _job: &Job, _metric: &str, _representation: &str) {}
 }
 
-impl Progress {
-    /// [`Progress::Bar`] when standard error is a terminal, else [`Progress::Lines`].
-    pub fn detect() -> Self {
-        if std::io::stderr().is_terminal() {
-            Progress::Bar
-        } else {
-            Progress::Lines
-        }
-    }
-}
+/// An [`Observer`] that ignores everything (tests, benchmarks).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Silent;
+
+impl Observer for Silent {}
 
 /// Options of one `run_job` call that are not part of the plan.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RunOptions {
     /// The results root; the job's directory is `<out>/<index:05>-<hash>/`.
     pub out: PathBuf,
     /// The device's name for `results.json`, e.g. `cpu` or `cuda:0`.
     pub device_name: String,
-    pub progress: Progress,
+    /// Receives the job's progress (see [`Observer`]).
+    pub observer: Arc<dyn Observer + Send>,
     /// Stop (as if killed right after a checkpoint) once this many steps are done; for tests of resume.
     pub stop_after: Option<u64>,
     /// Run the plan's metrics and write the images after training.
@@ -185,16 +184,6 @@ pub fn check_supported(job: &Job) -> Result<&plan::VaeSpec, RuntimeError> {
     }
 }
 
-/// Formats seconds as `1h02m03s` / `2m03s` / `3s`.
-fn duration(seconds: f64) -> String {
-    let s = seconds.max(0.0).round() as u64;
-    match (s / 3600, (s % 3600) / 60, s % 60) {
-        (0, 0, sec) => format!("{sec}s"),
-        (0, min, sec) => format!("{min}m{sec:02}s"),
-        (h, min, sec) => format!("{h}h{min:02}m{sec:02}s"),
-    }
-}
-
 /// Trains (or resumes) one job and writes its run directory; then, when `options.evaluate`,
 /// writes the final weights, images and metrics.
 pub fn run_job<B: AutodiffBackend>(
@@ -266,11 +255,8 @@ fn run_family<B: AutodiffBackend, F: Family<B>>(
         terms: BTreeMap::new(),
     };
     let mut step = start;
-    if resumed_from.is_some() && options.progress != Progress::Quiet {
-        eprintln!(
-            "job {}: resuming from the checkpoint at step {start} of {total_steps}",
-            job.index
-        );
+    if resumed_from.is_some() {
+        options.observer.resuming(job, start);
     }
     let mut batches = crate::prefetch::Prefetch::spawn(data.clone(), batch, data_rng.clone(), 2);
     while step < total_steps {
@@ -302,7 +288,7 @@ fn run_family<B: AutodiffBackend, F: Family<B>>(
                 elapsed_seconds: started.elapsed().as_secs_f64(),
             };
             log.append(&record)?;
-            report(options.progress, job, &record, total_steps, start);
+            options.observer.logged(job, &record, start);
             interval_start = Instant::now();
             interval_steps = 0;
         }
@@ -334,9 +320,7 @@ fn run_family<B: AutodiffBackend, F: Family<B>>(
         }
     }
     drop(batches);
-    if options.progress == Progress::Bar {
-        eprintln!();
-    }
+    options.observer.trained(job);
     let trained = step - start;
     let elapsed = started.elapsed().as_secs_f64();
     let finished = step >= total_steps;
@@ -358,7 +342,7 @@ fn run_family<B: AutodiffBackend, F: Family<B>>(
             seeds,
             step,
             options.evaluate,
-            options.progress,
+            options.observer.as_ref(),
         )?;
         if let Some(report) = report {
             metric_failures = report
@@ -400,41 +384,6 @@ fn run_family<B: AutodiffBackend, F: Family<B>>(
         final_terms: last.terms,
         metric_failures,
     })
-}
-
-fn report(progress: Progress, job: &Job, record: &LossRecord, total: u64, start: u64) {
-    if progress == Progress::Quiet {
-        return;
-    }
-    let terms: Vec<String> = record
-        .terms
-        .iter()
-        .map(|(name, value)| format!("{name} {value:.4}"))
-        .collect();
-    let done = record.step.saturating_sub(start);
-    let per_step = if done > 0 {
-        record.elapsed_seconds / done as f64
-    } else {
-        0.0
-    };
-    let eta = duration(per_step * total.saturating_sub(record.step) as f64);
-    let width = total.to_string().len();
-    let line = format!(
-        "job {} step {:>width$}/{total} ({:>3}%) loss {:.4} | {} | {:.0} img/s | ETA {eta}",
-        job.index,
-        record.step,
-        record.step * 100 / total.max(1),
-        record.loss,
-        terms.join(", "),
-        record.images_per_second,
-    );
-    let mut err = std::io::stderr().lock();
-    // Progress output is best effort: a closed stderr must not stop training.
-    let _ = match progress {
-        Progress::Bar => write!(err, "\r\x1b[2K{line}"),
-        _ => writeln!(err, "{line}"),
-    };
-    let _ = err.flush();
 }
 
 /// Converts a one-element tensor to f64 (for tests and diagnostics).
@@ -485,7 +434,7 @@ mod tests {
     }
 
     #[test]
-    fn term_names_and_durations() {
+    fn term_names() {
         assert_eq!(
             disc_compiler::players::term_name(&Term::Capacity {
                 c_max: 1.0,
@@ -493,7 +442,5 @@ mod tests {
             }),
             "capacity"
         );
-        assert_eq!(duration(3725.0), "1h02m05s");
-        assert_eq!(duration(65.0), "1m05s");
     }
 }

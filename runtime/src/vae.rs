@@ -32,7 +32,7 @@ use crate::family::{
 use crate::loss;
 use crate::model::{Net, Vae, Value};
 use crate::structural::{Cpds, NodeBatch, structural_nll};
-use crate::train::Progress;
+use crate::train::Observer;
 
 /// Checkpoint file names.
 const MODEL_FILE: &str = "model.bin";
@@ -456,7 +456,7 @@ impl<B: AutodiffBackend> Family<B> for Trainer<B> {
         seeds: Seeds,
         steps: u64,
         evaluate: bool,
-        progress: Progress,
+        observer: &dyn Observer,
     ) -> Result<Option<MetricsReport>, RuntimeError> {
         let model = self.vae.valid();
         let mut weights_meta = BTreeMap::new();
@@ -466,6 +466,6 @@ impl<B: AutodiffBackend> Family<B> for Trainer<B> {
             return Ok(None);
         }
         crate::evaluate::write_images(run_dir, job, &model, data, seeds.eval)?;
-        crate::evaluate::write_metrics(run_dir, job, &model, data, progress).map(Some)
+        crate::evaluate::write_metrics(run_dir, job, &model, data, observer).map(Some)
     }
 }

@@ -17,11 +17,9 @@ use disc_runtime::infogan::InfoGan;
 use disc_runtime::structural::{
     NodeBatch, VARIANCE_FLOOR, least_squares, linear_gaussian_nll, linear_gaussian_nll_host,
 };
-use disc_runtime::train::{Progress, RunOptions, run_job};
+use disc_runtime::train::{RunOptions, Silent, run_job};
 
 type Cpu = CpuBackend;
-
-const LOG_2PI: f64 = 1.837_877_066_409_345_5;
 
 // ---------------------------------------------------------------------------------------------
 // The linear-Gaussian structural NLL
@@ -89,8 +87,13 @@ fn linear_gaussian_nll_equals_its_analytic_value() {
     for (got, want) in w.iter().zip([2.0, -1.0, 0.5]) {
         assert!((got - want).abs() < 1e-6, "{w:?}");
     }
-    // NLL at the MLE: ½·ln(2π·σ̂²) + ½, σ̂² = mean(e²) (+ the documented floor).
-    let analytic = 0.5 * (LOG_2PI + (mean_square(&e) + VARIANCE_FLOOR).ln()) + 0.5;
+    // The score at the MLE: ½·ln((σ̂² + ε)/(v̂ + ε)) with σ̂² = mean(e²) and v̂ the variance of y.
+    // x1, x2 and e are orthogonal to each other and to the ones, so v̂ = 4·mean(x1²) + mean(x2²)
+    // + mean(e²) exactly.
+    let variance = 4.0 * mean_square(&x1) + mean_square(&x2) + mean_square(&e);
+    let ratio =
+        |residual: f64| 0.5 * ((residual + VARIANCE_FLOOR) / (variance + VARIANCE_FLOOR)).ln();
+    let analytic = ratio(mean_square(&e));
     let host = linear_gaussian_nll_host(&inputs, &y, 2);
     assert!((host - analytic).abs() < 1e-9, "{host} vs {analytic}");
     // The tensor version agrees within f32 precision (values of order 1: 1e-4 is ~1000 ulps).
@@ -102,15 +105,50 @@ fn linear_gaussian_nll_equals_its_analytic_value() {
     assert!((value - analytic).abs() < 1e-4, "{value} vs {analytic}");
 
     // Removing the edge x2 → y: x2 is orthogonal to (1, x1, e), so the residual variance grows by
-    // exactly mean(x2²)·1² and the NLL by ½·ln of the ratio.
+    // exactly mean(x2²)·1² while the parentless baseline stays, and the score rises by ½·ln of
+    // the residuals' ratio.
     let without = linear_gaussian_nll_host(&rows(&[&x1]), &y, 1);
-    let predicted =
-        0.5 * (LOG_2PI + (mean_square(&e) + mean_square(&x2) + VARIANCE_FLOOR).ln()) + 0.5;
+    let predicted = ratio(mean_square(&e) + mean_square(&x2));
     assert!(
         (without - predicted).abs() < 1e-9,
         "{without} vs {predicted}"
     );
     assert!(without > host);
+}
+
+/// The failure of a plain NLL (a model lowered it to the variance floor by collapsing its codes,
+/// issue 7): the score must not move when a target is shrunk, and a constant target must score 0,
+/// the value of parents that explain nothing, not the floor.
+#[test]
+fn shrinking_or_collapsing_a_node_does_not_lower_its_score() {
+    let n = 64;
+    let (x1, x2, _, y) = synthetic(n);
+    let inputs = rows(&[&x1, &x2]);
+    let score = linear_gaussian_nll_host(&inputs, &y, 2);
+    let shrunk: Vec<f64> = y.iter().map(|v| 0.1 * v + 3.0).collect();
+    let shrunk_score = linear_gaussian_nll_host(&inputs, &shrunk, 2);
+    // Only ε breaks the invariance: the shrunk residual variance is about 1e-3, so the two
+    // differ by about ½·ε/σ̂² ≈ 5e-4.
+    assert!(
+        (score - shrunk_score).abs() < 2e-3,
+        "{score} vs {shrunk_score}"
+    );
+    assert!(
+        score < -1.0,
+        "parents that explain y score well below 0: {score}"
+    );
+    let constant = vec![0.25; n];
+    let collapsed = linear_gaussian_nll_host(&inputs, &constant, 2);
+    assert!(
+        collapsed.abs() < 1e-9,
+        "a constant target scores {collapsed}"
+    );
+    let batch = NodeBatch {
+        target: tensor2(&constant, [n, 1]),
+        inputs: tensor2(&inputs, [n, 2]),
+    };
+    let value = linear_gaussian_nll(&batch).unwrap().into_scalar() as f64;
+    assert!(value.abs() < 1e-3, "a constant target scores {value}");
 }
 
 #[test]
@@ -297,6 +335,7 @@ fn small_gan() -> GanSpec {
         ),
         learned_variance: false,
         discriminator_optimizer: adam(2e-3),
+        discriminator_updates: 1,
     }
 }
 
@@ -320,7 +359,9 @@ fn gan_job(steps: u64, family: Option<ConditionalFamily>) -> Job {
     let mut objective = vec![
         LossTerm {
             coefficient: 1.0,
-            term: Term::Adversarial,
+            term: Term::Adversarial {
+                loss: GanLoss::NonSaturating,
+            },
         },
         LossTerm {
             coefficient: 1.0,
@@ -392,16 +433,16 @@ fn options(out: &Path) -> RunOptions {
     RunOptions {
         out: out.to_path_buf(),
         device_name: "cpu".into(),
-        progress: Progress::Quiet,
+        observer: std::sync::Arc::new(Silent),
         stop_after: None,
         evaluate: false,
     }
 }
 
 /// 60 steps of the small InfoGAN with the structural term on procedural dSprites: the generator's
-/// information loss falls.
+/// information loss falls and Q recovers the root codes from generated images.
 #[test]
-fn a_short_infogan_run_lowers_its_information_loss() {
+fn a_short_infogan_run_lowers_its_information_loss_and_recovers_its_codes() {
     let job = gan_job(60, Some(ConditionalFamily::LinearGaussian));
     let device = Default::default();
     let data = disc_runtime::train::open_dataset(&job).unwrap();
@@ -425,10 +466,62 @@ fn a_short_infogan_run_lowers_its_information_loss() {
     let late: f64 = info[info.len() - 10..].iter().sum::<f64>() / 10.0;
     assert!(late < early, "information loss {early} → {late}");
 
-    // Not asserted: that Q's recognised continuous codes correlate with the sampled ones. Measured
-    // with this job, the correlations were 0.34 and 0.18 after 60 steps (−0.21 and −0.10
-    // untrained) and −0.02 for c1 after 300: a short CPU run does not reach the issue's bound, so
-    // the bound stays open (issue 7) rather than being set where it happens to pass.
+    // Q recovers the continuous codes from generated images: c1 and c2, the roots of the graph,
+    // correlate strongly with their sampled values. The sign is free (the structural term is
+    // sign-blind and info's weight is small), so the bound is on |r|. Before the structural term
+    // was normalised (issue 7) the same run measured r = 0.34 and 0.18, and −0.02 after 300 steps.
+    let recovery = gan.code_recovery(512, &mut RandomState::new(99)).unwrap();
+    println!("code recovery after 60 steps: {recovery:?}");
+    for (name, r) in &recovery[..2] {
+        assert!(r.abs() > 0.8, "code {name}: r = {r}");
+    }
+}
+
+/// The least-squares GAN loss with two discriminator updates per step: the plan says so, the
+/// runtime does so (after the same steps, the generator faces a different discriminator than with
+/// one update), and the losses are the least-squares ones (squares, so never negative).
+#[test]
+fn least_squares_gan_with_two_discriminator_updates() {
+    let mut job = gan_job(3, None);
+    job.objective[0].term = Term::Adversarial {
+        loss: GanLoss::LeastSquares,
+    };
+    if let ModelSpec::InfoGan(spec) = &mut job.model {
+        spec.discriminator_updates = 2;
+    }
+    job.players = disc_compiler::players::players(&job.model, &job.objective, &job.train);
+    assert_eq!(job.players[0].name, "discriminator");
+    assert_eq!(job.players[0].updates_per_step, 2);
+
+    let device = Default::default();
+    let data = disc_runtime::train::open_dataset(&job).unwrap();
+    let seeds = Seeds::from_seed(0);
+    let run = |job: &Job| {
+        let mut gan = InfoGan::<Cpu>::build(job, seeds, &device).unwrap();
+        let mut data_rng = RandomState::new(seeds.data);
+        let mut noise = RandomState::new(seeds.noise);
+        let mut last = None;
+        for step in 0..job.train.steps {
+            let (_, images) = disc_data::sample_batch(data.as_ref(), 16, &mut data_rng).unwrap();
+            let x = disc_runtime::model::images_to_tensor::<Cpu>(images, [16, 64, 64, 1], &device);
+            let (next, values) = gan.train_step(job, x, step, &mut noise).unwrap();
+            gan = next;
+            last = Some(values);
+        }
+        (gan, last.unwrap())
+    };
+    let (_, two) = run(&job);
+    for name in ["discriminator/adversarial", "generator/adversarial"] {
+        let v = two.terms[name];
+        assert!(v.is_finite() && v >= 0.0, "{name} = {v}");
+    }
+    let mut once = job.clone();
+    once.players[0].updates_per_step = 1;
+    let (_, one) = run(&once);
+    assert_ne!(
+        two.terms["generator/adversarial"],
+        one.terms["generator/adversarial"]
+    );
 }
 
 fn final_weights(out: &Path, job: &Job) -> Vec<disc_runtime::artifacts::NamedTensor> {
@@ -507,7 +600,7 @@ fn infogan_outputs_samples_traversals_metrics_and_weights() {
     for path in [
         run.samples_path(),
         run.traversals_path(),
-        run.traversal_gif_path(3),
+        run.traversal_gif_path("c3"),
         run.metrics_path(),
         run.model_path(),
     ] {

@@ -14,7 +14,7 @@ use disc_runtime::RuntimeError;
 use disc_runtime::artifacts::{RunDir, read_loss_log};
 use disc_runtime::device::CpuBackend;
 use disc_runtime::model::{Vae, images_to_tensor};
-use disc_runtime::train::{Progress, RunOptions, run_job};
+use disc_runtime::train::{RunOptions, Silent, run_job};
 
 fn shape_after(layer: &Layer, input: &[u32]) -> Vec<u32> {
     let same = |size: u32, stride: u32| size.div_ceil(stride);
@@ -182,7 +182,7 @@ fn options(out: &Path) -> RunOptions {
     RunOptions {
         out: out.to_path_buf(),
         device_name: "cpu".into(),
-        progress: Progress::Quiet,
+        observer: std::sync::Arc::new(Silent),
         stop_after: None,
         evaluate: false,
     }
@@ -586,7 +586,7 @@ fn evaluation_writes_images_metrics_and_weights() {
         run.reconstructions_path(),
         run.samples_path(),
         run.traversals_path(),
-        run.traversal_gif_path(2),
+        run.traversal_gif_path("z2"),
         run.metrics_path(),
         run.model_path(),
     ] {

@@ -15,12 +15,13 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use super::device::{self, DeviceRequest};
+use super::progress::Progress;
 use disc_compiler::diagnostic;
 use disc_compiler::plan::{Job, PLAN_VERSION, Plan};
 use disc_runtime::artifacts::RunDir;
-use disc_runtime::device::{self, DeviceRequest};
 use disc_runtime::study::{self, JobStatus, StudyEvents, StudyOptions, StudyProgress, StudyReport};
-use disc_runtime::train::{Progress, RunOptions};
+use disc_runtime::train::RunOptions;
 
 use super::check::{ColorChoice, FsLoader, read_root, render, render_options};
 
@@ -93,17 +94,139 @@ pub(crate) fn load_plan(path: &Path, color: ColorChoice, set: &[String]) -> Resu
         eprintln!("error: {message}");
         ExitCode::from(2)
     })?;
-    let compiled = disc_compiler::compile_with(root, &FsLoader, set);
+    // The jobs are collected within the memory this machine has available: a plan that does not
+    // fit is refused with its size (E0412) instead of exhausting memory.
+    let mut collect = Bounded::new(memory_budget());
+    let mut compiled = disc_compiler::compile_streaming(root, &FsLoader, set, &mut collect);
+    if let Some(plan) = &compiled.plan
+        && let Some(estimate) = collect.overflow
+    {
+        let budget = collect.budget.unwrap_or(0);
+        compiled.diagnostics.push(diagnostic::Diagnostic {
+            code: "E0412",
+            severity: diagnostic::Severity::Error,
+            message: format!(
+                "the plan's {} jobs need about {} of memory, more than the {} this machine has available",
+                collect.total,
+                bytes(estimate.saturating_mul(collect.total)),
+                bytes(budget)
+            ),
+            source: diagnostic::SourceId(0),
+            span: 0..0,
+            label: "this study".to_string(),
+            help: Some(format!(
+                "run part of it (`disc plan {} -o plan.ron` streams any plan; split the sweep over several files), or use a machine with more memory",
+                plan.source
+            )),
+        });
+        compiled.plan = None;
+    }
     if !compiled.diagnostics.is_empty() {
         eprint!("{}", render(&compiled, render_options(color)));
     }
-    compiled.plan.ok_or_else(|| {
-        eprintln!(
-            "error: no plan: {}",
-            diagnostic::summary(&compiled.diagnostics)
-        );
-        ExitCode::from(1)
-    })
+    match compiled.plan {
+        Some(mut plan) => {
+            plan.jobs = collect.jobs;
+            Ok(plan)
+        }
+        None => {
+            eprintln!(
+                "error: no plan: {}",
+                diagnostic::summary(&compiled.diagnostics)
+            );
+            Err(ExitCode::from(1))
+        }
+    }
+}
+
+/// Collects a streamed plan while its jobs fit in `budget` bytes of memory (measured as the
+/// growth of this process's resident memory); past that it only counts them.
+struct Bounded {
+    jobs: Vec<Job>,
+    total: u64,
+    budget: Option<u64>,
+    start: u64,
+    /// Bytes per job, measured, once the jobs no longer fit.
+    overflow: Option<u64>,
+}
+
+impl Bounded {
+    /// Memory is measured every this many jobs.
+    const EVERY: u64 = 1024;
+
+    fn new(budget: Option<u64>) -> Self {
+        Bounded {
+            jobs: Vec::new(),
+            total: 0,
+            budget,
+            start: resident_bytes().unwrap_or(0),
+            overflow: None,
+        }
+    }
+}
+
+impl disc_compiler::PlanStream for Bounded {
+    fn begin(&mut self, _header: &Plan) {}
+
+    fn job(&mut self, job: Job) {
+        self.total += 1;
+        if self.overflow.is_some() {
+            return;
+        }
+        self.jobs.push(job);
+        if self.total % Self::EVERY == 0
+            && let (Some(budget), Some(now)) = (self.budget, resident_bytes())
+        {
+            let used = now.saturating_sub(self.start);
+            if used > budget {
+                self.overflow = Some(used / self.total.max(1));
+                self.jobs = Vec::new();
+            }
+        }
+    }
+}
+
+/// The memory a plan may take: `DISC_MEMORY_LIMIT` (bytes) when set, else 80% of what the
+/// system reports available (Linux's `MemAvailable`); `None` (no limit) where neither is known.
+pub(crate) fn memory_budget() -> Option<u64> {
+    if let Some(limit) = std::env::var("DISC_MEMORY_LIMIT")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        return Some(limit);
+    }
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kib: u64 = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemAvailable:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib.saturating_mul(1024) / 5 * 4)
+}
+
+/// This process's resident memory in bytes (Linux's `/proc/self/statm`), `None` elsewhere.
+fn resident_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    // The page size of every Linux platform disc builds for.
+    Some(pages.saturating_mul(4096))
+}
+
+/// A byte count for people: `1.3 GB`.
+fn bytes(n: u64) -> String {
+    const UNITS: [(u64, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
+    for (scale, unit) in UNITS {
+        if n >= scale {
+            // Display only: the precision lost converting to f64 is far below the digits shown.
+            #[allow(clippy::cast_precision_loss)]
+            let value = n as f64 / scale as f64;
+            return format!("{value:.1} {unit}");
+        }
+    }
+    format!("{n} bytes")
 }
 
 /// Runs `disc run`.
@@ -161,6 +284,7 @@ pub fn run(args: RunArgs) -> ExitCode {
         Progress::Bar if workers > 1 => Progress::Lines,
         other => other,
     };
+    let _quiet = device::quiet_panics(choice);
     let jobs: Vec<Job> = jobs.into_iter().cloned().collect();
     if let Err(message) = record_plan(&args.out, &plan) {
         eprintln!("error: {message}");
@@ -179,11 +303,10 @@ pub fn run(args: RunArgs) -> ExitCode {
         run: RunOptions {
             out: args.out.clone(),
             device_name: device_name.to_string(),
-            progress,
+            observer: std::sync::Arc::new(progress),
             stop_after: None,
             evaluate: !args.no_eval,
         },
-        device: choice,
         workers,
         threads_per_worker,
     };
@@ -192,7 +315,9 @@ pub fn run(args: RunArgs) -> ExitCode {
         device: device_name,
         study: jobs.len() > 1,
     };
-    let report = study::run_study(&jobs, &options, &printer);
+    let report = study::run_study(&jobs, &options, &printer, &|job, run| {
+        device::run_job_on(choice, job, run)
+    });
     let failed = report.count(|s| matches!(s, JobStatus::Failed { .. }));
     if jobs.len() > 1 || failed > 0 {
         eprint!("{}", summary(&report));
@@ -214,30 +339,30 @@ pub(crate) fn record_plan(out: &Path, plan: &Plan) -> Result<(), String> {
         )
     })?;
     let path = out.join("plan.ron");
-    let mut recorded = plan.clone();
-    if let Some(existing) = std::fs::read_to_string(&path)
+    let existing = std::fs::read_to_string(&path)
         .ok()
-        .and_then(|text| ron::from_str::<Plan>(&text).ok())
-    {
-        if existing == *plan {
-            return Ok(());
-        }
-        for job in existing.jobs {
-            if !recorded
-                .jobs
-                .iter()
-                .any(|j| j.index == job.index && j.hash == job.hash)
-            {
-                recorded.jobs.push(job);
-            }
-        }
-        recorded
-            .jobs
-            .sort_by(|a, b| (a.index, &a.hash).cmp(&(b.index, &b.hash)));
+        .and_then(|text| ron::from_str::<Plan>(&text).ok());
+    let Some(existing) = existing else {
+        return super::plan::write_plan_file(&path, plan, &plan.jobs);
+    };
+    if existing == *plan {
+        return Ok(());
     }
-    let text = super::plan::plan_ron(&recorded)?;
-    super::plan::write_atomically(&path, &text)
-        .map_err(|e| format!("cannot write `{}`: {e}", path.display()))
+    // The union by index and hash, looked up in a set: a large study is not compared job by job.
+    let known: std::collections::BTreeSet<(u64, &str)> = plan
+        .jobs
+        .iter()
+        .map(|j| (j.index, j.hash.as_str()))
+        .collect();
+    let mut recorded: Vec<&Job> = plan.jobs.iter().collect();
+    recorded.extend(
+        existing
+            .jobs
+            .iter()
+            .filter(|j| !known.contains(&(j.index, j.hash.as_str()))),
+    );
+    recorded.sort_by(|a, b| (a.index, &a.hash).cmp(&(b.index, &b.hash)));
+    super::plan::write_plan_file(&path, plan, recorded)
 }
 
 /// Prints study events on standard error (the job's own progress lines come from the runtime).
@@ -334,7 +459,7 @@ fn summary(report: &StudyReport) -> String {
 }
 
 /// Seconds as `1h02m03s` / `2m03s` / `3s`.
-fn duration(seconds: f64) -> String {
+pub(crate) fn duration(seconds: f64) -> String {
     // Display only: whole seconds of a wall time fit easily.
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let s = seconds.max(0.0).round() as u64;

@@ -203,10 +203,7 @@ pub fn run(args: SlurmArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let written = super::plan::plan_ron(&plan).and_then(|text| {
-        super::plan::write_atomically(&plan_path, &text)
-            .map_err(|e| format!("cannot write `{}`: {e}", plan_path.display()))
-    });
+    let written = super::plan::write_plan_file(&plan_path, &plan, &plan.jobs);
     if let Err(message) = written.and_then(|()| super::run::record_plan(&args.out, &plan)) {
         eprintln!("error: {message}");
         return ExitCode::from(2);

@@ -117,9 +117,11 @@ impl RunDir {
     pub fn traversals_path(&self) -> PathBuf {
         self.images_dir().join("traversals.png")
     }
-    /// `images/traversal_z<latent>.gif`.
-    pub fn traversal_gif_path(&self, latent: usize) -> PathBuf {
-        self.images_dir().join(format!("traversal_z{latent}.gif"))
+    /// `images/traversal_<name>.gif`, `name` the moved latent as the `.dis` file calls it: `z3`
+    /// for a VAE's fourth latent, the code's own name (`c1`, `shape`) for an InfoGAN. Names are
+    /// identifiers of the language, so they are safe as file names.
+    pub fn traversal_gif_path(&self, name: &str) -> PathBuf {
+        self.images_dir().join(format!("traversal_{name}.gif"))
     }
 
     /// Writes `job.ron`: the job exactly as the runtime received it, in pretty RON.
@@ -453,7 +455,7 @@ mod tests {
         let run = RunDir::new(Path::new("runs"), 123456, "ab");
         assert_eq!(run.root(), Path::new("runs/123456-ab"));
         assert_eq!(
-            run.traversal_gif_path(3),
+            run.traversal_gif_path("z3"),
             Path::new("runs/123456-ab/images/traversal_z3.gif")
         );
     }

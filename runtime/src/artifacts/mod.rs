@@ -20,7 +20,7 @@
 //! | `images/reconstructions.png` | rows of inputs, each over the row of its reconstructions |
 //! | `images/samples.png` | decoded samples from the prior, in a square grid |
 //! | `images/traversals.png` | one row per latent, `traversal_steps` columns over [−limit, limit] |
-//! | `images/traversal_z<i>.gif` | latent `i` moved over [−limit, limit] and back, looping |
+//! | `images/traversal_<name>.gif` | one latent (`z<i>` of a VAE, a code by its name for an InfoGAN) moved over its traversal range and back, looping |
 //! | `results.json` | summary: steps, final losses, elapsed time, images/s, device; written last, so it marks a finished job |
 //! | `failed.json` | `{"reason": ...}` when the last attempt failed; removed when the job is claimed again |
 //! | `lock` | empty; a worker holds an OS lock on it while it trains the job (see [`claim`]) |
