@@ -342,11 +342,12 @@ pub fn inspect(source: &ArraySource) -> Result<ArrayFacts, DataError> {
 
 /// Where the pixels are.
 enum Pixels {
-    /// Read whole (an `.npz` or HDF5 array), as stored.
+    /// Read whole (a compressed `.npz` array or an HDF5 dataset), as stored.
     U8(Vec<u8>),
     /// Float arrays, converted to `f32` once.
     F32(Vec<f32>),
-    /// A `.npy` file read row by row: the file, where its data starts, and the element type.
+    /// An `.npy` file, or an uncompressed array inside an `.npz`, read row by row: the file, where
+    /// the array's data starts, and the element type.
     Npy {
         file: Mutex<File>,
         path: PathBuf,
@@ -388,7 +389,8 @@ impl std::fmt::Debug for UserArrays {
 impl UserArrays {
     /// Opens the arrays of `source` with the declared factor `names` and `sizes` (in label column
     /// order). Checks everything `disc check` checks (so a plan made from other files fails here,
-    /// not mid-training), reads the labels, and reads the images whole unless they are a `.npy`.
+    /// not mid-training), reads the labels, and reads the images whole unless they can be read row
+    /// by row in place (an `.npy`, or an array `np.savez` stored uncompressed in an `.npz`).
     pub fn open(
         name: &str,
         source: &ArraySource,
@@ -483,6 +485,11 @@ impl UserArrays {
         })
     }
 
+    /// Whether the images are read row by row from the file rather than held in memory.
+    pub fn reads_rows_in_place(&self) -> bool {
+        matches!(self.pixels, Pixels::Npy { .. })
+    }
+
     /// Whether every factor combination has at least one row.
     pub fn is_complete_grid(&self) -> bool {
         self.complete
@@ -543,7 +550,46 @@ impl UserArrays {
     }
 }
 
-/// Reads (or, for `.npy`, opens for row reads) the images.
+/// Opens `path` for row reads of `count` elements of `pixel` starting at byte `offset`, after
+/// checking that they all lie before `end` (the end of the array's zip entry; the end of the file
+/// when `None`).
+fn rows_in_place(
+    path: &Path,
+    offset: u64,
+    end: Option<u64>,
+    count: u64,
+    pixel: Pixel,
+    format: &'static str,
+) -> Result<Pixels, DataError> {
+    let io = |source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = File::open(path).map_err(io)?;
+    let length = match end {
+        Some(end) => end,
+        None => file.metadata().map_err(io)?.len(),
+    };
+    let needed = count.saturating_mul(pixel.width() as u64);
+    let available = length.saturating_sub(offset);
+    if available < needed {
+        return Err(DataError::Malformed {
+            path: path.to_path_buf(),
+            format,
+            expected: format!("{needed} bytes of image data"),
+            found: format!("{available} bytes: the array is truncated"),
+        });
+    }
+    Ok(Pixels::Npy {
+        file: Mutex::new(file),
+        path: path.to_path_buf(),
+        offset,
+        pixel,
+    })
+}
+
+/// Reads the images whole, or, for an `.npy` or an uncompressed `.npz` array, opens them for row
+/// reads.
 fn load_pixels(
     source: &ArraySource,
     pixel: Pixel,
@@ -554,37 +600,16 @@ fn load_pixels(
     let bytes = match format_of(path)? {
         Format::Npy => {
             let (_, _, _, offset) = npy_header(path)?;
-            let file = File::open(path).map_err(|source| DataError::Io {
-                path: path.clone(),
-                source,
-            })?;
-            let length = file
-                .metadata()
-                .map_err(|source| DataError::Io {
-                    path: path.clone(),
-                    source,
-                })?
-                .len();
-            let needed = offset + count * pixel.width() as u64;
-            if length < needed {
-                return Err(DataError::Malformed {
-                    path: path.clone(),
-                    format: "npy",
-                    expected: format!("{needed} bytes"),
-                    found: format!("{length} bytes: the file is truncated"),
-                });
-            }
-            return Ok(Pixels::Npy {
-                file: Mutex::new(file),
-                path: path.clone(),
-                offset,
-                pixel,
-            });
+            return rows_in_place(path, offset, None, count, pixel, "npy");
         }
         Format::Npz => {
-            crate::npz::NpzFile::open(path)?
-                .array_bytes(&source.images_key)?
-                .2
+            let mut npz = crate::npz::NpzFile::open(path)?;
+            // `np.savez` stores arrays uncompressed: read their rows in place, as from an `.npy`.
+            // Only a compressed array (`np.savez_compressed`) is read whole.
+            if let Some((offset, end)) = npz.stored_data_offset(&source.images_key)? {
+                return rows_in_place(path, offset, Some(end), count, pixel, "npz");
+            }
+            npz.array_bytes(&source.images_key)?.2
         }
         Format::Hdf5 => {
             return match pixel {

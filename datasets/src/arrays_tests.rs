@@ -70,7 +70,54 @@ fn npz_with_images_and_factors_is_inspected_and_opened() {
     assert_eq!(facts.label_ranges, Some(vec![(0, 1), (0, 2)]));
     assert_eq!(facts.distinct_rows, 6);
     let data = UserArrays::open("grid", &source(&path, &path), names(), vec![2, 3]).expect("opens");
+    // `np.savez` stores arrays uncompressed: the images are read in place, row by row.
+    assert!(data.reads_rows_in_place());
     assert_grid(&data);
+
+    // The same arrays deflated (`np.savez_compressed`) are read whole, with the same pixels.
+    let compressed = dir.join("grid_compressed.npz");
+    write_npz_deflated(
+        &compressed,
+        &[
+            ("images", npy_bytes("|u1", &[6, 2, 2, 1], &grid_images())),
+            (
+                "factors",
+                npy_bytes("<i8", &[6, 2], &i64_bytes(&grid_labels())),
+            ),
+        ],
+    );
+    let data = UserArrays::open(
+        "grid",
+        &source(&compressed, &compressed),
+        names(),
+        vec![2, 3],
+    )
+    .expect("opens");
+    assert!(!data.reads_rows_in_place());
+    assert_grid(&data);
+
+    // A stored array whose data is cut short is refused when opened, not mid-training.
+    let full = npy_bytes("|u1", &[6, 2, 2, 1], &grid_images());
+    let truncated = dir.join("grid_truncated.npz");
+    write_npz_raw(&truncated, &[("images", full[..full.len() - 10].to_vec())]);
+    let error = UserArrays::open("grid", &source(&truncated, &path), names(), vec![2, 3])
+        .expect_err("truncated images");
+    assert!(error.to_string().contains("truncated"), "{error}");
+}
+
+/// Writes an `.npz` whose entries are deflated, as `np.savez_compressed` does.
+fn write_npz_deflated(path: &Path, arrays: &[(&str, Vec<u8>)]) {
+    use std::io::Write;
+    let file = std::io::BufWriter::new(std::fs::File::create(path).expect("writable"));
+    let mut zip = zip::ZipWriter::new(file);
+    let options =
+        zip::write::FileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    for (name, npy) in arrays {
+        zip.start_file(npyz::npz::file_name_from_array_name(name), options)
+            .expect("zip entry");
+        zip.write_all(npy).expect("zip data");
+    }
+    zip.finish().expect("zip finish");
 }
 
 #[test]

@@ -180,6 +180,51 @@ impl NpzFile {
         Ok((descr, shape, data))
     }
 
+    /// Where the data of array `key` starts in the archive file, when the array is stored
+    /// uncompressed (what `np.savez` writes; `np.savez_compressed` deflates): then its rows can be
+    /// read in place with a seek, like an `.npy` file's. Returns (where the data starts, where the
+    /// entry ends), or `None` for a compressed array.
+    pub fn stored_data_offset(&self, key: &str) -> Result<Option<(u64, u64)>, DataError> {
+        let malformed = |found: String| DataError::Malformed {
+            path: self.path.clone(),
+            format: "npz",
+            expected: format!("a readable .npy array `{key}`"),
+            found,
+        };
+        let file = File::open(&self.path).map_err(|source| DataError::Io {
+            path: self.path.clone(),
+            source,
+        })?;
+        let mut zip =
+            zip::ZipArchive::new(BufReader::new(file)).map_err(|e| malformed(e.to_string()))?;
+        let mut entry = zip
+            .by_name(&npyz::npz::file_name_from_array_name(key))
+            .map_err(|e| malformed(e.to_string()))?;
+        if entry.compression() != zip::CompressionMethod::Stored {
+            return Ok(None);
+        }
+        let data_start = entry.data_start();
+        let end = data_start.saturating_add(entry.size());
+        // The .npy header: magic (6 bytes), version (2), header length (u16 in version 1, u32
+        // from version 2 on), then the header text; the data follows it.
+        let mut prefix = [0u8; 12];
+        entry
+            .read_exact(&mut prefix)
+            .map_err(|e| malformed(e.to_string()))?;
+        if &prefix[..6] != b"\x93NUMPY" {
+            return Err(malformed("no .npy magic number".to_string()));
+        }
+        let header = match prefix[6] {
+            1 => 10 + u64::from(u16::from_le_bytes([prefix[8], prefix[9]])),
+            _ => {
+                12 + u64::from(u32::from_le_bytes([
+                    prefix[8], prefix[9], prefix[10], prefix[11],
+                ]))
+            }
+        };
+        Ok(Some((data_start + header, end)))
+    }
+
     /// The array `key`, or why it is not there.
     fn find(&mut self, key: &str) -> Result<npyz::NpyFile<impl Read + '_>, DataError> {
         let available = self.array_names();
