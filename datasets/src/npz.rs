@@ -195,12 +195,12 @@ impl NpzFile {
             path: self.path.clone(),
             source,
         })?;
-        let mut zip =
-            zip::ZipArchive::new(BufReader::new(file)).map_err(|e| malformed(e.to_string()))?;
+        let mut zip = npyz::zip::ZipArchive::new(BufReader::new(file))
+            .map_err(|e| malformed(e.to_string()))?;
         let mut entry = zip
             .by_name(&npyz::npz::file_name_from_array_name(key))
             .map_err(|e| malformed(e.to_string()))?;
-        if entry.compression() != zip::CompressionMethod::Stored {
+        if entry.compression() != npyz::zip::CompressionMethod::Stored {
             return Ok(None);
         }
         let data_start = entry.data_start();
