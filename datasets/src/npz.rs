@@ -252,22 +252,8 @@ impl NpzFile {
         expected: &str,
         shape_ok: impl Fn(&[u64]) -> bool,
     ) -> Result<(Box<dyn Read + '_>, u64), DataError> {
-        let available = self.array_names();
         let path = self.path.clone();
-        let npy = self
-            .archive
-            .by_name(key)
-            .map_err(|err| DataError::Malformed {
-                path: path.clone(),
-                format: "npz",
-                expected: format!("a readable .npy array `{key}`"),
-                found: err.to_string(),
-            })?
-            .ok_or_else(|| DataError::MissingArray {
-                path: path.clone(),
-                key: key.to_string(),
-                available,
-            })?;
+        let npy = self.find(key)?;
         let shape = npy.shape().to_vec();
         let dtype = match npy.dtype() {
             DType::Plain(type_str) => type_str.to_string(),
