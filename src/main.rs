@@ -3,6 +3,10 @@
 
 mod cli;
 
+/// See the workspace Cargo.toml: training allocates and frees large tensors every step.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};

@@ -32,6 +32,10 @@
 //! from a copy of the noise stream in the order the step draws them) and disc's per-player losses
 //! at every step; `torch_twin.py --parity DIR` then trains from the same state and compares.
 
+/// The allocator `disc` itself uses (see the workspace Cargo.toml).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::time::Instant;
 
 use burn::backend::{Autodiff, Flex};

@@ -22,6 +22,10 @@
 //! state and compares the losses (run.sh does both), so a faster kernel cannot quietly compute
 //! something else.
 
+/// The allocator `disc` itself uses (see the workspace Cargo.toml).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::time::Instant;
 
 use burn::backend::{Autodiff, Flex};
