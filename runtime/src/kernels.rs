@@ -29,6 +29,7 @@ use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use burn::tensor::ops::PadMode;
 use burn::tensor::{IndexingUpdateOp, Int, TensorData};
 
 /// A convolution's stride and explicit zero padding `[top, left, bottom, right]`.
@@ -98,6 +99,42 @@ fn index_table<B: Backend>(
     tensor
 }
 
+/// Zero-pads `[N, H, W, C]` by `rows` (above, below) and `columns` (left, right), as two
+/// concatenations of two-axis views (`[N·H, W·C]`, then `[N, H'·W'·C]`). burn's `pad` writes into
+/// a slice of a 4-axis tensor, whose autodiff adjoint is a 4-axis slice that burn-flex copies one
+/// element at a time; the adjoints of these concatenations are two-axis slices, which it copies
+/// row by row.
+fn pad_nhwc<B: Backend>(x: Tensor<B, 4>, rows: [usize; 2], columns: [usize; 2]) -> Tensor<B, 4> {
+    let [n, h, w, c] = x.dims();
+    let device = x.device();
+    let mut x2 = x.reshape([n * h, w * c]);
+    if columns != [0, 0] {
+        let mut parts = Vec::with_capacity(3);
+        if columns[0] > 0 {
+            parts.push(Tensor::zeros([n * h, columns[0] * c], &device));
+        }
+        parts.push(x2);
+        if columns[1] > 0 {
+            parts.push(Tensor::zeros([n * h, columns[1] * c], &device));
+        }
+        x2 = Tensor::cat(parts, 1);
+    }
+    let width = w + columns[0] + columns[1];
+    let mut x2 = x2.reshape([n, h * width * c]);
+    if rows != [0, 0] {
+        let mut parts = Vec::with_capacity(3);
+        if rows[0] > 0 {
+            parts.push(Tensor::zeros([n, rows[0] * width * c], &device));
+        }
+        parts.push(x2);
+        if rows[1] > 0 {
+            parts.push(Tensor::zeros([n, rows[1] * width * c], &device));
+        }
+        x2 = Tensor::cat(parts, 1);
+    }
+    x2.reshape([n, h + rows[0] + rows[1], width, c])
+}
+
 /// Adds a `[F]` bias to the rows of `[R, F]`.
 fn add_bias<B: Backend>(y: Tensor<B, 2>, bias: Option<Tensor<B, 1>>) -> Tensor<B, 2> {
     match bias {
@@ -127,7 +164,13 @@ pub fn conv2d_nhwc<B: Backend>(
         return None;
     }
     let out = [(padded_h - k) / s + 1, (padded_w - k) / s + 1];
-    let pixels = n * h * w;
+    // The input zero-padded so that every tap reads inside it, and as wide as a whole number of
+    // s-pixel units: a row of the gather is one unit (s pixels × C channels, contiguous in NHWC),
+    // so a window row of k pixels is ⌈k/s⌉ units. Rows s times wider than single pixels copy
+    // about twice as fast, and forward and backward both gather or scatter that many fewer rows.
+    let taps = k.div_ceil(s);
+    let rows_needed = ((out[0] - 1) * s + k).max(h + top);
+    let units = ((out[1] - 1) * s + taps * s).max(w + left).div_ceil(s);
     let device = x.device();
     let table = Table::Im2col {
         input: [n, h, w],
@@ -135,35 +178,29 @@ pub fn conv2d_nhwc<B: Backend>(
         geometry,
     };
     let indices = index_table::<B>(table, &device, || {
-        let zero = pixels as i64;
-        let mut indices = Vec::with_capacity(n * out[0] * out[1] * k * k);
+        let mut indices = Vec::with_capacity(n * out[0] * out[1] * k * taps);
         for image in 0..n {
             for oy in 0..out[0] {
                 for ox in 0..out[1] {
                     for ky in 0..k {
-                        let y = (oy * s + ky).checked_sub(top).filter(|&y| y < h);
-                        for kx in 0..k {
-                            let x = (ox * s + kx).checked_sub(left).filter(|&x| x < w);
-                            indices.push(match (y, x) {
-                                (Some(y), Some(x)) => ((image * h + y) * w + x) as i64,
-                                _ => zero,
-                            });
-                        }
+                        let row = (image * rows_needed + oy * s + ky) * units;
+                        indices.extend((0..taps).map(|a| (row + ox + a) as i64));
                     }
                 }
             }
         }
         indices
     });
-    let rows = Tensor::cat(
-        vec![x.reshape([pixels, c]), Tensor::zeros([1, c], &device)],
-        0,
-    );
-    // Columns in the gather's (ky, kx, c) order.
-    let matrix = weight.permute([2, 3, 1, 0]).reshape([k * k * c, f]);
-    let y = rows
+    let x = pad_nhwc(x, [top, rows_needed - h - top], [left, units * s - w - left]);
+    // Kernel columns padded with zeros to ⌈k/s⌉·s, in the gather's (ky, kx, c) order.
+    let matrix = weight
+        .pad([(0, 0), (0, taps * s - k)], PadMode::Constant(0.0))
+        .permute([2, 3, 1, 0])
+        .reshape([k * taps * s * c, f]);
+    let y = x
+        .reshape([n * rows_needed * units, s * c])
         .select(0, indices)
-        .reshape([n * out[0] * out[1], k * k * c])
+        .reshape([n * out[0] * out[1], k * taps * s * c])
         .matmul(matrix);
     Some(add_bias(y, bias).reshape([n, out[0], out[1], f]))
 }
