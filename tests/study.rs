@@ -213,6 +213,117 @@ fn two_processes_share_a_study_and_train_each_job_once_then_results_and_plots_wo
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Killed with SIGKILL in the middle of a study (one job finished, the next one past a checkpoint)
+/// and started again with the same command: the finished job is skipped, not retrained; the
+/// interrupted one resumes from its last checkpoint and logs every step exactly once; the study
+/// finishes.
+#[test]
+fn a_killed_study_restarted_skips_finished_jobs_and_resumes_the_interrupted_one() {
+    let dir = scratch("kill-resume");
+    let runs = dir.join("runs");
+    let runs_arg = runs.to_string_lossy().into_owned();
+    let sets = [
+        "--set",
+        "train.steps=600",
+        "--set",
+        "train.checkpoint_every=20",
+        "--set",
+        "train.log_every=20",
+    ];
+    let plan_out = disc(&[&["plan", TINY][..], &sets[..]].concat());
+    assert_eq!(
+        plan_out.status.code(),
+        Some(0),
+        "{}",
+        text(&plan_out.stderr)
+    );
+    let plan: Plan = ron::from_str(&text(&plan_out.stdout)).expect("a plan");
+    let mut args = vec![
+        "run",
+        TINY,
+        "--all",
+        "--workers",
+        "1",
+        "--device",
+        "cpu",
+        "--out",
+        &runs_arg,
+    ];
+    args.extend(sets);
+    let first = RunDir::for_job(&runs, &plan.jobs[0]);
+    let second = RunDir::for_job(&runs, &plan.jobs[1]);
+
+    let mut child = disc_command(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("disc starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(900);
+    loop {
+        let checkpointed = second
+            .latest_checkpoint()
+            .ok()
+            .flatten()
+            .is_some_and(|checkpoint| checkpoint.step >= 40);
+        if first.results_path().exists() && checkpointed {
+            break;
+        }
+        if let Some(status) = child.try_wait().expect("waitable") {
+            panic!("the study ended ({status}) before it could be killed mid-job");
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpoint of job 1 in time"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child.kill().expect("killable");
+    child.wait().expect("reaped");
+    assert!(
+        !second.results_path().exists(),
+        "job 1 finished before the kill; the test needs more steps"
+    );
+    let finished = std::fs::read(first.results_path()).expect("job 0's summary");
+
+    let again = disc(&args);
+    let stderr = text(&again.stderr);
+    assert_eq!(again.status.code(), Some(0), "{stderr}");
+    // Job 1 resumed and jobs 2 and 3 trained here; job 0 was skipped as finished before.
+    assert_eq!(summary_counts(&stderr), [3, 0, 1, 0], "{stderr}");
+    assert_eq!(
+        std::fs::read(first.results_path()).expect("job 0's summary"),
+        finished,
+        "the finished job was left alone"
+    );
+    let summary: RunSummary = serde_json::from_str(
+        &std::fs::read_to_string(second.results_path()).expect("job 1 finished"),
+    )
+    .expect("a run summary");
+    assert_eq!(summary.steps, 600);
+    let resumed = summary.resumed_from_step.expect("job 1 resumed");
+    assert!(
+        resumed >= 40 && resumed < 600,
+        "resumed from step {resumed}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "job 1: resuming from the checkpoint at step {resumed}"
+        )),
+        "{stderr}"
+    );
+    let steps: Vec<u64> = disc_runtime::artifacts::read_loss_log(&second.losses_path())
+        .expect("a loss log")
+        .iter()
+        .map(|r| r.step)
+        .collect();
+    let expected: Vec<u64> = (1..=30).map(|i| i * 20).collect();
+    assert_eq!(steps, expected, "every logged step once, across the kill");
+    for job in &plan.jobs {
+        assert!(RunDir::for_job(&runs, job).results_path().exists());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn results_reads_done_failed_running_interrupted_and_missing_jobs() {
     let dir = scratch("results");

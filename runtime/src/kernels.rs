@@ -191,7 +191,11 @@ pub fn conv2d_nhwc<B: Backend>(
         }
         indices
     });
-    let x = pad_nhwc(x, [top, rows_needed - h - top], [left, units * s - w - left]);
+    let x = pad_nhwc(
+        x,
+        [top, rows_needed - h - top],
+        [left, units * s - w - left],
+    );
     // Kernel columns padded with zeros to ⌈k/s⌉·s, in the gather's (ky, kx, c) order.
     let matrix = weight
         .pad([(0, 0), (0, taps * s - k)], PadMode::Constant(0.0))
