@@ -24,8 +24,10 @@ use crate::error::RuntimeError;
 use crate::train::{JobOutcome, RunOptions};
 
 /// Trains one job with the given options on a backend of the caller's choice (the binary picks
-/// the device; this module stays generic). Usually `run_job::<SomeBackend>` behind a closure.
-pub type TrainJob<'a> = dyn Fn(&Job, &RunOptions) -> Result<JobOutcome, RuntimeError> + Sync + 'a;
+/// the device; this module stays generic), as worker number `worker` (`0..workers`; e.g. to give
+/// each worker its own GPU). Usually `run_job::<SomeBackend>` behind a closure.
+pub type TrainJob<'a> =
+    dyn Fn(&Job, &RunOptions, usize) -> Result<JobOutcome, RuntimeError> + Sync + 'a;
 
 /// What happened to one job in this invocation.
 #[derive(Debug, Clone, PartialEq)]
@@ -133,12 +135,21 @@ pub fn run_study(
     });
     let workers = options.workers.max(1).min(jobs.len().max(1));
     std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
+        for number in 0..workers {
+            let (cursor, state) = (&cursor, &state);
+            scope.spawn(move || {
                 let pool = rayon::ThreadPoolBuilder::new()
                     .num_threads(options.threads_per_worker.max(1))
                     .build();
-                let work = || worker(jobs, options, events, train, &cursor, &state, workers);
+                let work = || {
+                    let this = Worker {
+                        number,
+                        workers,
+                        cursor,
+                        state,
+                    };
+                    worker(jobs, options, events, train, &this)
+                };
                 match pool {
                     Ok(pool) => pool.install(work),
                     // Without a pool of its own the worker still runs, on the global one.
@@ -199,15 +210,30 @@ impl Tally {
     }
 }
 
+/// One worker's identity and the state the workers share.
+#[derive(Clone, Copy)]
+struct Worker<'a> {
+    /// This worker's number, `0..workers`.
+    number: usize,
+    workers: usize,
+    /// The next job position to take.
+    cursor: &'a AtomicUsize,
+    state: &'a Mutex<Tally>,
+}
+
 fn worker(
     jobs: &[Job],
     options: &StudyOptions,
     events: &dyn StudyEvents,
     train: &TrainJob<'_>,
-    cursor: &AtomicUsize,
-    state: &Mutex<Tally>,
-    workers: usize,
+    this: &Worker<'_>,
 ) {
+    let Worker {
+        number,
+        workers,
+        cursor,
+        state,
+    } = *this;
     let lock = || state.lock().unwrap_or_else(|poison| poison.into_inner());
     loop {
         let position = cursor.fetch_add(1, Ordering::SeqCst);
@@ -260,7 +286,7 @@ fn worker(
         };
         events.started(job, progress);
         let job_started = Instant::now();
-        let result = catch_unwind(AssertUnwindSafe(|| train(job, &options.run)));
+        let result = catch_unwind(AssertUnwindSafe(|| train(job, &options.run, number)));
         let status = match result {
             Ok(Ok(outcome)) if outcome.finished => JobStatus::Done {
                 seconds: job_started.elapsed().as_secs_f64(),

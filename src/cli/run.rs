@@ -1,5 +1,5 @@
 //! `disc run FILE.dis [--job N | --all] [--workers N] [--set PATH=VALUE]... [--out DIR]
-//! [--device cpu|cuda|auto]` and `disc run plan.ron`.
+//! [--device cpu|cuda|cuda:N|cuda:N,M|auto]` and `disc run plan.ron`.
 //!
 //! A `.dis` file is compiled first (diagnostics rendered as `disc check` does); a `.ron` file is read
 //! as a plan and refused when its format version is not this build's. Without `--job` or `--all`, a
@@ -44,7 +44,8 @@ pub struct RunArgs {
     /// The results root; each job writes `<out>/<index:05>-<hash>/`.
     #[arg(long, value_name = "DIR", default_value = "runs")]
     pub out: PathBuf,
-    /// `cpu`, `cuda`, or `auto` (CUDA when compiled in and a GPU driver is present, else CPU).
+    /// `cpu`, `cuda` (GPU 0), `cuda:N`, `cuda:N,M,…` (study workers take the GPUs in turn), or
+    /// `auto` (CUDA when compiled in and a GPU driver is present, else CPU).
     #[arg(long, value_name = "DEVICE", default_value = "auto")]
     pub device: String,
     /// Skip the metrics and images after training.
@@ -266,10 +267,7 @@ pub fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let device_name = match choice {
-        device::DeviceChoice::Cpu => "cpu",
-        device::DeviceChoice::Cuda => "cuda:0",
-    };
+    let device_name = choice.describe();
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let requested = usize::try_from(args.workers.unwrap_or(1)).unwrap_or(usize::MAX);
     let (workers, threads_per_worker) = study::share_cores(cores, requested);
@@ -284,7 +282,7 @@ pub fn run(args: RunArgs) -> ExitCode {
         Progress::Bar if workers > 1 => Progress::Lines,
         other => other,
     };
-    let _quiet = device::quiet_panics(choice);
+    let _quiet = device::quiet_panics(&choice);
     let jobs: Vec<Job> = jobs.into_iter().cloned().collect();
     if let Err(message) = record_plan(&args.out, &plan) {
         eprintln!("error: {message}");
@@ -302,7 +300,7 @@ pub fn run(args: RunArgs) -> ExitCode {
     let options = StudyOptions {
         run: RunOptions {
             out: args.out.clone(),
-            device_name: device_name.to_string(),
+            device_name: choice.name_for(0),
             observer: std::sync::Arc::new(progress),
             stop_after: None,
             evaluate: !args.no_eval,
@@ -312,11 +310,19 @@ pub fn run(args: RunArgs) -> ExitCode {
     };
     let printer = Printer {
         out: args.out.clone(),
-        device: device_name,
+        device: device_name.clone(),
         study: jobs.len() > 1,
     };
-    let report = study::run_study(&jobs, &options, &printer, &|job, run| {
-        device::run_job_on(choice, job, run)
+    let report = study::run_study(&jobs, &options, &printer, &|job, run, worker| {
+        if choice == device::DeviceChoice::Cpu {
+            return device::run_job_on(&choice, worker, job, run);
+        }
+        // Each worker records the GPU it trains on.
+        let run = RunOptions {
+            device_name: choice.name_for(worker),
+            ..run.clone()
+        };
+        device::run_job_on(&choice, worker, job, &run)
     });
     let failed = report.count(|s| matches!(s, JobStatus::Failed { .. }));
     if jobs.len() > 1 || failed > 0 {
@@ -368,7 +374,7 @@ pub(crate) fn record_plan(out: &Path, plan: &Plan) -> Result<(), String> {
 /// Prints study events on standard error (the job's own progress lines come from the runtime).
 struct Printer {
     out: PathBuf,
-    device: &'static str,
+    device: String,
     /// Whether to print the study's counts with each event (more than one job selected).
     study: bool,
 }
