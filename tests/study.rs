@@ -42,6 +42,13 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// A PNG's width and height, from its header.
+fn png_size(png: &[u8]) -> (u32, u32) {
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
+    let word = |at: usize| u32::from_be_bytes([png[at], png[at + 1], png[at + 2], png[at + 3]]);
+    (word(16), word(20))
+}
+
 fn tiny_plan() -> Plan {
     let out = disc(&["plan", TINY]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -210,6 +217,28 @@ fn two_processes_share_a_study_and_train_each_job_once_then_results_and_plots_wo
         );
         assert!(svg.contains("<text"), "{stem}.svg has labels");
     }
+    // The contact sheet: the first run of each of the two settings, each band at least as tall
+    // and wide as a run's own reconstructions picture.
+    let out_text = text(&out.stderr);
+    assert!(
+        out_text.contains("contact_sheet.png (2 runs)"),
+        "{out_text}"
+    );
+    let sheet = std::fs::read(figures.join("contact_sheet.png")).expect("a contact sheet");
+    let (width, height) = png_size(&sheet);
+    let first = RunDir::for_job(&runs, &first_job);
+    let (rw, rh) = png_size(&std::fs::read(first.reconstructions_path()).expect("reconstructions"));
+    assert!(
+        width > rw && height > 2 * rh,
+        "{width}×{height} against {rw}×{rh}"
+    );
+    let out = disc(&["plot", &runs_arg, "-o", &figures_arg, "--jobs", "3,7"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out_text = text(&out.stderr);
+    assert!(
+        out_text.contains("job 7 is not a finished run") && out_text.contains("(1 runs)"),
+        "{out_text}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

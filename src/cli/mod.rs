@@ -12,4 +12,5 @@ pub mod plot;
 pub mod progress;
 pub mod results;
 pub mod run;
+pub mod sheet;
 pub mod slurm;

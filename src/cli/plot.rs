@@ -7,6 +7,9 @@
 //! - `spearman.{png,svg}`: the Spearman rank correlation between every pair of metric scores over
 //!   the finished runs (the study's Figure 2), in percent.
 //! - `loss_curves.{png,svg}`: the objective of every run against the step, coloured by setting.
+//! - `contact_sheet.png`: the reconstructions, samples and traversals of chosen runs (`--jobs`;
+//!   by default the first finished run of every setting), one captioned band per run
+//!   ([`super::sheet`]).
 //!
 //! Rows come from [`super::results::collect`], the same reader as `disc results`. Text is drawn
 //! with the DejaVu Sans font embedded in the binary. Every file is written atomically. This module
@@ -38,6 +41,10 @@ pub struct PlotArgs {
         default_value = "figures"
     )]
     pub output: PathBuf,
+    /// The jobs whose pictures the contact sheet shows, e.g. `--jobs 0,4,9` (default: the first
+    /// finished job of every setting).
+    #[arg(long, value_name = "JOBS", value_delimiter = ',')]
+    pub jobs: Vec<u64>,
 }
 
 /// The font every figure's text is drawn with.
@@ -718,6 +725,36 @@ pub fn run(args: PlotArgs) -> ExitCode {
                 eprintln!("error: figure `{stem}`: {message}");
                 failed = true;
             }
+        }
+    }
+    let several = {
+        let mut experiments: Vec<&str> = rows.iter().map(|r| r.experiment.as_str()).collect();
+        experiments.sort_unstable();
+        experiments.dedup();
+        experiments.len() > 1
+    };
+    let (shown, missing) = super::sheet::choose(&rows, &args.jobs, |row| setting(row, several));
+    for index in &missing {
+        eprintln!("warning: job {index} is not a finished run; the contact sheet leaves it out");
+    }
+    match super::sheet::draw(&args.runs, &shown) {
+        Ok(Some(sheet)) => {
+            let path = args.output.join("contact_sheet.png");
+            match encode_png(&sheet)
+                .map_err(err)
+                .and_then(|png| write_atomic(&path, &png).map_err(err))
+            {
+                Ok(()) => eprintln!("wrote {} ({} runs)", path.display(), shown.len()),
+                Err(message) => {
+                    eprintln!("error: figure `contact_sheet`: {message}");
+                    failed = true;
+                }
+            }
+        }
+        Ok(None) => eprintln!("no contact sheet: the chosen runs wrote no pictures"),
+        Err(message) => {
+            eprintln!("error: figure `contact_sheet`: {message}");
+            failed = true;
         }
     }
     eprintln!("{done} finished runs of {} plotted", rows.len());
