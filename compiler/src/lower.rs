@@ -11,11 +11,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use disc_grammar::ast::{self, Entry, Expr, ExprKind, Ident, Item};
 
+use crate::builtins::default_evaluation;
 use crate::eval::{Ctx, Env, Eval, ExpScope, Poisoned};
 use crate::overrides::Override;
 use crate::plan::{
     CodePrior, DatasetKind, DatasetSpec, EvalSpec, GanSpec, Job, Layer, LossTerm, MetricSpec,
-    ModelSpec, Network, Representation, Term, TrainSpec, VaeSpec, Visuals,
+    ModelSpec, Network, Term, TrainSpec, VaeSpec,
 };
 use crate::resolve::collect_names;
 use crate::suggest::did_you_mean;
@@ -1004,22 +1005,9 @@ fn assemble(
         )),
     });
     let evaluate = evaluate.transpose().and_then(|value| match value {
-        None => Ok((
-            EvalSpec {
-                representations: vec![Representation::Mean],
-                metrics: Vec::new(),
-                seed: 0,
-                visuals: Visuals {
-                    reconstructions: 0,
-                    samples: 0,
-                    traversal_steps: 0,
-                    traversal_limit: 2.0,
-                },
-            },
-            Vec::new(),
-        )),
+        None => Ok((default_evaluation(Vec::new()), Vec::new())),
         Some(Value::Evaluation(spec, locs)) => Ok((*spec, locs)),
-        Some(Value::Metric(m)) => Ok((default_eval(vec![m.spec]), vec![m.loc])),
+        Some(Value::Metric(m)) => Ok((default_evaluation(vec![m.spec]), vec![m.loc])),
         Some(Value::List(items)) if items.iter().all(|v| matches!(v, Value::Metric(_))) => {
             let (specs, locs): (Vec<MetricSpec>, Vec<Loc>) = items
                 .into_iter()
@@ -1031,7 +1019,7 @@ fn assemble(
                     }
                 })
                 .unzip();
-            Ok((default_eval(specs), locs))
+            Ok((default_evaluation(specs), locs))
         }
         Some(other) => Err(type_error(
             ctx,
@@ -1141,7 +1129,7 @@ fn assemble(
         Ok(e) => e,
         Err(Poisoned) => {
             failed = true;
-            (default_eval(Vec::new()), Vec::new())
+            (default_evaluation(Vec::new()), Vec::new())
         }
     };
     let eval_fallback = field_loc("evaluate");
@@ -1217,20 +1205,6 @@ fn assemble(
         train,
         evaluate,
     })
-}
-
-fn default_eval(metrics: Vec<MetricSpec>) -> EvalSpec {
-    EvalSpec {
-        representations: vec![Representation::Mean],
-        metrics,
-        seed: 0,
-        visuals: Visuals {
-            reconstructions: 0,
-            samples: 0,
-            traversal_steps: 0,
-            traversal_limit: 2.0,
-        },
-    }
 }
 
 /// `(training points, test points)` of a metric that scores on held-out points; `None` for
