@@ -1257,50 +1257,66 @@ fn metric_name(m: &MetricSpec) -> &'static str {
 }
 
 /// Moves an architecture's location to `fallback` when it lies outside the experiment's file.
-fn relocate(arch: Arch, env: Env<'_>, fallback: Loc) -> Arch {
-    Arch {
-        loc: user_loc(arch.loc, env, fallback),
-        layers: arch.layers,
-        layer_locs: arch.layer_locs,
-    }
+fn relocate(arch: &mut Arch, env: Env<'_>, fallback: Loc) {
+    arch.loc = user_loc(arch.loc, env, fallback);
 }
 
-fn relocate_model(model: ModelValue, env: Env<'_>, fallback: Loc) -> ModelValue {
-    match model {
+/// [`relocate`] for every network of a model.
+fn relocate_model(mut model: ModelValue, env: Env<'_>, fallback: Loc) -> ModelValue {
+    match &mut model {
         ModelValue::Vae {
-            latents,
-            prefix,
-            encoder,
-            decoder,
-            recon,
-        } => ModelValue::Vae {
-            latents,
-            prefix,
-            encoder: relocate(encoder, env, fallback),
-            decoder: relocate(decoder, env, fallback),
-            recon,
-        },
+            encoder, decoder, ..
+        } => {
+            relocate(encoder, env, fallback);
+            relocate(decoder, env, fallback);
+        }
         ModelValue::InfoGan {
-            noise,
-            codes,
             generator,
             discriminator,
             recognition,
-            learned_variance,
-            optimizer,
-            discriminator_updates,
-        } => ModelValue::InfoGan {
-            noise,
-            codes,
-            generator: relocate(generator, env, fallback),
-            discriminator: relocate(discriminator, env, fallback),
-            recognition: relocate(recognition, env, fallback),
-            learned_variance,
-            optimizer,
-            discriminator_updates,
-        },
-        other @ (ModelValue::Pca { .. } | ModelValue::Ica { .. }) => other,
+            ..
+        } => {
+            relocate(generator, env, fallback);
+            relocate(discriminator, env, fallback);
+            relocate(recognition, env, fallback);
+        }
+        ModelValue::Pca { .. } | ModelValue::Ica { .. } => {}
     }
+    model
+}
+
+/// The width of InfoGAN codes: `k` one-hot values per categorical code and `per_continuous`
+/// values per continuous one.
+fn codes_width(codes: &[(String, CodePrior)], per_continuous: u32) -> u32 {
+    codes
+        .iter()
+        .map(|(_, prior)| match prior {
+            CodePrior::Categorical { k } => *k,
+            CodePrior::Uniform { .. } | CodePrior::Normal { .. } => per_continuous,
+        })
+        .sum()
+}
+
+/// E0204: a network that should produce observations outputs another shape.
+fn not_observations(
+    ctx: &Ctx<'_>,
+    what: &str,
+    loc: Loc,
+    output: &[u32],
+    obs: &[u32],
+    help: Option<String>,
+) -> Poisoned {
+    ctx.error(
+        "E0204",
+        loc,
+        format!(
+            "the {what} outputs {}, but observations are {}",
+            shape_text(output),
+            shape_text(obs)
+        ),
+        format!("outputs {}", shape_text(output)),
+        help,
+    )
 }
 
 /// Shape-infers an architecture, reporting E0203 at the failing layer when it is written inside
@@ -1372,15 +1388,12 @@ fn lower_model(ctx: &Ctx<'_>, model: &ModelValue, obs: &[u32]) -> Eval<ModelSpec
                 }
             }
             if dec.output != obs {
-                return Err(ctx.error(
-                    "E0204",
+                return Err(not_observations(
+                    ctx,
+                    "decoder",
                     decoder.loc,
-                    format!(
-                        "the decoder outputs {}, but observations are {}",
-                        shape_text(&dec.output),
-                        shape_text(obs)
-                    ),
-                    format!("outputs {}", shape_text(&dec.output)),
+                    &dec.output,
+                    obs,
                     Some("match the data, e.g. `channels: data.channels`".to_string()),
                 ));
             }
@@ -1402,36 +1415,20 @@ fn lower_model(ctx: &Ctx<'_>, model: &ModelValue, obs: &[u32]) -> Eval<ModelSpec
             optimizer,
             discriminator_updates,
         } => {
-            let code_width: u32 = codes
-                .iter()
-                .map(|(_, p)| match p {
-                    CodePrior::Categorical { k } => *k,
-                    CodePrior::Uniform { .. } | CodePrior::Normal { .. } => 1,
-                })
-                .sum();
-            let head_width: u32 =
-                codes
-                    .iter()
-                    .map(|(_, p)| match p {
-                        CodePrior::Categorical { k } => *k,
-                        CodePrior::Uniform { .. } | CodePrior::Normal { .. } => {
-                            if *learned_variance { 2 } else { 1 }
-                        }
-                    })
-                    .sum();
+            // The generator reads one value per continuous code; the recognition head outputs a
+            // mean (and a log-variance when learned) per continuous code.
+            let code_width = codes_width(codes, 1);
+            let head_width = codes_width(codes, if *learned_variance { 2 } else { 1 });
             let generator_net = network(ctx, "generator", &[noise + code_width], generator);
             let disc = network(ctx, "discriminator", obs, discriminator);
             let (generator_net, disc) = (generator_net?, disc?);
             if generator_net.output != obs {
-                return Err(ctx.error(
-                    "E0204",
+                return Err(not_observations(
+                    ctx,
+                    "generator",
                     generator.loc,
-                    format!(
-                        "the generator outputs {}, but observations are {}",
-                        shape_text(&generator_net.output),
-                        shape_text(obs)
-                    ),
-                    format!("outputs {}", shape_text(&generator_net.output)),
+                    &generator_net.output,
+                    obs,
                     None,
                 ));
             }
