@@ -101,20 +101,17 @@ pub(crate) fn lower_root(
         return;
     };
     let text = ctx.program.sources.first().map_or("", |s| s.text.as_str());
+    let file = RootFile {
+        source: root.source,
+        text,
+        build_jobs,
+        overrides,
+    };
     // Jobs planned so far, over all experiments: the next experiment's first job index.
     let mut planned: u64 = 0;
     for item in &root.file.items {
         if let Item::Experiment(exp) = item {
-            lower_experiment(
-                ctx,
-                root.source,
-                text,
-                exp,
-                build_jobs,
-                &mut planned,
-                overrides,
-                jobs,
-            );
+            lower_experiment(ctx, file, exp, &mut planned, jobs);
         }
     }
     jobs.flush();
@@ -147,17 +144,33 @@ pub(crate) fn lower_root(
     }
 }
 
+/// What every experiment of the root file is lowered with.
+#[derive(Clone, Copy)]
+struct RootFile<'a> {
+    /// The root file's source index.
+    source: u32,
+    /// Its text (sweep values are recorded as written).
+    text: &'a str,
+    /// Whether jobs are built, or only checked (`disc check`).
+    build_jobs: bool,
+    /// The command-line overrides, applied to every experiment.
+    overrides: &'a [Override],
+}
+
 #[allow(clippy::wildcard_enum_match_arm)] // the catch-all matches a `seed` value of the wrong type
 fn lower_experiment(
     ctx: &Ctx<'_>,
-    source: u32,
-    text: &str,
+    file: RootFile<'_>,
     exp: &ast::Experiment,
-    build_jobs: bool,
     planned: &mut u64,
-    overrides: &[Override],
     jobs: &mut JobSink<'_>,
 ) {
+    let RootFile {
+        source,
+        text,
+        build_jobs,
+        overrides,
+    } = file;
     let env = Env {
         module: 0,
         source,

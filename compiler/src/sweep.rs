@@ -531,7 +531,17 @@ pub(crate) fn typed_value(expr: &Expr, text: &str) -> SweptValue {
                 .checked_neg()
                 .map_or_else(|| SweptValue::Expr(text.to_string()), SweptValue::Int),
             ExprKind::Float(x) => SweptValue::Float(-x),
-            _ => SweptValue::Expr(text.to_string()),
+            ExprKind::Bool(_)
+            | ExprKind::Str(_)
+            | ExprKind::Name(_)
+            | ExprKind::Member(..)
+            | ExprKind::Call { .. }
+            | ExprKind::List(_)
+            | ExprKind::Tuple(_)
+            | ExprKind::Record(_)
+            | ExprKind::Binary { .. }
+            | ExprKind::Neg(_)
+            | ExprKind::Range(..) => SweptValue::Expr(text.to_string()),
         },
         ExprKind::Name(_)
         | ExprKind::Member(..)
