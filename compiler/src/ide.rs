@@ -999,6 +999,45 @@ experiment e {
     }
 
     #[test]
+    fn primitives_show_their_table_entry() {
+        // The signature with the typed defaults and the doc line, as the evaluator applies them.
+        let training = hover(at("training", 0, 1));
+        assert!(
+            training.contains(
+                "training(steps: int = 300000, batch: int = 64, optimizer: optimizer = adam(),"
+            ) && training.contains("How a model is trained"),
+            "{training}"
+        );
+        let steps = hover(at("steps", 0, 1));
+        assert!(
+            steps.contains("steps: int = 300000") && steps.contains("optional, default `300000`"),
+            "{steps}"
+        );
+        // Completion of the arguments not yet given: the same signature and default.
+        let offset = at("batch: 8)", 0, 8);
+        let optimizer = analysis(DOC)
+            .completions(DOC, offset)
+            .into_iter()
+            .find(|c| c.label == "optimizer" && c.kind == CompletionKind::Argument)
+            .expect("`optimizer` is offered");
+        assert_eq!(optimizer.detail, "optimizer: optimizer = adam()");
+        assert_eq!(
+            optimizer.documentation.as_deref(),
+            Some("optional, default `adam()`")
+        );
+        let relu = analysis(DOC)
+            .completions(DOC, offset)
+            .into_iter()
+            .find(|c| c.label == "relu")
+            .expect("`relu` is offered");
+        assert_eq!(relu.detail, "relu");
+        assert_eq!(
+            relu.documentation.as_deref(),
+            Some("The rectified linear unit.")
+        );
+    }
+
+    #[test]
     fn definition_goes_into_the_stdlib_and_the_document() {
         let a = analysis(DOC);
         let loc = a.definition(at("beta_vae()", 0, 1)).expect("definition");
