@@ -12,7 +12,7 @@
 //! are measured. The target is 10 ms from edit to diagnostics; the ratio to it is printed. Exits
 //! with 1 if the server answers wrongly (no diagnostics, or not the expected ones).
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};

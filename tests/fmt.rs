@@ -48,14 +48,11 @@ fn all_files() -> Vec<PathBuf> {
     files
 }
 
+/// A diagnostic without its position: code, message, label and help.
+type Unplaced = (String, String, String, Option<String>);
+
 /// What must not change: the plan and the diagnostics without their positions.
-fn meaning(
-    path: &Path,
-    text: &str,
-) -> (
-    Option<disc_compiler::plan::Plan>,
-    Vec<(String, String, String, Option<String>)>,
-) {
+fn meaning(path: &Path, text: &str) -> (Option<disc_compiler::plan::Plan>, Vec<Unplaced>) {
     let root = Source {
         name: "file.dis".to_string(),
         text: text.to_string(),

@@ -272,6 +272,17 @@ fn an_editor_session_on_an_experiment() {
             "{expected} not in {names:?}"
         );
     }
+    // A primitive's parameter: its signature and default from the builtins table.
+    let steps = items
+        .as_array()
+        .and_then(|all| all.iter().find(|i| i["label"] == json!("steps")))
+        .expect("`steps` is offered");
+    assert_eq!(steps["detail"], json!("steps: int = 300000"), "{steps}");
+    assert_eq!(
+        steps["documentation"],
+        json!("optional, default `300000`"),
+        "{steps}"
+    );
     let import = items
         .as_array()
         .and_then(|all| all.iter().find(|i| i["label"] == json!("shapes3d")))

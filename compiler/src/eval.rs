@@ -693,7 +693,7 @@ impl<'p> Ctx<'p> {
         name_loc: Loc,
         call_loc: Loc,
     ) -> Eval<Value> {
-        let Some(spec) = builtins::params(name) else {
+        let Some(prim) = builtins::lookup(name) else {
             let help = did_you_mean(name, builtins::all_names())
                 .map(|s| format!("did you mean `prim.{s}`?"));
             return Err(self.error(
@@ -704,9 +704,10 @@ impl<'p> Ctx<'p> {
                 help,
             ));
         };
+        let spec = prim.specs();
         let (bound, _, outcome) = self.bind_all(name, &spec, args, call_loc);
         match outcome {
-            Binding::Complete => builtins::call(self, name, &spec, bound, call_loc),
+            Binding::Complete => builtins::call(self, prim, bound, call_loc),
             // Inside the standard library a failed required argument comes from a value of the
             // user's that already failed; its other arguments often come from that same value
             // (`conv_vae(latents: 0)` gives both the head's units and the model's latents), so
@@ -721,7 +722,7 @@ impl<'p> Ctx<'p> {
                 // come from a substituted default or an absent argument.
                 let allowed: Vec<Loc> = bound.iter().flatten().map(|(_, loc)| *loc).collect();
                 let previous = self.within.replace(Some(allowed));
-                let _ = builtins::call(self, name, &spec, bound, call_loc);
+                let _ = builtins::call(self, prim, bound, call_loc);
                 *self.within.borrow_mut() = previous;
                 Err(Poisoned)
             }

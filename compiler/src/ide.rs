@@ -72,6 +72,8 @@ pub struct Completion {
     pub insert: String,
     /// A `use` line to add (at byte offset `.0` of the document) so the name is in scope.
     pub import: Option<(usize, String)>,
+    /// A line of documentation (a primitive's doc line, or what an argument's default is).
+    pub documentation: Option<String>,
 }
 
 /// Why a document was not formatted.
@@ -195,21 +197,27 @@ impl Analysis {
                     d.name.name
                 )
             }
-            Symbol::Prim(name) => format!(
-                "{}\n\nbuilt-in primitive{}",
-                code_block(&prim_signature(name)),
-                if builtins::is_bare(name) {
-                    ""
-                } else {
-                    " (written `prim.` + its name)"
-                }
-            ),
+            Symbol::Prim(name) => {
+                let prim = builtins::lookup(name)?;
+                format!(
+                    "{}\n\n{}\n\nbuilt-in primitive{}",
+                    code_block(&prim.signature()),
+                    prim.doc,
+                    if prim.bare {
+                        ""
+                    } else {
+                        " (written `prim.` + its name)"
+                    }
+                )
+            }
             Symbol::PrimParam { prim, index } => {
-                let param = builtins::params(prim)?.into_iter().nth(*index)?;
-                let optional = if param.has_default { " (optional)" } else { "" };
+                let param = builtins::lookup(prim)?.params.get(*index)?;
+                let optional = param
+                    .describe_default()
+                    .map_or(String::new(), |d| format!(" ({d})"));
                 format!(
                     "{}\n\nparameter of the built-in `{prim}`{optional}",
-                    code_block(&format!("{}: {}", param.name, param.ty))
+                    code_block(&param.signature())
                 )
             }
             Symbol::Field {
@@ -410,7 +418,8 @@ impl Analysis {
                 Some(Symbol::Param { def: id, index })
             }
             Symbol::Prim(prim) => {
-                let index = builtins::params(&prim)?
+                let index = builtins::lookup(&prim)?
+                    .params
                     .iter()
                     .position(|p| p.name == param)?;
                 Some(Symbol::PrimParam { prim, index })
@@ -429,7 +438,7 @@ impl Analysis {
         if let ExprKind::Member(base, field) = &callee.kind
             && matches!(&base.kind, ExprKind::Name(p) if p == "prim")
         {
-            return builtins::params(&field.name).map(|_| Symbol::Prim(field.name.clone()));
+            return builtins::lookup(&field.name).map(|_| Symbol::Prim(field.name.clone()));
         }
         None
     }
@@ -480,7 +489,7 @@ impl Analysis {
             ExprKind::Member(base, field) => {
                 if inside(field.span) {
                     if matches!(&base.kind, ExprKind::Name(p) if p == "prim") {
-                        builtins::params(&field.name)?;
+                        builtins::lookup(&field.name)?;
                         return Some((field.span, Symbol::Prim(field.name.clone())));
                     }
                     return None;
@@ -543,7 +552,7 @@ impl Analysis {
         {
             let base = before.len().checked_sub(2).and_then(|i| before.get(i));
             if base.is_some_and(|b| word(b) == "prim") {
-                return builtins::all_names().map(prim_completion).collect();
+                return builtins::table().map(prim_completion).collect();
             }
             // Members of values (`data.channels`) are not offered.
             return Vec::new();
@@ -563,6 +572,7 @@ impl Analysis {
                         kind: CompletionKind::Variable,
                         detail,
                         import: None,
+                        documentation: None,
                     });
                 }
             }
@@ -581,13 +591,14 @@ impl Analysis {
                         detail: def_signature(self.text_of_module(id.module), def),
                         insert: name.clone(),
                         import: None,
+                        documentation: None,
                     });
                 }
             }
         }
-        for name in builtins::bare_names() {
-            if seen.insert(name.to_string()) {
-                out.push(prim_completion(name));
+        for prim in builtins::table().filter(|p| p.bare) {
+            if seen.insert(prim.name.to_string()) {
+                out.push(prim_completion(prim));
             }
         }
         let import_at = import_offset(text, &tokens);
@@ -604,6 +615,7 @@ impl Analysis {
                         detail: format!("std.{module}: {}", def_signature(source, def)),
                         insert: def.name.name.clone(),
                         import: Some((import_at, format!("use std.{module}.{}\n", def.name.name))),
+                        documentation: None,
                     });
                 }
             }
@@ -617,7 +629,8 @@ impl Analysis {
         callee: &CalleeName,
         given: &BTreeSet<String>,
     ) -> Vec<Completion> {
-        let mut params: Vec<(String, String)> = Vec::new();
+        // (name, detail, documentation)
+        let mut params: Vec<(String, String, Option<String>)> = Vec::new();
         let def = match callee {
             CalleeName::Prim(_) => None,
             CalleeName::Name(name) => self.program.as_ref().and_then(|p| {
@@ -628,29 +641,30 @@ impl Analysis {
         if let Some((id, def)) = def {
             let text = self.text_of_module(id.module);
             for param in def.params.iter().flatten() {
-                params.push((param.name.name.clone(), param_text(text, param)));
+                params.push((param.name.name.clone(), param_text(text, param), None));
             }
         } else {
             let name = match callee {
                 CalleeName::Prim(n) | CalleeName::Name(n) => n,
             };
-            for param in builtins::params(name).unwrap_or_default() {
-                let optional = if param.has_default { " (optional)" } else { "" };
+            for param in builtins::lookup(name).map_or(&[][..], |p| p.params) {
                 params.push((
-                    param.name.clone(),
-                    format!("{}: {}{optional}", param.name, param.ty),
+                    param.name.to_string(),
+                    param.signature(),
+                    param.describe_default(),
                 ));
             }
         }
         params
             .into_iter()
-            .filter(|(name, _)| !given.contains(name))
-            .map(|(name, detail)| Completion {
+            .filter(|(name, _, _)| !given.contains(name))
+            .map(|(name, detail, documentation)| Completion {
                 insert: format!("{name}: "),
                 label: name,
                 kind: CompletionKind::Argument,
                 detail,
                 import: None,
+                documentation,
             })
             .collect()
     }
@@ -758,6 +772,7 @@ fn use_completions(text: &str, before: &[&Token]) -> Vec<Completion> {
                 detail: (*display).to_string(),
                 insert: (*name).to_string(),
                 import: None,
+                documentation: None,
             })
             .collect(),
         ["std", module, ..] => {
@@ -776,6 +791,7 @@ fn use_completions(text: &str, before: &[&Token]) -> Vec<Completion> {
                         detail: def_signature(source, def),
                         insert: def.name.name.clone(),
                         import: None,
+                        documentation: None,
                     }),
                     Item::Use(_) | Item::Experiment(_) => None,
                 })
@@ -805,13 +821,14 @@ fn import_offset(text: &str, tokens: &[Token]) -> usize {
         .map_or(0, |t| t.span.start)
 }
 
-fn prim_completion(name: &'static str) -> Completion {
+fn prim_completion(prim: &'static builtins::Prim) -> Completion {
     Completion {
-        label: name.to_string(),
+        label: prim.name.to_string(),
         kind: CompletionKind::Primitive,
-        detail: prim_signature(name),
-        insert: name.to_string(),
+        detail: prim.signature(),
+        insert: prim.name.to_string(),
         import: None,
+        documentation: Some(prim.doc.to_string()),
     }
 }
 
@@ -847,22 +864,6 @@ fn collapse_whitespace(text: &str) -> String {
         .filter(|l| !l.is_empty())
         .collect();
     lines.join(" ").replace("( ", "(").replace(", )", ")")
-}
-
-/// `name(p: type, q: type = …)` for a primitive; `…` marks a built-in default.
-fn prim_signature(name: &str) -> String {
-    let params = builtins::params(name).unwrap_or_default();
-    if params.is_empty() {
-        return name.to_string();
-    }
-    let list: Vec<String> = params
-        .iter()
-        .map(|p| {
-            let default = if p.has_default { " = …" } else { "" };
-            format!("{}: {}{default}", p.name, p.ty)
-        })
-        .collect();
-    format!("{name}({})", list.join(", "))
 }
 
 fn code_block(code: &str) -> String {
@@ -995,6 +996,45 @@ experiment e {
         );
         assert!(hover(at("training", 0, 1)).contains("built-in primitive"));
         assert!(hover(at("models", 0, 1)).contains("std.models"));
+    }
+
+    #[test]
+    fn primitives_show_their_table_entry() {
+        // The signature with the typed defaults and the doc line, as the evaluator applies them.
+        let training = hover(at("training", 0, 1));
+        assert!(
+            training.contains(
+                "training(steps: int = 300000, batch: int = 64, optimizer: optimizer = adam(),"
+            ) && training.contains("How a model is trained"),
+            "{training}"
+        );
+        let steps = hover(at("steps", 0, 1));
+        assert!(
+            steps.contains("steps: int = 300000") && steps.contains("optional, default `300000`"),
+            "{steps}"
+        );
+        // Completion of the arguments not yet given: the same signature and default.
+        let offset = at("batch: 8)", 0, 8);
+        let optimizer = analysis(DOC)
+            .completions(DOC, offset)
+            .into_iter()
+            .find(|c| c.label == "optimizer" && c.kind == CompletionKind::Argument)
+            .expect("`optimizer` is offered");
+        assert_eq!(optimizer.detail, "optimizer: optimizer = adam()");
+        assert_eq!(
+            optimizer.documentation.as_deref(),
+            Some("optional, default `adam()`")
+        );
+        let relu = analysis(DOC)
+            .completions(DOC, offset)
+            .into_iter()
+            .find(|c| c.label == "relu")
+            .expect("`relu` is offered");
+        assert_eq!(relu.detail, "relu");
+        assert_eq!(
+            relu.documentation.as_deref(),
+            Some("The rectified linear unit.")
+        );
     }
 
     #[test]

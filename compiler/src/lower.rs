@@ -11,11 +11,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use disc_grammar::ast::{self, Entry, Expr, ExprKind, Ident, Item};
 
+use crate::builtins::default_evaluation;
 use crate::eval::{Ctx, Env, Eval, ExpScope, Poisoned};
 use crate::overrides::Override;
 use crate::plan::{
     CodePrior, DatasetKind, DatasetSpec, EvalSpec, GanSpec, Job, Layer, LossTerm, MetricSpec,
-    ModelSpec, Network, Representation, Term, TrainSpec, VaeSpec, Visuals,
+    ModelSpec, Network, Term, TrainSpec, VaeSpec,
 };
 use crate::resolve::collect_names;
 use crate::suggest::did_you_mean;
@@ -100,20 +101,17 @@ pub(crate) fn lower_root(
         return;
     };
     let text = ctx.program.sources.first().map_or("", |s| s.text.as_str());
+    let file = RootFile {
+        source: root.source,
+        text,
+        build_jobs,
+        overrides,
+    };
     // Jobs planned so far, over all experiments: the next experiment's first job index.
     let mut planned: u64 = 0;
     for item in &root.file.items {
         if let Item::Experiment(exp) = item {
-            lower_experiment(
-                ctx,
-                root.source,
-                text,
-                exp,
-                build_jobs,
-                &mut planned,
-                overrides,
-                jobs,
-            );
+            lower_experiment(ctx, file, exp, &mut planned, jobs);
         }
     }
     jobs.flush();
@@ -146,17 +144,33 @@ pub(crate) fn lower_root(
     }
 }
 
+/// What every experiment of the root file is lowered with.
+#[derive(Clone, Copy)]
+struct RootFile<'a> {
+    /// The root file's source index.
+    source: u32,
+    /// Its text (sweep values are recorded as written).
+    text: &'a str,
+    /// Whether jobs are built, or only checked (`disc check`).
+    build_jobs: bool,
+    /// The command-line overrides, applied to every experiment.
+    overrides: &'a [Override],
+}
+
 #[allow(clippy::wildcard_enum_match_arm)] // the catch-all matches a `seed` value of the wrong type
 fn lower_experiment(
     ctx: &Ctx<'_>,
-    source: u32,
-    text: &str,
+    file: RootFile<'_>,
     exp: &ast::Experiment,
-    build_jobs: bool,
     planned: &mut u64,
-    overrides: &[Override],
     jobs: &mut JobSink<'_>,
 ) {
+    let RootFile {
+        source,
+        text,
+        build_jobs,
+        overrides,
+    } = file;
     let env = Env {
         module: 0,
         source,
@@ -1004,22 +1018,9 @@ fn assemble(
         )),
     });
     let evaluate = evaluate.transpose().and_then(|value| match value {
-        None => Ok((
-            EvalSpec {
-                representations: vec![Representation::Mean],
-                metrics: Vec::new(),
-                seed: 0,
-                visuals: Visuals {
-                    reconstructions: 0,
-                    samples: 0,
-                    traversal_steps: 0,
-                    traversal_limit: 2.0,
-                },
-            },
-            Vec::new(),
-        )),
+        None => Ok((default_evaluation(Vec::new()), Vec::new())),
         Some(Value::Evaluation(spec, locs)) => Ok((*spec, locs)),
-        Some(Value::Metric(m)) => Ok((default_eval(vec![m.spec]), vec![m.loc])),
+        Some(Value::Metric(m)) => Ok((default_evaluation(vec![m.spec]), vec![m.loc])),
         Some(Value::List(items)) if items.iter().all(|v| matches!(v, Value::Metric(_))) => {
             let (specs, locs): (Vec<MetricSpec>, Vec<Loc>) = items
                 .into_iter()
@@ -1031,7 +1032,7 @@ fn assemble(
                     }
                 })
                 .unzip();
-            Ok((default_eval(specs), locs))
+            Ok((default_evaluation(specs), locs))
         }
         Some(other) => Err(type_error(
             ctx,
@@ -1141,7 +1142,7 @@ fn assemble(
         Ok(e) => e,
         Err(Poisoned) => {
             failed = true;
-            (default_eval(Vec::new()), Vec::new())
+            (default_evaluation(Vec::new()), Vec::new())
         }
     };
     let eval_fallback = field_loc("evaluate");
@@ -1219,20 +1220,6 @@ fn assemble(
     })
 }
 
-fn default_eval(metrics: Vec<MetricSpec>) -> EvalSpec {
-    EvalSpec {
-        representations: vec![Representation::Mean],
-        metrics,
-        seed: 0,
-        visuals: Visuals {
-            reconstructions: 0,
-            samples: 0,
-            traversal_steps: 0,
-            traversal_limit: 2.0,
-        },
-    }
-}
-
 /// `(training points, test points)` of a metric that scores on held-out points; `None` for
 /// metrics without a test set.
 fn held_out_points(m: &MetricSpec) -> Option<(u64, u64)> {
@@ -1283,50 +1270,66 @@ fn metric_name(m: &MetricSpec) -> &'static str {
 }
 
 /// Moves an architecture's location to `fallback` when it lies outside the experiment's file.
-fn relocate(arch: Arch, env: Env<'_>, fallback: Loc) -> Arch {
-    Arch {
-        loc: user_loc(arch.loc, env, fallback),
-        layers: arch.layers,
-        layer_locs: arch.layer_locs,
-    }
+fn relocate(arch: &mut Arch, env: Env<'_>, fallback: Loc) {
+    arch.loc = user_loc(arch.loc, env, fallback);
 }
 
-fn relocate_model(model: ModelValue, env: Env<'_>, fallback: Loc) -> ModelValue {
-    match model {
+/// [`relocate`] for every network of a model.
+fn relocate_model(mut model: ModelValue, env: Env<'_>, fallback: Loc) -> ModelValue {
+    match &mut model {
         ModelValue::Vae {
-            latents,
-            prefix,
-            encoder,
-            decoder,
-            recon,
-        } => ModelValue::Vae {
-            latents,
-            prefix,
-            encoder: relocate(encoder, env, fallback),
-            decoder: relocate(decoder, env, fallback),
-            recon,
-        },
+            encoder, decoder, ..
+        } => {
+            relocate(encoder, env, fallback);
+            relocate(decoder, env, fallback);
+        }
         ModelValue::InfoGan {
-            noise,
-            codes,
             generator,
             discriminator,
             recognition,
-            learned_variance,
-            optimizer,
-            discriminator_updates,
-        } => ModelValue::InfoGan {
-            noise,
-            codes,
-            generator: relocate(generator, env, fallback),
-            discriminator: relocate(discriminator, env, fallback),
-            recognition: relocate(recognition, env, fallback),
-            learned_variance,
-            optimizer,
-            discriminator_updates,
-        },
-        other @ (ModelValue::Pca { .. } | ModelValue::Ica { .. }) => other,
+            ..
+        } => {
+            relocate(generator, env, fallback);
+            relocate(discriminator, env, fallback);
+            relocate(recognition, env, fallback);
+        }
+        ModelValue::Pca { .. } | ModelValue::Ica { .. } => {}
     }
+    model
+}
+
+/// The width of InfoGAN codes: `k` one-hot values per categorical code and `per_continuous`
+/// values per continuous one.
+fn codes_width(codes: &[(String, CodePrior)], per_continuous: u32) -> u32 {
+    codes
+        .iter()
+        .map(|(_, prior)| match prior {
+            CodePrior::Categorical { k } => *k,
+            CodePrior::Uniform { .. } | CodePrior::Normal { .. } => per_continuous,
+        })
+        .sum()
+}
+
+/// E0204: a network that should produce observations outputs another shape.
+fn not_observations(
+    ctx: &Ctx<'_>,
+    what: &str,
+    loc: Loc,
+    output: &[u32],
+    obs: &[u32],
+    help: Option<String>,
+) -> Poisoned {
+    ctx.error(
+        "E0204",
+        loc,
+        format!(
+            "the {what} outputs {}, but observations are {}",
+            shape_text(output),
+            shape_text(obs)
+        ),
+        format!("outputs {}", shape_text(output)),
+        help,
+    )
 }
 
 /// Shape-infers an architecture, reporting E0203 at the failing layer when it is written inside
@@ -1398,15 +1401,12 @@ fn lower_model(ctx: &Ctx<'_>, model: &ModelValue, obs: &[u32]) -> Eval<ModelSpec
                 }
             }
             if dec.output != obs {
-                return Err(ctx.error(
-                    "E0204",
+                return Err(not_observations(
+                    ctx,
+                    "decoder",
                     decoder.loc,
-                    format!(
-                        "the decoder outputs {}, but observations are {}",
-                        shape_text(&dec.output),
-                        shape_text(obs)
-                    ),
-                    format!("outputs {}", shape_text(&dec.output)),
+                    &dec.output,
+                    obs,
                     Some("match the data, e.g. `channels: data.channels`".to_string()),
                 ));
             }
@@ -1428,36 +1428,20 @@ fn lower_model(ctx: &Ctx<'_>, model: &ModelValue, obs: &[u32]) -> Eval<ModelSpec
             optimizer,
             discriminator_updates,
         } => {
-            let code_width: u32 = codes
-                .iter()
-                .map(|(_, p)| match p {
-                    CodePrior::Categorical { k } => *k,
-                    CodePrior::Uniform { .. } | CodePrior::Normal { .. } => 1,
-                })
-                .sum();
-            let head_width: u32 =
-                codes
-                    .iter()
-                    .map(|(_, p)| match p {
-                        CodePrior::Categorical { k } => *k,
-                        CodePrior::Uniform { .. } | CodePrior::Normal { .. } => {
-                            if *learned_variance { 2 } else { 1 }
-                        }
-                    })
-                    .sum();
+            // The generator reads one value per continuous code; the recognition head outputs a
+            // mean (and a log-variance when learned) per continuous code.
+            let code_width = codes_width(codes, 1);
+            let head_width = codes_width(codes, if *learned_variance { 2 } else { 1 });
             let generator_net = network(ctx, "generator", &[noise + code_width], generator);
             let disc = network(ctx, "discriminator", obs, discriminator);
             let (generator_net, disc) = (generator_net?, disc?);
             if generator_net.output != obs {
-                return Err(ctx.error(
-                    "E0204",
+                return Err(not_observations(
+                    ctx,
+                    "generator",
                     generator.loc,
-                    format!(
-                        "the generator outputs {}, but observations are {}",
-                        shape_text(&generator_net.output),
-                        shape_text(obs)
-                    ),
-                    format!("outputs {}", shape_text(&generator_net.output)),
+                    &generator_net.output,
+                    obs,
                     None,
                 ));
             }

@@ -526,13 +526,18 @@ pub(crate) fn typed_value(expr: &Expr, text: &str) -> SweptValue {
         ExprKind::Float(x) => SweptValue::Float(*x),
         ExprKind::Bool(b) => SweptValue::Bool(*b),
         ExprKind::Str(s) => SweptValue::Str(s.clone()),
-        ExprKind::Neg(inner) => match &inner.kind {
-            ExprKind::Int(i) => i
-                .checked_neg()
-                .map_or_else(|| SweptValue::Expr(text.to_string()), SweptValue::Int),
-            ExprKind::Float(x) => SweptValue::Float(-x),
-            _ => SweptValue::Expr(text.to_string()),
-        },
+        // Only a negated number literal keeps its type (and `-i64::MIN` is kept as text).
+        ExprKind::Neg(inner) => {
+            if let ExprKind::Int(i) = &inner.kind
+                && let Some(negated) = i.checked_neg()
+            {
+                SweptValue::Int(negated)
+            } else if let ExprKind::Float(x) = &inner.kind {
+                SweptValue::Float(-x)
+            } else {
+                SweptValue::Expr(text.to_string())
+            }
+        }
         ExprKind::Name(_)
         | ExprKind::Member(..)
         | ExprKind::Call { .. }

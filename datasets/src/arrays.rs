@@ -6,8 +6,9 @@
 //! shapes, the label range of every factor column and the number of distinct factor rows; the
 //! labels are read, the images only up to their header), and [`UserArrays::open`] opens the data
 //! for a job. Images stay as stored (`u8` or float) and are converted per batch; a `.npy` file of
-//! images is never read whole but row by row as batches ask for them (the operating system's page
-//! cache keeps what is reused), an `.npz` or HDF5 array is read once when the job opens it.
+//! images, or an array `np.savez` stored uncompressed in an `.npz`, is never read whole but row by
+//! row as batches ask for them (the operating system's page cache keeps what is reused); a
+//! compressed `.npz` array or an HDF5 dataset is read once when the job opens it.
 //!
 //! This module must not know the compiler's types: the CLI converts [`ArrayFacts`] for the checker.
 

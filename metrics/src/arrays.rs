@@ -8,12 +8,13 @@
 //!   with replacement), and a seed gives the reference's draws.
 //! - **Plain observational arrays**: observational metrics read the first `num_train` rows as the train
 //!   sample and the next `num_test` rows as the test sample (file order: the caller must say so, since a
-//!   file sorted by factor gives biased samples). When the arrays hold fewer rows than asked for, the sizes are clipped and the
-//! clipping is reported as an [`Adjustment`] (the caller warns): a train-only metric takes
-//! min(num_train, n) rows; a train/test metric splits the n rows in the requested proportion, the train
-//! part rounded up (the reference's `split_train_test`). The downstream task keeps the train sizes that
-//! fit in the (clipped) train block and, when the largest does not fit, uses the whole block in its place
-//! (its keys then carry the size actually used). Every train size reads the first rows of the train block.
+//!   file sorted by factor gives biased samples). When the arrays hold fewer rows than asked for, the
+//!   sizes are clipped and the clipping is reported as an [`Adjustment`] (the caller warns): a
+//!   train-only metric takes min(num_train, n) rows; a train/test metric splits the n rows in the
+//!   requested proportion, the train part rounded up (the reference's `split_train_test`). The
+//!   downstream task keeps the train sizes that fit in the (clipped) train block and, when the
+//!   largest does not fit, uses the whole block in its place (its keys then carry the size actually
+//!   used). Every train size reads the first rows of the train block.
 //!
 //! The interventional metrics (BetaVAE, FactorVAE) need codes for every factor combination, so without
 //! a grid they are refused. This module reads no files.

@@ -215,7 +215,6 @@ fn run(options: &Options) -> Result<(), String> {
     let window = options.seconds / options.windows as f64;
     let train_rate =
         median_rate(options.windows, window, options.min_steps, &mut train_step)? * batch as f64;
-    drop(train_step);
 
     let generator: Net<Cpu> = model
         .ok_or("the model was lost by a failed step")?

@@ -33,8 +33,10 @@ pub enum RuntimeError {
     #[error("dataset `{dataset}`: {source}")]
     Data {
         dataset: String,
+        /// Boxed: a `DataError` is several times larger than the other variants, and every
+        /// `Result` of the runtime would carry its size (clippy's `result_large_err`).
         #[source]
-        source: disc_data::DataError,
+        source: Box<disc_data::DataError>,
     },
     /// A loss term (or the objective) became NaN or infinite.
     #[error(

@@ -403,7 +403,7 @@ pub fn write_images<B: Backend>(
     let (_, inputs) =
         disc_data::sample_batch(data, count, &mut rng).map_err(|source| RuntimeError::Data {
             dataset: job.dataset.name.clone(),
-            source,
+            source: Box::new(source),
         })?;
     let encoder = EncoderRepresentation::new(model, data, d, None)?;
     let (means, _) = encoder.encode_images(inputs.clone(), count)?;

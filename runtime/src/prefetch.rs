@@ -51,7 +51,7 @@ impl Prefetch {
 
     /// The next batch, in the order the loop would have drawn them. If the thread could not be
     /// started or has died, the batch is drawn here, from the state after the last one.
-    pub fn next(&mut self) -> Result<Batch, DataError> {
+    pub fn next_batch(&mut self) -> Result<Batch, DataError> {
         let received = self.receiver.as_ref().and_then(|r| r.recv().ok());
         let drawn = match received {
             Some(drawn) => drawn,

@@ -147,7 +147,7 @@ pub fn open_dataset(job: &Job) -> Result<Box<dyn GroundTruthData>, RuntimeError>
     let spec = &job.dataset;
     let data = disc_data::open(&dataset_config(spec)).map_err(|source| RuntimeError::Data {
         dataset: spec.name.clone(),
-        source,
+        source: Box::new(source),
     })?;
     let planned = spec.observation_shape.map(|v| v as usize);
     if data.observation_shape() != planned {
@@ -280,9 +280,9 @@ fn run_family<B: AutodiffBackend, F: Family<B>>(
             break;
         }
         // Rendered on another thread while the previous step computed (crate::prefetch).
-        let (images, after) = batches.next().map_err(|source| RuntimeError::Data {
+        let (images, after) = batches.next_batch().map_err(|source| RuntimeError::Data {
             dataset: job.dataset.name.clone(),
-            source,
+            source: Box::new(source),
         })?;
         data_rng = after;
         let x = images_to_tensor::<B>(images, [batch, h, w, c], device);

@@ -77,6 +77,9 @@ fn latent_batches<B: AutodiffBackend>(
         .collect()
 }
 
+/// FactorVAE's density-ratio discriminator: the network, its Adam state and its learning rate.
+type Discriminator<B> = (Net<B>, OptimizerAdaptor<Adam, Net<B>, B>, f64);
+
 /// The trainable state of a job: the VAE, its Adam state and the optional discriminator.
 /// [`run_job`] drives it; it is public so `runtime/examples/bench_train.rs` times the same step.
 pub struct Trainer<B: AutodiffBackend> {
@@ -84,7 +87,7 @@ pub struct Trainer<B: AutodiffBackend> {
     optimizer: OptimizerAdaptor<Adam, Vae<B>, B>,
     learning_rate: f64,
     schedule: LrSchedule,
-    discriminator: Option<(Net<B>, OptimizerAdaptor<Adam, Net<B>, B>, f64)>,
+    discriminator: Option<Discriminator<B>>,
     /// The `cpd` player: the networks of a `nonlinear_gaussian` structural term.
     cpds: Option<Trained<B, Cpds<B>>>,
 }

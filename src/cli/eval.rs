@@ -114,7 +114,9 @@ enum EvalError {
     #[error("--factor-sizes {sizes:?} is not a factor space")]
     Grid {
         sizes: Vec<u32>,
-        source: disc_data::DataError,
+        /// Boxed: a `DataError` is several times larger than the other variants (clippy's
+        /// `result_large_err`).
+        source: Box<disc_data::DataError>,
     },
     #[error("{metric}: {source}")]
     Metric {
@@ -214,7 +216,7 @@ fn eval(args: &EvalArgs) -> Result<Report, EvalError> {
         Some(sizes) => Some(
             FactorSpace::new(sizes.clone()).map_err(|source| EvalError::Grid {
                 sizes: sizes.clone(),
-                source,
+                source: Box::new(source),
             })?,
         ),
         None => None,

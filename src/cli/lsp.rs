@@ -358,6 +358,7 @@ impl Server {
                     label: c.label,
                     kind: Some(kind),
                     detail: Some(c.detail),
+                    documentation: c.documentation.map(lsp::Documentation::String),
                     insert_text: Some(c.insert),
                     additional_text_edits,
                     ..lsp::CompletionItem::default()

@@ -1,4 +1,6 @@
-//! One module per subcommand. Each exposes `XArgs` (clap) and `run(XArgs) -> ExitCode`.
+//! One module per subcommand, each exposing `XArgs` (clap) and `run(XArgs) -> ExitCode`, and the
+//! modules they share: `arrays` (the loader's answers about data files), `device` (the backend),
+//! `progress` (how a job's progress is shown).
 
 pub mod arrays;
 pub mod check;

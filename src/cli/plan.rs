@@ -127,21 +127,19 @@ pub fn run(args: PlanArgs) -> ExitCode {
         }
     }
     let written = ron.map(RonPlanWriter::finish);
-    match (&args.output, &temp, written) {
-        (Some(path), Some(temp), Some(result)) => {
-            let renamed = result
-                .and_then(Output::sync)
-                .and_then(|()| std::fs::rename(temp, path));
-            if let Err(err) = renamed {
-                remove_temp();
-                eprintln!("error: cannot write `{}`: {err}", path.display());
-                return ExitCode::from(2);
-            }
-            let kept = if args.job.is_some() { 1 } else { total };
-            eprintln!("wrote {kept} jobs to `{}`", path.display());
+    // Written to standard output instead, a closed pipe (`disc plan ... | head`) is not an error
+    // worth a message.
+    if let (Some(path), Some(temp), Some(result)) = (&args.output, &temp, written) {
+        let renamed = result
+            .and_then(Output::sync)
+            .and_then(|()| std::fs::rename(temp, path));
+        if let Err(err) = renamed {
+            remove_temp();
+            eprintln!("error: cannot write `{}`: {err}", path.display());
+            return ExitCode::from(2);
         }
-        // A closed pipe (`disc plan ... | head`) is not an error worth a message.
-        _ => {}
+        let kept = if args.job.is_some() { 1 } else { total };
+        eprintln!("wrote {kept} jobs to `{}`", path.display());
     }
     if let Some(table) = table {
         let mut out = io::BufWriter::new(io::stdout().lock());

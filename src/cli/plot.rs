@@ -79,11 +79,14 @@ enum Figure {
         title: String,
         y_label: String,
         /// (setting label, one curve per run of that setting).
-        groups: Vec<(String, Vec<Vec<(f64, f64)>>)>,
+        groups: Vec<(String, Vec<Points>)>,
     },
 }
 
 type DrawResult = Result<(), String>;
+
+/// The (x, y) points of one line: a loss curve, or a violin's density outline.
+type Points = Vec<(f64, f64)>;
 
 fn err<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
@@ -166,7 +169,7 @@ fn value_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
 
 /// Gaussian kernel density of `values` at `at`, with Silverman's rule-of-thumb bandwidth; `None`
 /// when the values do not spread (fewer than two distinct values).
-fn density(values: &[f64]) -> Option<(f64, Vec<(f64, f64)>)> {
+fn density(values: &[f64]) -> Option<(f64, Points)> {
     let n = values.len();
     if n < 2 {
         return None;
@@ -227,7 +230,7 @@ fn draw_violins<DB: DrawingBackend>(
     groups: &[(String, Vec<f64>)],
 ) -> DrawResult {
     // The range holds every violin whole (each is cut one bandwidth past its data), not only the dots.
-    let curves: Vec<Option<(f64, Vec<(f64, f64)>)>> =
+    let curves: Vec<Option<(f64, Points)>> =
         groups.iter().map(|(_, values)| density(values)).collect();
     let (lo, hi) = value_range(
         groups.iter().flat_map(|(_, v)| v.iter().copied()).chain(
@@ -428,7 +431,7 @@ fn draw_curves<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
     y_label: &str,
-    groups: &[(String, Vec<Vec<(f64, f64)>>)],
+    groups: &[(String, Vec<Points>)],
 ) -> DrawResult {
     let all = || groups.iter().flat_map(|(_, runs)| runs.iter().flatten());
     let (x_lo, x_hi) = value_range(all().map(|(x, _)| *x));
@@ -657,7 +660,7 @@ fn figures(rows: &[Row], runs: &Path) -> Vec<(String, Figure)> {
             },
         ));
     }
-    let mut curves: BTreeMap<usize, Vec<Vec<(f64, f64)>>> = BTreeMap::new();
+    let mut curves: BTreeMap<usize, Vec<Points>> = BTreeMap::new();
     for row in rows {
         let run = RunDir::new(runs, row.index, &row.hash);
         let Ok(records) = read_loss_log(&run.losses_path()) else {

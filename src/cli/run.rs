@@ -175,7 +175,7 @@ impl disc_compiler::PlanStream for Bounded {
             return;
         }
         self.jobs.push(job);
-        if self.total % Self::EVERY == 0
+        if self.total.is_multiple_of(Self::EVERY)
             && let (Some(budget), Some(now)) = (self.budget, resident_bytes())
         {
             let used = now.saturating_sub(self.start);
