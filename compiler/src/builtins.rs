@@ -80,8 +80,18 @@ const PRIMS: &[(&str, bool, &[&str])] = &[
             "discriminator_updates:int?",
         ],
     ),
-    ("pca", true, &["components:int?"]),
-    ("ica", true, &["components:int?"]),
+    ("pca", true, &["components:int?", "samples:int?"]),
+    (
+        "ica",
+        true,
+        &[
+            "components:int?",
+            "samples:int?",
+            "tol:float?",
+            "max_iter:int?",
+            "alpha:float?",
+        ],
+    ),
     // Likelihoods.
     ("bernoulli", true, &["activation:activation?"]),
     ("l2", true, &["activation:activation?"]),
@@ -143,7 +153,7 @@ const PRIMS: &[(&str, bool, &[&str])] = &[
         &[
             "metrics:[metric]",
             "representation:[representation]?",
-            "seed:int?",
+            "seed:[int]?",
             "visuals:visuals?",
         ],
     ),
@@ -618,11 +628,30 @@ pub(crate) fn call(
                 _ => return Err(Poisoned),
             }
         }
+        // The β-VAE paper's baselines keep 10 components (Higgins et al. 2017, appendix A.3);
+        // FastICA's tolerance, iterations and contrast are scikit-learn's defaults.
         "pca" => Value::Model(Box::new(ModelValue::Pca {
             components: a.u32_in("components", 10, 1, &mut e),
+            samples: a.u32_in("samples", 10_000, 2, &mut e),
         })),
         "ica" => Value::Model(Box::new(ModelValue::Ica {
             components: a.u32_in("components", 10, 1, &mut e),
+            samples: a.u32_in("samples", 10_000, 2, &mut e),
+            tol: a.float_where(
+                "tol",
+                1e-4,
+                |v| v.is_finite() && v > 0.0,
+                "a positive number",
+                &mut e,
+            ),
+            max_iter: a.u32_in("max_iter", 200, 1, &mut e),
+            alpha: a.float_where(
+                "alpha",
+                1.0,
+                |v| (1.0..=2.0).contains(&v),
+                "between 1 and 2 (scikit-learn's range for logcosh)",
+                &mut e,
+            ),
         })),
         "bernoulli" | "l2" | "gaussian" => {
             let activation = match a.value("activation") {
@@ -945,7 +974,40 @@ pub(crate) fn call(
                 );
                 e = true;
             }
-            let seed = a.u64_min("seed", 0, 0, &mut e);
+            // One metric seed, or several: each scores every metric again (the β-VAE paper
+            // scores each model with several classifier seeds).
+            let seeds: Vec<i64> = match a.value("seed") {
+                Some(Value::List(items)) => items
+                    .iter()
+                    .filter_map(|v| {
+                        if let Value::Int(i) = v {
+                            Some(*i)
+                        } else {
+                            None
+                        }
+                    })
+                    .collect(),
+                Some(Value::Int(i)) => vec![i],
+                _ => vec![0],
+            };
+            let mut distinct = seeds.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            if seeds.is_empty()
+                || distinct.len() < seeds.len()
+                || seeds.iter().any(|s| *s < 0 || *s > i64::from(u32::MAX))
+            {
+                ctx.out_of_range(
+                    a.loc("seed"),
+                    "seed",
+                    "this list",
+                    "a seed or a non-empty list of distinct seeds, each from 0 to 4294967295",
+                );
+                e = true;
+            }
+            let mut seeds = seeds.into_iter().map(|s| u64::try_from(s).unwrap_or(0));
+            let seed = seeds.next().unwrap_or(0);
+            let repeat_seeds: Vec<u64> = seeds.collect();
             let visuals = match a.value("visuals") {
                 Some(Value::Visuals(v)) => v,
                 _ => Visuals {
@@ -960,6 +1022,7 @@ pub(crate) fn call(
                     representations,
                     metrics,
                     seed,
+                    repeat_seeds,
                     visuals,
                 }),
                 locs,
@@ -1480,7 +1543,10 @@ pub(crate) fn member(ctx: &Ctx<'_>, value: Value, field: &str, loc: Loc) -> Eval
             ("latents", ModelValue::Vae { latents, .. }) => {
                 return Ok(Value::Int(i64::from(*latents)));
             }
-            ("latents", ModelValue::Pca { components } | ModelValue::Ica { components }) => {
+            (
+                "latents",
+                ModelValue::Pca { components, .. } | ModelValue::Ica { components, .. },
+            ) => {
                 return Ok(Value::Int(i64::from(*components)));
             }
             _ => &["latents"],
