@@ -148,9 +148,18 @@ pub struct IcaOptions {
     pub alpha: f64,
 }
 
-/// The thin SVD of the column-centred `x`: (column means, singular values descending, right
-/// singular vectors as columns `[features, r]`).
-fn centred_svd(x: ArrayView2<'_, f64>) -> Result<(Array1<f64>, Vec<f64>, Array2<f64>), FitError> {
+/// The thin SVD of a column-centred sample.
+struct CentredSvd {
+    /// `[features]`: the column means subtracted.
+    mean: Array1<f64>,
+    /// The singular values, descending.
+    singular: Vec<f64>,
+    /// `[features, r]`: the right singular vectors as columns.
+    right: Array2<f64>,
+}
+
+/// The thin SVD of the column-centred `x`.
+fn centred_svd(x: ArrayView2<'_, f64>) -> Result<CentredSvd, FitError> {
     if x.iter().any(|v| !v.is_finite()) {
         return Err(FitError::NonFinite);
     }
@@ -165,7 +174,11 @@ fn centred_svd(x: ArrayView2<'_, f64>) -> Result<(Array1<f64>, Vec<f64>, Array2<
     let singular: Vec<f64> = (0..r).map(|i| singular_values[i]).collect();
     let v = svd.V();
     let right = Array2::from_shape_fn((m, r), |(i, j)| v[(i, j)]);
-    Ok((mean, singular, right))
+    Ok(CentredSvd {
+        mean,
+        singular,
+        right,
+    })
 }
 
 /// Checks that the sample can give `k` components, and that its k-th singular value is not zero
@@ -204,7 +217,11 @@ pub fn pca(x: ArrayView2<'_, f64>, k: usize) -> Result<PcaFit, FitError> {
             components: k,
         });
     }
-    let (mean, singular, right) = centred_svd(x)?;
+    let CentredSvd {
+        mean,
+        singular,
+        right,
+    } = centred_svd(x)?;
     check_rank(&singular, n, m, k)?;
     let mut components = right.slice(s![.., ..k]).t().to_owned();
     // scikit-learn's `svd_flip(u_based_decision=False)`: each axis's largest-magnitude entry
@@ -275,7 +292,11 @@ pub fn fast_ica(
             components: k,
         });
     }
-    let (mean, singular, mut u) = centred_svd(x)?;
+    let CentredSvd {
+        mean,
+        singular,
+        right: mut u,
+    } = centred_svd(x)?;
     check_rank(&singular, n, m, k)?;
     // scikit-learn: `u *= np.sign(u[0])`. Where u[0, j] is 0 (a feature constant over the
     // sample) its sign would zero the whole axis, so the first non-zero entry decides instead.
@@ -824,8 +845,8 @@ mod tests {
         let n = rows.len();
         let x = Array2::from_shape_fn((n, 4), |(r, j)| rows[r][j]);
         let fit = pca(x.view(), 3).expect("fits");
-        for i in 0..3 {
-            let expected = 2.0 * copies as f64 * scales[i] * scales[i] / (n as f64 - 1.0);
+        for (i, scale) in scales.iter().take(3).enumerate() {
+            let expected = 2.0 * copies as f64 * scale * scale / (n as f64 - 1.0);
             assert!(
                 (fit.explained_variance[i] - expected).abs() < 1e-10 * expected,
                 "eigenvalue {i}: {} vs {expected}",
@@ -851,10 +872,17 @@ mod tests {
         assert!((&fit.mean - &mean).iter().all(|d| d.abs() < 1e-12));
         let variance = vector(&case["sklearn_explained_variance"]);
         let ratio = vector(&case["sklearn_explained_variance_ratio"]);
-        for i in 0..3 {
-            assert!((fit.explained_variance[i] - variance[i]).abs() < 1e-9 * variance[i]);
-            assert!((fit.explained_variance_ratio[i] - ratio[i]).abs() < 1e-9);
-        }
+        assert!(
+            (&fit.explained_variance - &variance)
+                .iter()
+                .zip(&variance)
+                .all(|(d, v)| d.abs() < 1e-9 * v)
+        );
+        assert!(
+            (&fit.explained_variance_ratio - &ratio)
+                .iter()
+                .all(|d| d.abs() < 1e-9)
+        );
         let projected = (&x - &fit.mean.view().insert_axis(Axis(0))).dot(&fit.components.t());
         assert!(max_difference(&projected, &matrix(&case["sklearn_transform"])) < 1e-10);
     }

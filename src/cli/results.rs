@@ -441,7 +441,8 @@ pub fn stats(values: &[f64]) -> Option<Stats> {
 }
 
 /// Aggregates `table` by the `keys` columns over the `values` columns (default: the numeric
-/// result columns). Groups keep the order in which they first appear.
+/// result columns). Groups keep the order in which they first appear. `runs` counts the group's
+/// rows (a job scored with several metric seeds counts once per seed).
 pub fn group(table: &Table, keys: &[String], values: &[String]) -> Result<Table, String> {
     let key_positions: Vec<usize> = keys
         .iter()
@@ -655,12 +656,17 @@ pub fn run(args: ResultsArgs) -> ExitCode {
     let _ = std::io::stdout()
         .lock()
         .write_all(render(&table, args.format).as_bytes());
-    let counts: BTreeMap<&str, usize> = rows.iter().fold(BTreeMap::new(), |mut acc, r| {
-        *acc.entry(r.status.word()).or_default() += 1;
+    // Jobs, not rows: a job scored with several metric seeds has a row per seed.
+    let jobs: BTreeMap<(u64, &str), &Status> = rows
+        .iter()
+        .map(|r| ((r.index, r.hash.as_str()), &r.status))
+        .collect();
+    let counts: BTreeMap<&str, usize> = jobs.values().fold(BTreeMap::new(), |mut acc, status| {
+        *acc.entry(status.word()).or_default() += 1;
         acc
     });
     let counts: Vec<String> = counts.iter().map(|(w, n)| format!("{n} {w}")).collect();
-    eprintln!("{} jobs: {}", rows.len(), counts.join(", "));
+    eprintln!("{} jobs: {}", jobs.len(), counts.join(", "));
     ExitCode::SUCCESS
 }
 
