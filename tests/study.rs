@@ -330,10 +330,7 @@ fn a_killed_study_restarted_skips_finished_jobs_and_resumes_the_interrupted_one(
     .expect("a run summary");
     assert_eq!(summary.steps, 600);
     let resumed = summary.resumed_from_step.expect("job 1 resumed");
-    assert!(
-        resumed >= 40 && resumed < 600,
-        "resumed from step {resumed}"
-    );
+    assert!((40..600).contains(&resumed), "resumed from step {resumed}");
     assert!(
         stderr.contains(&format!(
             "job 1: resuming from the checkpoint at step {resumed}"
@@ -349,6 +346,132 @@ fn a_killed_study_restarted_skips_finished_jobs_and_resumes_the_interrupted_one(
     assert_eq!(steps, expected, "every logged step once, across the kill");
     for job in &plan.jobs {
         assert!(RunDir::for_job(&runs, job).results_path().exists());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `disc run` fits the PCA and ICA baselines and writes a trained job's run directory: the
+/// components as weights, `metrics.json` with the BetaVAE score, `results.json`; a second run
+/// skips both; `disc results` lists them with their fit diagnostics.
+#[test]
+fn pca_and_ica_baselines_are_fitted_evaluated_and_skipped_when_finished() {
+    const BASELINES: &str = "tests/fixtures/study/baselines.dis";
+    let dir = scratch("baselines");
+    let runs = dir.join("runs");
+    let runs_arg = runs.to_string_lossy().into_owned();
+    let args = [
+        "run", BASELINES, "--all", "--device", "cpu", "--out", &runs_arg,
+    ];
+    let out = disc(&args);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(summary_counts(&stderr), [2, 0, 0, 0], "{stderr}");
+    assert!(
+        stderr.contains("job 0 (pca_tiny, PCA fitted to 400 samples)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("job 0: PCA fitted in"), "{stderr}");
+    assert!(stderr.contains("job 1: FastICA fitted in"), "{stderr}");
+    // dSprites' border pixels are black in every image: the fit says it leaves them out.
+    assert!(
+        stderr.contains("pixels are constant over the 400 samples"),
+        "{stderr}"
+    );
+    let plan = disc(&["plan", BASELINES]);
+    let plan: Plan = ron::from_str(&text(&plan.stdout)).expect("a plan");
+    for job in &plan.jobs {
+        let run = RunDir::for_job(&runs, job);
+        let summary: RunSummary = serde_json::from_str(
+            &std::fs::read_to_string(run.results_path()).expect("results.json"),
+        )
+        .expect("a run summary");
+        assert_eq!((summary.steps, summary.resumed_from_step), (0, None));
+        let explained = summary.final_terms["explained_variance"];
+        assert!(explained > 0.0 && explained < 1.0, "{explained}");
+        let weights = std::fs::read(run.model_path()).expect("model.safetensors");
+        let (tensors, _) =
+            disc_runtime::artifacts::decode_safetensors(&weights).expect("safetensors");
+        let components = tensors
+            .iter()
+            .find(|t| t.name == "components")
+            .expect("the components are the weights");
+        assert_eq!(components.shape, vec![5, 64 * 64]);
+        let metrics: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(run.metrics_path()).expect("metrics.json"),
+        )
+        .expect("JSON");
+        let accuracy = metrics["mean"]["beta_vae_sklearn"]["eval_accuracy"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("a BetaVAE score: {metrics}"));
+        assert!((0.0..=1.0).contains(&accuracy), "{accuracy}");
+        assert!(metrics["mean"]["mig"]["discrete_mig"].is_f64(), "{metrics}");
+        // The second metric seed's scores, in a file of their own.
+        let seeded: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(run.metrics_seed_path(1)).expect("metrics-seed-1.json"),
+        )
+        .expect("JSON");
+        assert!(
+            seeded["mean"]["beta_vae_sklearn"]["eval_accuracy"].is_f64(),
+            "{seeded}"
+        );
+        assert_ne!(seeded, metrics, "another metric seed samples other points");
+    }
+    // A finished fit is skipped like a finished job.
+    let again = disc(&args);
+    let stderr = text(&again.stderr);
+    assert_eq!(again.status.code(), Some(0), "{stderr}");
+    assert_eq!(summary_counts(&stderr), [0, 0, 2, 0], "{stderr}");
+    // A fit whose evaluation was lost is evaluated again from its stored components.
+    let first = plan.jobs.first().expect("a job");
+    std::fs::remove_file(RunDir::for_job(&runs, first).results_path()).expect("removable");
+    let before = std::fs::read(RunDir::for_job(&runs, first).metrics_path()).expect("metrics");
+    let again = disc(&args);
+    let stderr = text(&again.stderr);
+    assert_eq!(summary_counts(&stderr), [1, 0, 1, 0], "{stderr}");
+    assert!(stderr.contains("fit stored in"), "{stderr}");
+    let after = std::fs::read(RunDir::for_job(&runs, first).metrics_path()).expect("metrics");
+    assert_eq!(before, after, "the stored fit gives the same scores");
+
+    // A row per job and metric seed; grouped by experiment, the β-VAE paper's protocol: the
+    // mean of the best half of the model seeds × metric seeds scores.
+    let out = disc(&["results", &runs_arg, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("JSON rows");
+    assert_eq!(rows.len(), 4);
+    let seeds: Vec<i64> = rows
+        .iter()
+        .filter_map(|r| r["metric_seed"].as_i64())
+        .collect();
+    assert_eq!(seeds, vec![0, 1, 0, 1]);
+    for row in &rows {
+        assert_eq!(row["status"], "done", "{row}");
+        assert!(row["mean.beta_vae_sklearn.eval_accuracy"].is_f64(), "{row}");
+        assert!(row["final.explained_variance"].is_f64(), "{row}");
+    }
+    let column = "mean.beta_vae_sklearn.eval_accuracy";
+    let out = disc(&[
+        "results",
+        &runs_arg,
+        "--format",
+        "json",
+        "--group-by",
+        "experiment",
+        "--value",
+        column,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let groups: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("JSON rows");
+    assert_eq!(groups.len(), 2);
+    for (group, experiment) in groups.iter().zip(["pca_tiny", "ica_tiny"]) {
+        assert_eq!(group["experiment"], experiment, "{group}");
+        let scores: Vec<f64> = rows
+            .iter()
+            .filter(|r| r["experiment"] == experiment)
+            .filter_map(|r| r[column].as_f64())
+            .collect();
+        assert_eq!(group[format!("{column}.n")], 2, "{group}");
+        let best = scores.iter().copied().fold(f64::MIN, f64::max);
+        assert_eq!(group[format!("{column}.best_half_mean")], best, "{group}");
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

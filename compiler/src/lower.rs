@@ -1067,6 +1067,31 @@ fn assemble(
         check_graph_alone(ctx, graph);
         return Err(Poisoned);
     };
+    if let ModelSpec::Pca {
+        components,
+        samples,
+    }
+    | ModelSpec::Ica {
+        components,
+        samples,
+        ..
+    } = &model
+    {
+        // A fit finds at most min(rows, pixels) axes; more components would be undefined.
+        let pixels: u64 = obs.iter().map(|v| u64::from(*v)).product();
+        let most = pixels.min(u64::from(*samples));
+        if u64::from(*components) > most {
+            ctx.out_of_range(
+                field_loc("model"),
+                "components",
+                components,
+                &format!(
+                    "at most {most} (the fit's {samples} samples of {pixels} pixels have no more axes)"
+                ),
+            );
+            return Err(Poisoned);
+        }
+    }
     let declared: Vec<String> = match &model {
         ModelSpec::Vae(v) => v.latent_names.clone(),
         ModelSpec::InfoGan(g) => g.codes.iter().map(|c| c.name.clone()).collect(),
@@ -1492,11 +1517,25 @@ fn lower_model(ctx: &Ctx<'_>, model: &ModelValue, obs: &[u32]) -> Eval<ModelSpec
                 discriminator_updates: *discriminator_updates,
             }))
         }
-        ModelValue::Pca { components } => Ok(ModelSpec::Pca {
+        ModelValue::Pca {
+            components,
+            samples,
+        } => Ok(ModelSpec::Pca {
             components: *components,
+            samples: *samples,
         }),
-        ModelValue::Ica { components } => Ok(ModelSpec::Ica {
+        ModelValue::Ica {
+            components,
+            samples,
+            tol,
+            max_iter,
+            alpha,
+        } => Ok(ModelSpec::Ica {
             components: *components,
+            samples: *samples,
+            tol: *tol,
+            max_iter: *max_iter,
+            alpha: *alpha,
         }),
     }
 }

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// Version of the plan format. A runtime refuses a plan whose version it does not know.
-pub const PLAN_VERSION: u32 = 4;
+pub const PLAN_VERSION: u32 = 5;
 
 /// A compiled study: every job of every experiment in the file, in job-index order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -194,10 +194,24 @@ pub enum ModelSpec {
     /// An InfoGAN: the generator maps `[noise, codes]` to an image; the discriminator maps an image
     /// to a real/fake logit and the recognition head to the code parameters.
     InfoGan(GanSpec),
-    /// PCA baseline: the representation is the projection on the first `components` principal axes.
-    Pca { components: u32 },
-    /// FastICA baseline with `components` independent components.
-    Ica { components: u32 },
+    /// PCA baseline: fitted, not trained. `samples` observations are drawn with the training data
+    /// stream of `train.seed`, flattened in (H, W, C) order and whitened pixel by pixel (centred and
+    /// divided by their standard deviation over the sample); the representation is the projection
+    /// on the first `components` principal axes of that matrix.
+    Pca { components: u32, samples: u32 },
+    /// FastICA baseline (scikit-learn's `FastICA` with `algorithm='parallel'`, `fun='logcosh'`,
+    /// `whiten='unit-variance'`), fitted on the same whitened pixels as [`ModelSpec::Pca`]:
+    /// PCA whitening to `components` dimensions, then the parallel fixed-point iteration with
+    /// G(u) = log cosh(`alpha`·u)/`alpha`, stopping when the largest change of a component's
+    /// direction is below `tol` or after `max_iter` iterations. The initial unmixing matrix is
+    /// `RandomState(seed)`'s standard normal draws, `seed` the job's initialisation stream.
+    Ica {
+        components: u32,
+        samples: u32,
+        tol: f64,
+        max_iter: u32,
+        alpha: f64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -533,8 +547,13 @@ pub struct EvalSpec {
     /// Representations to score; each metric runs on each.
     pub representations: Vec<Representation>,
     pub metrics: Vec<MetricSpec>,
-    /// Seed of the evaluation random stream.
+    /// Seed of the evaluation random stream (the scores in `metrics.json`).
     pub seed: u64,
+    /// Further metric seeds, in order: every metric is scored again with each, into
+    /// `metrics-seed-<seed>.json` (the β-VAE paper scores each model with several classifier
+    /// seeds). Left out of the plan text, and so of the job hash, when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repeat_seeds: Vec<u64>,
     pub visuals: Visuals,
 }
 

@@ -87,7 +87,7 @@ fn the_small_study_has_18_jobs_with_typed_swept_values() {
     let last = jobs.last().expect("jobs");
     assert_eq!(last.swept.get("loss.lambda_od"), Some(&SweptValue::Int(10)));
     assert_eq!(last.swept.get("seed"), Some(&SweptValue::Int(2)));
-    assert!(jobs.iter().all(|j| j.train.steps == 1000));
+    assert!(jobs.iter().all(|j| j.train.steps == 600));
 }
 
 #[test]

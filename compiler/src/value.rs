@@ -248,11 +248,21 @@ pub enum ModelValue {
     Pca {
         /// Number of components.
         components: u32,
+        /// Observations the fit draws.
+        samples: u32,
     },
     /// FastICA baseline.
     Ica {
         /// Number of components.
         components: u32,
+        /// Observations the fit draws.
+        samples: u32,
+        /// Convergence tolerance of the fixed-point iteration.
+        tol: f64,
+        /// Iterations at most.
+        max_iter: u32,
+        /// The logcosh contrast's `alpha`.
+        alpha: f64,
     },
 }
 

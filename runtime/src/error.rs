@@ -56,6 +56,15 @@ pub enum RuntimeError {
         representation: String,
         message: String,
     },
+    /// A PCA or ICA baseline could not be fitted to its sample.
+    #[error("the {model} fit: {source}")]
+    Fit {
+        job: u64,
+        /// `PCA` or `FastICA`.
+        model: &'static str,
+        #[source]
+        source: crate::baselines::FitError,
+    },
     /// A shape or value given at run time does not match the model (e.g. a batch of the wrong size).
     #[error("{0}")]
     Shape(String),

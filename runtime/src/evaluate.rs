@@ -288,7 +288,10 @@ pub fn write_metrics<B: Backend>(
 
 /// Runs every plan metric on every plan representation of any model and writes `metrics.json`:
 /// `representation(None)` is the mean representation, `representation(Some(stream))` the sampled
-/// one drawing its noise from `stream`.
+/// one drawing its noise from `stream`. Each further metric seed of the plan
+/// (`evaluate.repeat_seeds`) scores everything again into `metrics-seed-<seed>.json`; the
+/// metrics that fail there are reported to the observer as warnings. Returns the first seed's
+/// report (`metrics.json`).
 pub fn write_metrics_of<R: disc_metrics::Representation>(
     run_dir: &RunDir,
     job: &Job,
@@ -296,10 +299,35 @@ pub fn write_metrics_of<R: disc_metrics::Representation>(
     observer: &dyn Observer,
     representation_of: impl Fn(Option<RandomState>) -> Result<R, RuntimeError>,
 ) -> Result<MetricsReport, RuntimeError> {
+    let first = metrics_of_seed(job, job.evaluate.seed, data, observer, &representation_of)?;
+    run_dir.write_metrics(&first)?;
+    for seed in &job.evaluate.repeat_seeds {
+        let report = metrics_of_seed(job, *seed, data, observer, &representation_of)?;
+        run_dir.write_metrics_of_seed(*seed, &report)?;
+        for (representation, metric, error) in report.failures() {
+            observer.warning(
+                job,
+                &format!(
+                    "`{metric}` ({representation} representation, metric seed {seed}) could not be computed: {error}"
+                ),
+            );
+        }
+    }
+    Ok(first)
+}
+
+/// Every plan metric on every plan representation, the evaluation stream seeded with `seed`.
+fn metrics_of_seed<R: disc_metrics::Representation>(
+    job: &Job,
+    seed: u64,
+    data: &dyn GroundTruthData,
+    observer: &dyn Observer,
+    representation_of: &impl Fn(Option<RandomState>) -> Result<R, RuntimeError>,
+) -> Result<MetricsReport, RuntimeError> {
     let mut report = MetricsReport::default();
-    let eval_seed = u32::try_from(job.evaluate.seed).map_err(|_| RuntimeError::Unsupported {
+    let eval_seed = u32::try_from(seed).map_err(|_| RuntimeError::Unsupported {
         job: job.index,
-        what: format!("evaluation seed {} (must be below 2^32)", job.evaluate.seed),
+        what: format!("evaluation seed {seed} (must be below 2^32)"),
     })?;
     for representation in &job.evaluate.representations {
         let sampled = *representation == Representation::Sampled;
@@ -327,7 +355,6 @@ pub fn write_metrics_of<R: disc_metrics::Representation>(
             }
         }
     }
-    run_dir.write_metrics(&report)?;
     Ok(report)
 }
 

@@ -6,6 +6,7 @@
 //! runtime reads nothing but the plan: it applies no defaults of its own.
 
 pub mod artifacts;
+pub mod baselines;
 pub mod device;
 pub mod error;
 pub mod evaluate;

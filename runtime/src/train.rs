@@ -46,6 +46,10 @@ pub trait Observer: Sync {
     fn trained(&self, _job: &Job) {}
     /// A metric starts, on the named representation (`mean` or `sampled`).
     fn evaluating(&self, _job: &Job, _metric: &str, _representation: &str) {}
+    /// A fitted baseline (PCA, ICA) was fitted, or its stored fit is reused; `message` says how.
+    fn fitted(&self, _job: &Job, _message: &str) {}
+    /// Something the user should know that does not stop the job (e.g. pixels a fit leaves out).
+    fn warning(&self, _job: &Job, _message: &str) {}
 }
 
 /// An [`Observer`] that ignores everything (tests, benchmarks).
@@ -167,11 +171,6 @@ pub fn check_job(job: &Job) -> Result<(), RuntimeError> {
         job: job.index,
         what: what.to_string(),
     };
-    match &job.model {
-        ModelSpec::Vae(_) | ModelSpec::InfoGan(_) => {}
-        ModelSpec::Pca { .. } => return Err(unsupported("the PCA baseline")),
-        ModelSpec::Ica { .. } => return Err(unsupported("the FastICA baseline")),
-    }
     let discriminators = job
         .objective
         .iter()
@@ -201,7 +200,8 @@ pub fn check_supported(job: &Job) -> Result<&plan::VaeSpec, RuntimeError> {
 }
 
 /// Trains (or resumes) one job and writes its run directory; then, when `options.evaluate`,
-/// writes the final weights, images and metrics.
+/// writes the final weights, images and metrics. A PCA or ICA job is fitted instead
+/// ([`crate::baselines::run_baseline`]).
 pub fn run_job<B: AutodiffBackend>(
     job: &Job,
     device: &B::Device,
@@ -210,8 +210,10 @@ pub fn run_job<B: AutodiffBackend>(
     check_job(job)?;
     match &job.model {
         ModelSpec::InfoGan(_) => run_family::<B, crate::infogan::InfoGan<B>>(job, device, options),
-        ModelSpec::Vae(_) | ModelSpec::Pca { .. } | ModelSpec::Ica { .. } => {
-            run_family::<B, Trainer<B>>(job, device, options)
+        ModelSpec::Vae(_) => run_family::<B, Trainer<B>>(job, device, options),
+        // Fitted on the host, not trained: no backend, no training loop.
+        ModelSpec::Pca { .. } | ModelSpec::Ica { .. } => {
+            crate::baselines::run_baseline(job, options)
         }
     }
 }

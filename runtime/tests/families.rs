@@ -417,6 +417,7 @@ fn gan_job(steps: u64, family: Option<ConditionalFamily>) -> Job {
             representations: vec![Representation::Mean],
             metrics: vec![],
             seed: 0,
+            repeat_seeds: Vec::new(),
             visuals: Visuals {
                 reconstructions: 0,
                 samples: 0,
@@ -643,14 +644,18 @@ fn infogan_outputs_samples_traversals_metrics_and_weights() {
 // Every experiment file runs
 // ---------------------------------------------------------------------------------------------
 
-/// Job 0 of every `experiments/*.dis`, at its planned architecture, trains 2 steps at batch 4:
-/// what the checker accepts, the runtime runs.
+/// Job 0 of every `experiments/*.dis`, at its planned architecture, trains 2 steps at batch 4 (a
+/// PCA or ICA job is fitted to 200 samples): what the checker accepts, the runtime runs.
 #[test]
 fn job_0_of_every_experiment_trains() {
     let files = [
         (
             "quickstart.dis",
             include_str!("../../experiments/quickstart.dis"),
+        ),
+        (
+            "beta_vae_baselines.dis",
+            include_str!("../../experiments/beta_vae_baselines.dis"),
         ),
         (
             "beta_vae_dsprites.dis",
@@ -697,10 +702,18 @@ fn job_0_of_every_experiment_trains() {
         job.train.steps = 2;
         job.train.batch_size = 4;
         job.train.checkpoint_every = 0;
+        // A fitted baseline takes no steps: it is fitted to a small sample instead.
+        let steps = match &mut job.model {
+            ModelSpec::Pca { samples, .. } | ModelSpec::Ica { samples, .. } => {
+                *samples = 200;
+                0
+            }
+            ModelSpec::Vae(_) | ModelSpec::InfoGan(_) => 2,
+        };
         let out = tempfile::tempdir().unwrap();
         let outcome = run_job::<Cpu>(&job, &Default::default(), &options(out.path()))
             .unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert!(outcome.finished && outcome.steps == 2, "{name}");
+        assert!(outcome.finished && outcome.steps == steps, "{name}");
         for value in outcome.final_terms.values() {
             assert!(value.is_finite(), "{name}: {:?}", outcome.final_terms);
         }

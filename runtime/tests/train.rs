@@ -157,6 +157,7 @@ fn job(objective: Vec<LossTerm>, steps: u64, lr: f64) -> Job {
             representations: vec![Representation::Mean],
             metrics: vec![],
             seed: 0,
+            repeat_seeds: Vec::new(),
             visuals: Visuals {
                 reconstructions: 0,
                 samples: 0,
@@ -401,10 +402,18 @@ fn every_vae_family_objective_trains() {
 #[test]
 fn unsupported_jobs_are_refused_by_name() {
     let out = tempfile::tempdir().unwrap();
+    // A PCA job whose sample is smaller than its components (a plan the checker would refuse)
+    // stops with the fact, naming the fit.
     let mut pca = job(beta_vae(1.0), 2, 1e-3);
-    pca.model = ModelSpec::Pca { components: 3 };
+    pca.model = ModelSpec::Pca {
+        components: 3,
+        samples: 2,
+    };
     let error = run_job::<CpuBackend>(&pca, &Default::default(), &options(out.path())).unwrap_err();
-    assert!(error.to_string().contains("PCA"), "{error}");
+    assert_eq!(
+        error.to_string(),
+        "the PCA fit: 3 components need at least as many samples, but the fit has 2"
+    );
     // A plan whose players do not fit the family is refused, naming the missing player.
     let mut playerless = job(beta_vae(1.0), 2, 1e-3);
     playerless.players.clear();

@@ -78,6 +78,14 @@ impl Observer for Progress {
         }
     }
 
+    fn fitted(&self, job: &Job, message: &str) {
+        eprintln!("job {}: {message}", job.index);
+    }
+
+    fn warning(&self, job: &Job, message: &str) {
+        eprintln!("warning: job {}: {message}", job.index);
+    }
+
     fn evaluating(&self, job: &Job, metric: &str, representation: &str) {
         eprintln!(
             "job {}: evaluating {metric} ({representation} representation)",

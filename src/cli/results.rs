@@ -2,7 +2,10 @@
 //! table of a study's runs.
 //!
 //! A row per job: index, hash, experiment, every swept parameter as a typed value, status, steps,
-//! final loss terms, every metric value, wall time, and the failure reason. Jobs come from the run
+//! final loss terms, every metric value, wall time, and the failure reason. A job scored with
+//! several metric seeds (`evaluation(seed: [0, 1, 2])`) has a row per metric seed, told apart by
+//! the `metric_seed` column, so that grouping aggregates over model seeds × metric seeds (the
+//! β-VAE paper's protocol). Jobs come from the run
 //! directories under RUNS_DIR and from `RUNS_DIR/plan.ron` (written by `disc run`), so jobs of the
 //! plan that never started are listed too. Status: `done` (`results.json`), `running` (another
 //! process holds the directory's lock), `failed` (`failed.json`), `interrupted` (started, then
@@ -139,6 +142,8 @@ pub struct Row {
     pub losses: BTreeMap<String, f64>,
     /// `<representation>.<metric>.<key>` → score.
     pub metrics: BTreeMap<String, f64>,
+    /// The metric seed of `metrics`, for a job scored with several (one row per seed).
+    pub metric_seed: Option<u64>,
     pub wall_seconds: Option<f64>,
     pub error: Option<String>,
 }
@@ -149,7 +154,7 @@ pub fn collect(runs: &Path) -> Result<(Vec<Row>, Vec<String>), String> {
     let entries = std::fs::read_dir(runs)
         .map_err(|e| format!("cannot read the runs directory `{}`: {e}", runs.display()))?;
     let mut warnings = Vec::new();
-    let mut rows: BTreeMap<(u64, String), Row> = BTreeMap::new();
+    let mut rows: BTreeMap<(u64, String), Vec<Row>> = BTreeMap::new();
     for entry in entries.filter_map(Result::ok) {
         let name = entry.file_name().to_string_lossy().into_owned();
         let Some((index, hash)) = parse_dir_name(&name) else {
@@ -161,7 +166,7 @@ pub fn collect(runs: &Path) -> Result<(Vec<Row>, Vec<String>), String> {
         let run = RunDir::new(runs, index, &hash);
         rows.insert(
             (index, hash.clone()),
-            read_row(&run, index, &hash, &mut warnings),
+            read_rows(&run, index, &hash, &mut warnings),
         );
     }
     let plan_path = runs.join("plan.ron");
@@ -173,7 +178,7 @@ pub fn collect(runs: &Path) -> Result<(Vec<Row>, Vec<String>), String> {
             Ok(plan) => {
                 for job in plan.jobs {
                     rows.entry((job.index, job.hash.clone()))
-                        .or_insert_with(|| row_of_job(&job, Status::NotStarted));
+                        .or_insert_with(|| vec![row_of_job(&job, Status::NotStarted)]);
                 }
             }
             Err(e) => warnings.push(format!(
@@ -182,7 +187,7 @@ pub fn collect(runs: &Path) -> Result<(Vec<Row>, Vec<String>), String> {
             )),
         }
     }
-    Ok((rows.into_values().collect(), warnings))
+    Ok((rows.into_values().flatten().collect(), warnings))
 }
 
 /// `00012-0123456789abcdef` → (12, "0123456789abcdef").
@@ -204,12 +209,14 @@ fn row_of_job(job: &Job, status: Status) -> Row {
         steps: None,
         losses: BTreeMap::new(),
         metrics: BTreeMap::new(),
+        metric_seed: None,
         wall_seconds: None,
         error: None,
     }
 }
 
-fn read_row(run: &RunDir, index: u64, hash: &str, warnings: &mut Vec<String>) -> Row {
+/// The rows of one run directory: one, or one per metric seed when the job has several.
+fn read_rows(run: &RunDir, index: u64, hash: &str, warnings: &mut Vec<String>) -> Vec<Row> {
     let job = std::fs::read_to_string(run.job_path())
         .ok()
         .and_then(|text| match ron::from_str::<Job>(&text) {
@@ -233,6 +240,7 @@ fn read_row(run: &RunDir, index: u64, hash: &str, warnings: &mut Vec<String>) ->
             steps: None,
             losses: BTreeMap::new(),
             metrics: BTreeMap::new(),
+            metric_seed: None,
             wall_seconds: None,
             error: None,
         },
@@ -263,26 +271,44 @@ fn read_row(run: &RunDir, index: u64, hash: &str, warnings: &mut Vec<String>) ->
         Some(Err(e)) => warnings.push(format!("{}: {e}", run.results_path().display())),
         None => {}
     }
-    if let Ok(text) = std::fs::read_to_string(run.metrics_path()) {
+    row.metrics = read_metrics(&run.metrics_path(), warnings);
+    let Some(job) = job.filter(|job| !job.evaluate.repeat_seeds.is_empty()) else {
+        return vec![row];
+    };
+    row.metric_seed = Some(job.evaluate.seed);
+    let mut rows = vec![row.clone()];
+    for seed in &job.evaluate.repeat_seeds {
+        rows.push(Row {
+            metrics: read_metrics(&run.metrics_seed_path(*seed), warnings),
+            metric_seed: Some(*seed),
+            ..row.clone()
+        });
+    }
+    rows
+}
+
+/// `<representation>.<metric>.<key>` → score of one metrics file (none when it does not exist).
+fn read_metrics(path: &Path, warnings: &mut Vec<String>) -> BTreeMap<String, f64> {
+    let mut metrics = BTreeMap::new();
+    if let Ok(text) = std::fs::read_to_string(path) {
         match serde_json::from_str::<MetricsReport>(&text) {
             Ok(report) => {
-                for (representation, metrics) in report.scores {
-                    for (metric, outcome) in metrics {
+                for (representation, outcomes) in report.scores {
+                    for (metric, outcome) in outcomes {
                         // A metric that could not be computed leaves its cells empty.
                         let MetricOutcome::Scores(scores) = outcome else {
                             continue;
                         };
                         for (key, value) in scores {
-                            row.metrics
-                                .insert(format!("{representation}.{metric}.{key}"), value);
+                            metrics.insert(format!("{representation}.{metric}.{key}"), value);
                         }
                     }
                 }
             }
-            Err(e) => warnings.push(format!("{}: {e}", run.metrics_path().display())),
+            Err(e) => warnings.push(format!("{}: {e}", path.display())),
         }
     }
-    row
+    metrics
 }
 
 /// A table: column names and rows of cells.
@@ -314,8 +340,12 @@ pub fn job_table(rows: &[Row]) -> Table {
         (a.as_str() != "loss", a.as_str()).cmp(&(b.as_str() != "loss", b.as_str()))
     });
     let metrics: BTreeSet<&String> = rows.iter().flat_map(|r| r.metrics.keys()).collect();
+    let seeded = rows.iter().any(|r| r.metric_seed.is_some());
     let mut columns: Vec<String> = ["index", "hash", "experiment"].map(String::from).to_vec();
     columns.extend(swept.iter().map(|s| (*s).clone()));
+    if seeded {
+        columns.push("metric_seed".to_string());
+    }
     columns.extend(["status", "steps"].map(String::from));
     columns.extend(losses.iter().map(|l| loss_column(l)));
     columns.extend(metrics.iter().map(|m| (*m).clone()));
@@ -336,6 +366,11 @@ pub fn job_table(rows: &[Row]) -> Table {
                 Some(SweptValue::Expr(text)) => Cell::Text(text.clone()),
                 None => Cell::Missing,
             }));
+            if seeded {
+                cells.push(row.metric_seed.map_or(Cell::Missing, |s| {
+                    Cell::Int(i64::try_from(s).unwrap_or(i64::MAX))
+                }));
+            }
             cells.push(Cell::Text(row.status.word().to_string()));
             cells.push(row.steps.map_or(Cell::Missing, |s| {
                 Cell::Int(i64::try_from(s).unwrap_or(i64::MAX))
@@ -406,7 +441,8 @@ pub fn stats(values: &[f64]) -> Option<Stats> {
 }
 
 /// Aggregates `table` by the `keys` columns over the `values` columns (default: the numeric
-/// result columns). Groups keep the order in which they first appear.
+/// result columns). Groups keep the order in which they first appear. `runs` counts the group's
+/// rows (a job scored with several metric seeds counts once per seed).
 pub fn group(table: &Table, keys: &[String], values: &[String]) -> Result<Table, String> {
     let key_positions: Vec<usize> = keys
         .iter()
@@ -620,12 +656,17 @@ pub fn run(args: ResultsArgs) -> ExitCode {
     let _ = std::io::stdout()
         .lock()
         .write_all(render(&table, args.format).as_bytes());
-    let counts: BTreeMap<&str, usize> = rows.iter().fold(BTreeMap::new(), |mut acc, r| {
-        *acc.entry(r.status.word()).or_default() += 1;
+    // Jobs, not rows: a job scored with several metric seeds has a row per seed.
+    let jobs: BTreeMap<(u64, &str), &Status> = rows
+        .iter()
+        .map(|r| ((r.index, r.hash.as_str()), &r.status))
+        .collect();
+    let counts: BTreeMap<&str, usize> = jobs.values().fold(BTreeMap::new(), |mut acc, status| {
+        *acc.entry(status.word()).or_default() += 1;
         acc
     });
     let counts: Vec<String> = counts.iter().map(|(w, n)| format!("{n} {w}")).collect();
-    eprintln!("{} jobs: {}", rows.len(), counts.join(", "));
+    eprintln!("{} jobs: {}", jobs.len(), counts.join(", "));
     ExitCode::SUCCESS
 }
 

@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use super::device::{self, DeviceRequest};
 use super::progress::Progress;
 use disc_compiler::diagnostic;
-use disc_compiler::plan::{Job, PLAN_VERSION, Plan};
+use disc_compiler::plan::{Job, ModelSpec, PLAN_VERSION, Plan};
 use disc_runtime::artifacts::RunDir;
 use disc_runtime::study::{self, JobStatus, StudyEvents, StudyOptions, StudyProgress, StudyReport};
 use disc_runtime::train::RunOptions;
@@ -400,12 +400,17 @@ impl Printer {
 
 impl StudyEvents for Printer {
     fn started(&self, job: &Job, progress: StudyProgress) {
+        let work = match &job.model {
+            ModelSpec::Pca { samples, .. } => format!("PCA fitted to {samples} samples"),
+            ModelSpec::Ica { samples, .. } => format!("FastICA fitted to {samples} samples"),
+            ModelSpec::Vae(_) | ModelSpec::InfoGan(_) => {
+                format!("{} steps × batch {}", job.train.steps, job.train.batch_size)
+            }
+        };
         eprintln!(
-            "job {} ({}, {} steps × batch {}) on {} → {}{}",
+            "job {} ({}, {work}) on {} → {}{}",
             job.index,
             job.experiment,
-            job.train.steps,
-            job.train.batch_size,
             self.device,
             RunDir::for_job(&self.out, job).root().display(),
             self.counts(progress)

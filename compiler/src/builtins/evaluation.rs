@@ -13,6 +13,7 @@ pub(crate) fn default_evaluation(metrics: Vec<MetricSpec>) -> EvalSpec {
         representations: vec![Representation::Mean],
         metrics,
         seed: 0,
+        repeat_seeds: Vec::new(),
         visuals: NO_VISUALS,
     }
 }
@@ -40,7 +41,11 @@ pub(super) const PRIMS: &[Prim] = &[
                     Value::List(vec![Value::Representation(Representation::Mean)])
                 }),
             ),
-            optional("seed", Type::Int, DefaultValue::Int(0)),
+            optional_list(
+                "seed",
+                Type::Int,
+                DefaultValue::Written("[0]", || Value::List(vec![Value::Int(0)])),
+            ),
             optional(
                 "visuals",
                 Type::Visuals,
@@ -146,7 +151,27 @@ fn evaluation(a: &Args<'_>) -> Eval<Value> {
         );
         e = true;
     }
-    let seed = a.u64_at_least("seed", 0, &mut e);
+    // One metric seed, or several: each scores every metric again (the β-VAE paper scores
+    // each model with several classifier seeds).
+    let seeds: Vec<i64> = a.int_list("seed");
+    let mut distinct = seeds.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if seeds.is_empty()
+        || distinct.len() < seeds.len()
+        || seeds.iter().any(|s| *s < 0 || *s > i64::from(u32::MAX))
+    {
+        a.ctx.out_of_range(
+            a.loc("seed"),
+            "seed",
+            "this list",
+            "a seed or a non-empty list of distinct seeds, each from 0 to 4294967295",
+        );
+        e = true;
+    }
+    let mut seeds = seeds.into_iter().map(|s| u64::try_from(s).unwrap_or(0));
+    let seed = seeds.next().unwrap_or(0);
+    let repeat_seeds: Vec<u64> = seeds.collect();
     let Some(Value::Visuals(visuals)) = a.value("visuals") else {
         return Err(Poisoned);
     };
@@ -156,6 +181,7 @@ fn evaluation(a: &Args<'_>) -> Eval<Value> {
                 representations,
                 metrics,
                 seed,
+                repeat_seeds,
                 visuals,
             }),
             locs,

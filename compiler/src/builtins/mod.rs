@@ -420,7 +420,10 @@ pub(crate) fn member(ctx: &Ctx<'_>, value: Value, field: &str, loc: Loc) -> Eval
             ("latents", ModelValue::Vae { latents, .. }) => {
                 return Ok(Value::Int(i64::from(*latents)));
             }
-            ("latents", ModelValue::Pca { components } | ModelValue::Ica { components }) => {
+            (
+                "latents",
+                ModelValue::Pca { components, .. } | ModelValue::Ica { components, .. },
+            ) => {
                 return Ok(Value::Int(i64::from(*components)));
             }
             _ => &["latents"],

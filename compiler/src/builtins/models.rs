@@ -76,26 +76,60 @@ pub(super) const PRIMS: &[Prim] = &[
         ],
         build: infogan,
     },
+    // The β-VAE paper's baselines keep 10 components (Higgins et al. 2017, appendix A.3);
+    // FastICA's tolerance, iterations and contrast are scikit-learn's defaults.
     Prim {
         name: "pca",
         bare: true,
-        doc: "Principal component analysis (planned, not trained by `disc run`).",
-        params: &[optional("components", Type::Int, DefaultValue::Int(10))],
+        doc: "PCA on whitened pixels (the β-VAE paper's baseline): `disc run` fits it on `samples` observations; its components are the representation.",
+        params: &[
+            optional("components", Type::Int, DefaultValue::Int(10)),
+            optional("samples", Type::Int, DefaultValue::Int(10_000)),
+        ],
         build: |a| {
             let mut e = false;
             let components = a.u32_at_least("components", 1, &mut e);
-            checked(Value::Model(Box::new(ModelValue::Pca { components })), e)
+            let samples = a.u32_at_least("samples", 2, &mut e);
+            checked(
+                Value::Model(Box::new(ModelValue::Pca {
+                    components,
+                    samples,
+                })),
+                e,
+            )
         },
     },
     Prim {
         name: "ica",
         bare: true,
-        doc: "Independent component analysis (planned, not trained by `disc run`).",
-        params: &[optional("components", Type::Int, DefaultValue::Int(10))],
+        doc: "FastICA on whitened pixels (logcosh, parallel, as scikit-learn): `disc run` fits it on `samples` observations.",
+        params: &[
+            optional("components", Type::Int, DefaultValue::Int(10)),
+            optional("samples", Type::Int, DefaultValue::Int(10_000)),
+            optional("tol", Type::Float, DefaultValue::Float(1e-4)),
+            optional("max_iter", Type::Int, DefaultValue::Int(200)),
+            optional("alpha", Type::Float, DefaultValue::Float(1.0)),
+        ],
         build: |a| {
             let mut e = false;
-            let components = a.u32_at_least("components", 1, &mut e);
-            checked(Value::Model(Box::new(ModelValue::Ica { components })), e)
+            let ica = ModelValue::Ica {
+                components: a.u32_at_least("components", 1, &mut e),
+                samples: a.u32_at_least("samples", 2, &mut e),
+                tol: a.float_where(
+                    "tol",
+                    |v| v.is_finite() && v > 0.0,
+                    "a positive number",
+                    &mut e,
+                ),
+                max_iter: a.u32_at_least("max_iter", 1, &mut e),
+                alpha: a.float_where(
+                    "alpha",
+                    |v| (1.0..=2.0).contains(&v),
+                    "between 1 and 2 (scikit-learn's range for logcosh)",
+                    &mut e,
+                ),
+            };
+            checked(Value::Model(Box::new(ica)), e)
         },
     },
 ];

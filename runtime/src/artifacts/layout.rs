@@ -97,6 +97,11 @@ impl RunDir {
     pub fn metrics_path(&self) -> PathBuf {
         self.root.join("metrics.json")
     }
+    /// `metrics-seed-<seed>.json`: the scores of a further metric seed (the plan's
+    /// `evaluate.repeat_seeds`), shaped like `metrics.json`.
+    pub fn metrics_seed_path(&self, seed: u64) -> PathBuf {
+        self.root.join(format!("metrics-seed-{seed}.json"))
+    }
     /// `results.json`: the run summary.
     pub fn results_path(&self) -> PathBuf {
         self.root.join("results.json")
@@ -181,6 +186,15 @@ impl RunDir {
     /// Writes `metrics.json`.
     pub fn write_metrics(&self, report: &MetricsReport) -> Result<(), ArtifactsError> {
         self.write_json(&self.metrics_path(), report)
+    }
+
+    /// Writes `metrics-seed-<seed>.json`.
+    pub fn write_metrics_of_seed(
+        &self,
+        seed: u64,
+        report: &MetricsReport,
+    ) -> Result<(), ArtifactsError> {
+        self.write_json(&self.metrics_seed_path(seed), report)
     }
 
     /// Writes `results.json`.

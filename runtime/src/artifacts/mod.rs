@@ -17,6 +17,7 @@
 //! | `checkpoints/step-<step:09>/` | one directory per checkpoint, holding the training loop's files (model, optimizer, RNG state) |
 //! | `model.safetensors` | final weights: f32, names = layer paths, TensorFlow (reference) layouts; see [`weights`] |
 //! | `metrics.json` | `{representation: {metric: {key: value}}}` with the reference's names (`mean`/`sampled`, `mig`, `discrete_mig`, …) |
+//! | `metrics-seed-<seed>.json` | the same, for each further metric seed of the plan (`evaluate.repeat_seeds`); `metrics.json` holds the first seed's |
 //! | `images/reconstructions.png` | rows of inputs, each over the row of its reconstructions |
 //! | `images/samples.png` | decoded samples from the prior, in a square grid |
 //! | `images/traversals.png` | one row per latent, `traversal_steps` columns over [−limit, limit] |
