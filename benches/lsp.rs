@@ -70,7 +70,9 @@ fn main() -> ExitCode {
         eprintln!("cannot read {}", path.display());
         return ExitCode::from(1);
     };
-    let broken = text.replace("data = dsprites_full()", "data = dsprites_fulll()");
+    // An unknown name in a field no sweep overrides (`data` is swept over every dataset, and a
+    // base value that every job overrides is not checked today; see the closing note).
+    let broken = text.replace("evaluate = study_v1()", "evaluate = study_v11()");
     let edits: Vec<&str> = (0..=RUNS)
         .map(|i| {
             if i % 2 == 0 {
