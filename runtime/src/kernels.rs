@@ -106,33 +106,29 @@ fn index_table<B: Backend>(
 /// row by row.
 fn pad_nhwc<B: Backend>(x: Tensor<B, 4>, rows: [usize; 2], columns: [usize; 2]) -> Tensor<B, 4> {
     let [n, h, w, c] = x.dims();
-    let device = x.device();
-    let mut x2 = x.reshape([n * h, w * c]);
-    if columns != [0, 0] {
-        let mut parts = Vec::with_capacity(3);
-        if columns[0] > 0 {
-            parts.push(Tensor::zeros([n * h, columns[0] * c], &device));
-        }
-        parts.push(x2);
-        if columns[1] > 0 {
-            parts.push(Tensor::zeros([n * h, columns[1] * c], &device));
-        }
-        x2 = Tensor::cat(parts, 1);
-    }
+    let x = pad_columns(x.reshape([n * h, w * c]), [columns[0] * c, columns[1] * c]);
     let width = w + columns[0] + columns[1];
-    let mut x2 = x2.reshape([n, h * width * c]);
-    if rows != [0, 0] {
-        let mut parts = Vec::with_capacity(3);
-        if rows[0] > 0 {
-            parts.push(Tensor::zeros([n, rows[0] * width * c], &device));
-        }
-        parts.push(x2);
-        if rows[1] > 0 {
-            parts.push(Tensor::zeros([n, rows[1] * width * c], &device));
-        }
-        x2 = Tensor::cat(parts, 1);
+    let x = pad_columns(
+        x.reshape([n, h * width * c]),
+        [rows[0] * width * c, rows[1] * width * c],
+    );
+    x.reshape([n, h + rows[0] + rows[1], width, c])
+}
+
+/// `[R, C]` with `before` zero columns on the left and `after` on the right.
+fn pad_columns<B: Backend>(x: Tensor<B, 2>, [before, after]: [usize; 2]) -> Tensor<B, 2> {
+    if before == 0 && after == 0 {
+        return x;
     }
-    x2.reshape([n, h + rows[0] + rows[1], width, c])
+    let [rows, _] = x.dims();
+    let device = x.device();
+    let zeros = |columns: usize| (columns > 0).then(|| Tensor::zeros([rows, columns], &device));
+    let parts: Vec<Tensor<B, 2>> = zeros(before)
+        .into_iter()
+        .chain(Some(x))
+        .chain(zeros(after))
+        .collect();
+    Tensor::cat(parts, 1)
 }
 
 /// Adds a `[F]` bias to the rows of `[R, F]`.

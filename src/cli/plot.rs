@@ -522,7 +522,7 @@ fn setting(row: &Row, several_experiments: bool) -> String {
 }
 
 /// Whether a swept path is a random seed (`seed`, `train.seed`, `...seed`).
-fn is_seed(path: &str) -> bool {
+pub(super) fn is_seed(path: &str) -> bool {
     path == "seed" || path.ends_with(".seed")
 }
 

@@ -83,7 +83,7 @@ pub fn choose<'a>(
         let seed = row
             .swept
             .iter()
-            .find(|(path, _)| path.as_str() == "seed" || path.ends_with(".seed"))
+            .find(|(path, _)| super::plot::is_seed(path))
             .map_or_else(String::new, |(_, value)| format!(", seed {value}"));
         format!("job {}: {}{seed}", row.index, setting(row))
     };
