@@ -10,7 +10,12 @@
 //! (a range is measured before it is listed), the number of points is counted from the block's
 //! shape alone, and only a sweep within [`MAX_JOBS`] is listed point by point.
 
-use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, BTreeSet};
+
+use std::hash::BuildHasher;
+
+use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use disc_grammar::ast::{Arg, Expr, ExprKind, Ident, Sweep, SweepKind};
 
@@ -201,7 +206,8 @@ fn list(shape: &Shape, axes: &[Axis]) -> Vec<Point> {
                 let mut next = Vec::with_capacity(acc.len().saturating_mul(points.len()));
                 for p in &acc {
                     for q in &points {
-                        let mut joined = p.clone();
+                        let mut joined = Vec::with_capacity(p.len() + q.len());
+                        joined.extend_from_slice(p);
                         joined.extend_from_slice(q);
                         next.push(joined);
                     }
@@ -229,7 +235,7 @@ fn list(shape: &Shape, axes: &[Axis]) -> Vec<Point> {
 /// One point must not set the same parameter twice (`seed in [1] * seed in [2]`): the second
 /// would silently win. Reported once per offending pair of axes (E0408).
 fn check_repeated_paths(ctx: &Ctx<'_>, axes: &[Axis], points: &[Point]) -> Eval<()> {
-    let paths: Vec<String> = axes.iter().map(Axis::path_text).collect();
+    let paths = path_ids(axes);
     let mut reported: BTreeMap<(usize, usize), ()> = BTreeMap::new();
     for point in points {
         for (i, (a, _)) in point.iter().enumerate() {
@@ -317,98 +323,137 @@ fn check_repeated_values(
     if failed { Err(Poisoned) } else { Ok(()) }
 }
 
+/// Each axis's path as a small id: axes with the same path text share one.
+fn path_ids(axes: &[Axis]) -> Vec<u32> {
+    let mut ids: BTreeMap<String, u32> = BTreeMap::new();
+    axes.iter()
+        .map(|a| {
+            let next = u32::try_from(ids.len()).unwrap_or(u32::MAX);
+            *ids.entry(a.path_text()).or_insert(next)
+        })
+        .collect()
+}
+
 /// Two points that assign the same values (`seed in [0, 1] + seed in [1]`) would be the same job
-/// (E0411). Points are compared by a 64-bit digest first, then in full.
+/// (E0411). Paths and values are interned once per axis, so a point is compared as a short list of
+/// integer pairs: this runs on every point of every sweep, on every keystroke in an editor.
 fn check_duplicate_points(ctx: &Ctx<'_>, axes: &[Axis], points: &[Point]) -> Eval<()> {
-    let keys: Vec<Vec<String>> = axes
+    let paths = path_ids(axes);
+    let mut value_ids: BTreeMap<(u32, String), u32> = BTreeMap::new();
+    let values: Vec<Vec<u32>> = axes
         .iter()
-        .map(|a| a.values.iter().map(|(e, w)| value_key(e, w)).collect())
+        .zip(&paths)
+        .map(|(a, path)| {
+            a.values
+                .iter()
+                .map(|(e, w)| {
+                    let next = u32::try_from(value_ids.len()).unwrap_or(u32::MAX);
+                    *value_ids.entry((*path, value_key(e, w))).or_insert(next)
+                })
+                .collect()
+        })
         .collect();
-    let paths: Vec<String> = axes.iter().map(Axis::path_text).collect();
-    let canonical = |point: &Point| -> Vec<(&str, &str)> {
-        let mut pairs: Vec<(&str, &str)> = point
-            .iter()
-            .map(|(a, v)| {
-                (
-                    paths.get(*a).map_or("", String::as_str),
-                    keys.get(*a)
-                        .and_then(|k| k.get(*v))
-                        .map_or("", String::as_str),
-                )
-            })
-            .collect();
+    // Which path ids lie inside which (`loss` and `loss.beta`).
+    let texts: Vec<String> = axes.iter().map(Axis::path_text).collect();
+    let inside = |p: &str, q: &str| q.len() > p.len() && q.starts_with(p) && q[p.len()..].starts_with('.');
+    let mut nested_paths: BTreeSet<(u32, u32)> = BTreeSet::new();
+    for (p, pid) in texts.iter().zip(&paths) {
+        for (q, qid) in texts.iter().zip(&paths) {
+            if inside(p, q) {
+                nested_paths.insert((*pid, *qid));
+            }
+        }
+    }
+    let canonical = |point: &Point, pairs: &mut Vec<(u32, u32)>| {
+        pairs.clear();
+        pairs.extend(point.iter().map(|(a, v)| {
+            (
+                paths.get(*a).copied().unwrap_or(u32::MAX),
+                values
+                    .get(*a)
+                    .and_then(|k| k.get(*v))
+                    .copied()
+                    .unwrap_or(u32::MAX),
+            )
+        }));
         // The order of assignments only matters when one path lies inside another
         // (`loss` and `loss.beta`); otherwise a point is the set of its assignments.
-        let nested = pairs.iter().any(|(p, _)| {
-            pairs.iter().any(|(q, _)| {
-                q.len() > p.len() && q.starts_with(p) && q[p.len()..].starts_with('.')
-            })
-        });
+        let nested = !nested_paths.is_empty()
+            && pairs.iter().any(|(p, _)| {
+                pairs
+                    .iter()
+                    .any(|(q, _)| nested_paths.contains(&(*p, *q)))
+            });
         if !nested {
             pairs.sort_unstable();
         }
-        pairs
     };
-    let digest = |pairs: &[(&str, &str)]| -> u64 {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for (p, v) in pairs {
-            for b in p.bytes().chain([0]).chain(v.bytes()).chain([0]) {
-                h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-            }
-        }
-        h
+    // Points by the hash of their canonical form; a point whose hash is taken by a different
+    // point (a 64-bit collision) is kept in `collided` and compared in full.
+    let mut seen: FxHashMap<u64, usize> = FxHashMap::default();
+    let mut collided: Vec<usize> = Vec::new();
+    let (mut mine, mut theirs) = (Vec::new(), Vec::new());
+    let same = |j: usize, mine: &[(u32, u32)], theirs: &mut Vec<(u32, u32)>| {
+        points.get(j).is_some_and(|other| {
+            canonical(other, theirs);
+            theirs.as_slice() == mine
+        })
     };
-    let mut seen: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
     let mut failed = false;
     for (i, point) in points.iter().enumerate() {
-        let pairs = canonical(point);
-        let bucket = seen.entry(digest(&pairs)).or_default();
-        let earlier = bucket.iter().copied().find(|j| {
-            points
-                .get(*j)
-                .is_some_and(|other| canonical(other) == pairs)
-        });
-        match earlier {
-            Some(j) => {
-                let Some(axis) = point.last().and_then(|(a, _)| axes.get(*a)) else {
-                    continue;
-                };
-                let (value_loc, _) = point
-                    .last()
-                    .and_then(|(a, v)| axes.get(*a)?.values.get(*v))
-                    .map_or((axis.loc, ""), |(e, w)| {
-                        (
-                            Loc {
-                                source: axis.loc.source,
-                                span: e.span,
-                            },
-                            w.as_str(),
-                        )
-                    });
-                // Shown as written, in the order the sweep assigns them.
-                let assignments = point
-                    .iter()
-                    .filter_map(|(a, v)| {
-                        let axis = axes.get(*a)?;
-                        Some(format!("{}={}", axis.path_text(), axis.values.get(*v)?.1))
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                ctx.error(
-                    "E0411",
-                    value_loc,
-                    format!(
-                        "sweep points {j} and {i} both assign `{assignments}`, which would make the same job twice"
-                    ),
-                    format!("point {i} repeats point {j}"),
-                    Some("remove the repeated value from one side of the `+`".to_string()),
-                );
-                failed = true;
-                // One report per sweep is enough to show the mistake.
-                break;
+        canonical(point, &mut mine);
+        let j = match seen.entry(FxBuildHasher.hash_one(&mine)) {
+            Entry::Vacant(e) => {
+                e.insert(i);
+                continue;
             }
-            None => bucket.push(i),
-        }
+            Entry::Occupied(e) if same(*e.get(), &mine, &mut theirs) => *e.get(),
+            Entry::Occupied(_) => {
+                match collided.iter().copied().find(|j| same(*j, &mine, &mut theirs)) {
+                    Some(j) => j,
+                    None => {
+                        collided.push(i);
+                        continue;
+                    }
+                }
+            }
+        };
+        let Some(axis) = point.last().and_then(|(a, _)| axes.get(*a)) else {
+            continue;
+        };
+        let (value_loc, _) = point
+            .last()
+            .and_then(|(a, v)| axes.get(*a)?.values.get(*v))
+            .map_or((axis.loc, ""), |(e, w)| {
+                (
+                    Loc {
+                        source: axis.loc.source,
+                        span: e.span,
+                    },
+                    w.as_str(),
+                )
+            });
+        // Shown as written, in the order the sweep assigns them.
+        let assignments = point
+            .iter()
+            .filter_map(|(a, v)| {
+                let axis = axes.get(*a)?;
+                Some(format!("{}={}", axis.path_text(), axis.values.get(*v)?.1))
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        ctx.error(
+            "E0411",
+            value_loc,
+            format!(
+                "sweep points {j} and {i} both assign `{assignments}`, which would make the same job twice"
+            ),
+            format!("point {i} repeats point {j}"),
+            Some("remove the repeated value from one side of the `+`".to_string()),
+        );
+        failed = true;
+        // One report per sweep is enough to show the mistake.
+        break;
     }
     if failed { Err(Poisoned) } else { Ok(()) }
 }

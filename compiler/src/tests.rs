@@ -479,6 +479,35 @@ fn sweep_errors_point_at_the_sweep() {
     assert_eq!(seeds, [3, 4, 10, 11]);
 }
 
+
+/// Assemblies are compared by their small parts first and in full only within a group (see
+/// `lower::ContentIds`): jobs that differ only in the network are distinct, jobs that differ only
+/// in how a value is written are one job, and points that repeat an assignment set in another
+/// order (or a nested path after its parent) are told apart exactly as written.
+#[test]
+fn repeated_jobs_are_found_by_content_whatever_part_differs() {
+    let base = "use std.data.dsprites_full\nuse std.models.{conv_vae, beta_vae}\nexperiment e {\n data = dsprites_full()\n model = conv_vae()\n loss = beta_vae()\n";
+    let distinct = compile_text(&format!(
+        "{base} sweep {{ model in [conv_vae(latents: 8), conv_vae(latents: 10)] * seed in [0, 1] }}\n}}\n"
+    ));
+    assert!(distinct.diagnostics.is_empty(), "{:#?}", distinct.diagnostics);
+    assert_eq!(jobs(&distinct).len(), 4);
+    // `latents: 10` is the default: the same network written two ways.
+    let same = compile_text(&format!(
+        "{base} sweep {{ model in [conv_vae(), conv_vae(latents: 10)] }}\n}}\n"
+    ));
+    assert_eq!(codes(&same), ["E0411"]);
+    // The same assignments in another order are the same point; a parent after its nested path is not.
+    let reordered = compile_text(&format!(
+        "{base} sweep {{ seed in [1] * loss.beta in [2] + loss.beta in [2] * seed in [1] }}\n}}\n"
+    ));
+    assert_eq!(codes(&reordered), ["E0411"]);
+    let nested = compile_text(&format!(
+        "{base} sweep {{ loss.beta in [2] * loss in [beta_vae()] + loss in [beta_vae()] * loss.beta in [2] }}\n}}\n"
+    ));
+    assert!(nested.diagnostics.is_empty(), "{:#?}", nested.diagnostics);
+    assert_eq!(jobs(&nested).len(), 2);
+}
 /// The expected codes of a fixture from its first line, `// expect: E0101, W0002` or `// expect: ok`.
 fn expected_codes(text: &str) -> Option<Vec<String>> {
     let first = text.lines().next()?.strip_prefix("// expect:")?.trim();
