@@ -24,11 +24,16 @@ Prints one JSON object on the last line so that run.sh can read it.
 import argparse
 import json
 import math
+import os
+import sys
 import time
 
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from tf1_adam import Tf1Adam  # noqa: E402  (bench/tf1_adam.py: disc's Adam, for the parity check)
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -201,11 +206,11 @@ def structural_loss(recognised, codes):
 class InfoGan:
     """The two players and their optimizers, updated in plan order: discriminator, then generator."""
 
-    def __init__(self, channels: int):
+    def __init__(self, channels: int, adam=torch.optim.Adam):
         self.generator = Generator(channels)
         self.critic = Critic(channels)
-        self.d_optimizer = torch.optim.Adam(self.critic.parameters(), **DISCRIMINATOR_ADAM)
-        self.g_optimizer = torch.optim.Adam(self.generator.parameters(), **GENERATOR_ADAM)
+        self.d_optimizer = adam(self.critic.parameters(), **DISCRIMINATOR_ADAM)
+        self.g_optimizer = adam(self.generator.parameters(), **GENERATOR_ADAM)
 
     def terms(self, recognised, inputs):
         classes, codes = sampled_codes(inputs)
@@ -289,8 +294,6 @@ def parity(directory, tolerance):
     """Retraces the steps disc wrote with `bench_infogan --parity DIR`: same initial weights, real batches
     and generator inputs; prints the largest relative difference of the logged terms and fails above
     `tolerance`."""
-    import os
-
     import numpy as np
 
     def floats(name):
@@ -300,7 +303,7 @@ def parity(directory, tolerance):
     steps, batch, pool_size = meta["steps"], meta["batch"], meta["pool"]
     height, width, channels = meta["shape"]
     assert meta["input_width"] == INPUT_WIDTH, meta["input_width"]
-    model = InfoGan(channels)
+    model = InfoGan(channels, adam=Tf1Adam)
     weights = floats("weights.f32")
     loaded = set()
     with torch.no_grad():

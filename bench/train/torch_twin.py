@@ -12,11 +12,16 @@ Prints one JSON object on the last line so that run.sh can read it.
 
 import argparse
 import json
+import os
+import sys
 import time
 
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from tf1_adam import Tf1Adam  # noqa: E402  (bench/tf1_adam.py: disc's Adam, for the parity check)
 
 
 class Encoder(nn.Module):
@@ -119,8 +124,6 @@ PARITY_LAYERS = {
 def parity(directory, tolerance):
     """Retraces the steps disc wrote with `bench_train --parity DIR`: same initial weights, batches
     and noise; prints the largest relative difference of the losses and fails above `tolerance`."""
-    import os
-
     import numpy as np
 
     def floats(name):
@@ -148,7 +151,7 @@ def parity(directory, tolerance):
                 module.weight.copy_(values)  # conv [out, in, k, k], transposed conv [in, out, k, k]
     pool = floats("batches.f32").reshape(meta["pool"], batch, channels, 64, 64)
     noise = floats("noise.f32").reshape(steps, batch, latents)
-    optimizer = torch.optim.Adam(
+    optimizer = Tf1Adam(
         list(encoder.parameters()) + list(decoder.parameters()), lr=5e-4, betas=(0.9, 0.999), eps=1e-8
     )
     losses = []

@@ -12,8 +12,6 @@ use std::collections::BTreeMap;
 
 use burn::module::{AutodiffModule, Module};
 use burn::optim::Optimizer;
-use burn::optim::adaptor::OptimizerAdaptor;
-use burn::optim::{Adam, AdamConfig};
 use burn::record::{BinBytesRecorder, FullPrecisionSettings, Recorder};
 use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
@@ -22,6 +20,7 @@ use disc_data::{GroundTruthData, RandomState};
 
 use crate::artifacts::{MetricsReport, RunDir};
 use crate::error::RuntimeError;
+use crate::optim::{AdamOf, Tf1Adam};
 
 /// One step's host-side values: the objective and every term (before coefficients).
 pub struct StepValues {
@@ -120,21 +119,9 @@ pub fn player<'a>(job: &'a Job, name: &str) -> Result<&'a Player, RuntimeError> 
         })
 }
 
-/// Burn's Adam configured as the plan's optimizer, and its base learning rate.
-pub fn adam(optimizer: &plan::Optimizer) -> (AdamConfig, f64) {
-    let plan::Optimizer::Adam {
-        lr,
-        beta1,
-        beta2,
-        epsilon,
-    } = optimizer;
-    (
-        AdamConfig::new()
-            .with_beta_1(*beta1 as f32)
-            .with_beta_2(*beta2 as f32)
-            .with_epsilon(*epsilon as f32),
-        *lr,
-    )
+/// The plan's optimizer (TF1's Adam, see [`crate::optim`]) and its base learning rate.
+pub fn adam(optimizer: &plan::Optimizer) -> (Tf1Adam, f64) {
+    Tf1Adam::from_plan(optimizer)
 }
 
 /// The learning rate at `step` (from 0) under `schedule`.
@@ -169,7 +156,7 @@ pub fn learning_rate(base: f64, schedule: &LrSchedule, step: u64) -> f64 {
 /// A module trained by one player: the module, its Adam state, and the player's rate settings.
 pub struct Trained<B: AutodiffBackend, M: AutodiffModule<B>> {
     pub module: M,
-    pub optimizer: OptimizerAdaptor<Adam, M, B>,
+    pub optimizer: AdamOf<M, B>,
     pub base_lr: f64,
     pub schedule: LrSchedule,
     pub updates_per_step: u32,

@@ -15,6 +15,7 @@ pub mod infogan;
 pub mod kernels;
 pub mod loss;
 pub mod model;
+pub mod optim;
 pub mod prefetch;
 pub mod structural;
 pub mod study;

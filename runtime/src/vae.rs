@@ -14,8 +14,7 @@
 use std::collections::BTreeMap;
 
 use burn::module::{AutodiffModule, Module};
-use burn::optim::adaptor::OptimizerAdaptor;
-use burn::optim::{Adam, GradientsParams, Optimizer};
+use burn::optim::{GradientsParams, Optimizer};
 use burn::record::Recorder;
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Tensor, TensorData};
@@ -31,6 +30,7 @@ use crate::family::{
 };
 use crate::loss;
 use crate::model::{Net, Vae, Value};
+use crate::optim::AdamOf;
 use crate::structural::{Cpds, NodeBatch, structural_nll};
 use crate::train::Observer;
 
@@ -78,13 +78,13 @@ fn latent_batches<B: AutodiffBackend>(
 }
 
 /// FactorVAE's density-ratio discriminator: the network, its Adam state and its learning rate.
-type Discriminator<B> = (Net<B>, OptimizerAdaptor<Adam, Net<B>, B>, f64);
+type Discriminator<B> = (Net<B>, AdamOf<Net<B>, B>, f64);
 
 /// The trainable state of a job: the VAE, its Adam state and the optional discriminator.
 /// [`run_job`] drives it; it is public so `runtime/examples/bench_train.rs` times the same step.
 pub struct Trainer<B: AutodiffBackend> {
     vae: Vae<B>,
-    optimizer: OptimizerAdaptor<Adam, Vae<B>, B>,
+    optimizer: AdamOf<Vae<B>, B>,
     learning_rate: f64,
     schedule: LrSchedule,
     discriminator: Option<Discriminator<B>>,
