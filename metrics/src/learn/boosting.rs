@@ -321,15 +321,19 @@ impl Classifier for GradientBoosting {
             }
             let built: Vec<BuiltTree> = (0..slots)
                 .into_par_iter()
-                .map(|slot| {
-                    build_tree(
-                        &presorted,
-                        &residuals[slot],
-                        &targets[slot],
-                        self,
-                        newton_factor,
-                    )
-                })
+                .map_init(
+                    || TreeWorkspace::new(n, d),
+                    |workspace, slot| {
+                        build_tree(
+                            &presorted,
+                            &residuals[slot],
+                            &targets[slot],
+                            self,
+                            newton_factor,
+                            workspace,
+                        )
+                    },
+                )
                 .collect();
             let mut stage = Vec::with_capacity(slots);
             for (slot, tree) in built.into_iter().enumerate() {
@@ -428,6 +432,33 @@ impl Presorted {
             order,
             sorted_values,
             reciprocals: (0..=n).map(|k| 1.0 / k as f64).collect(),
+        }
+    }
+}
+
+/// The working arrays of [`build_tree`] (d blocks of n entries each, two copies: a level's layout is
+/// partitioned into the other), allocated once per worker and reused tree after tree.
+struct TreeWorkspace {
+    rows: Vec<u32>,
+    values: Vec<f32>,
+    sorted_residuals: Vec<f64>,
+    next_rows: Vec<u32>,
+    next_values: Vec<f32>,
+    next_residuals: Vec<f64>,
+    /// [`scan_features`]'s per-boundary scratch.
+    scan_scratch: Vec<f64>,
+}
+
+impl TreeWorkspace {
+    fn new(n: usize, d: usize) -> Self {
+        TreeWorkspace {
+            rows: vec![0; n * d],
+            values: vec![0.0; n * d],
+            sorted_residuals: vec![0.0; n * d],
+            next_rows: vec![0; n * d],
+            next_values: vec![0.0; n * d],
+            next_residuals: vec![0.0; n * d],
+            scan_scratch: Vec::with_capacity(2 * LANES * n),
         }
     }
 }
@@ -678,11 +709,24 @@ fn build_tree(
     targets: &[f64],
     params: &GradientBoosting,
     newton_factor: f64,
+    workspace: &mut TreeWorkspace,
 ) -> BuiltTree {
     let (n, d) = (presorted.n, presorted.d);
-    let mut rows = presorted.order.clone();
-    let mut values = presorted.sorted_values.clone();
-    let mut sorted_residuals: Vec<f64> = rows.iter().map(|&r| residuals[r as usize]).collect();
+    let TreeWorkspace {
+        rows,
+        values,
+        sorted_residuals,
+        next_rows,
+        next_values,
+        next_residuals,
+        scan_scratch,
+    } = workspace;
+    rows.copy_from_slice(&presorted.order);
+    values.copy_from_slice(&presorted.sorted_values);
+    sorted_residuals
+        .iter_mut()
+        .zip(rows.iter())
+        .for_each(|(slot, &r)| *slot = residuals[r as usize]);
     let mut nodes = vec![Node {
         feature: 0,
         threshold: 0.0,
@@ -701,11 +745,6 @@ fn build_tree(
     let mut go_left = vec![false; n];
     // Open nodes of the current level: (node id, segment start, segment end).
     let mut open: Vec<(usize, usize, usize)> = vec![(0, 0, n)];
-    // Scratch for the right halves of partitioned segments (a segment never exceeds n rows).
-    let mut right_rows = vec![0u32; n];
-    let mut right_values = vec![0f32; n];
-    let mut right_residuals = vec![0f64; n];
-    let mut scan_scratch: Vec<f64> = Vec::with_capacity(2 * LANES * n);
     let mut proposals = vec![
         Proposal {
             proxy: f64::NEG_INFINITY,
@@ -736,7 +775,7 @@ fn build_tree(
                         total.sum,
                         params.min_samples_leaf,
                         &presorted.reciprocals,
-                        &mut scan_scratch,
+                        scan_scratch,
                     );
                     proposals[feature..feature + LANES].copy_from_slice(&found);
                 } else {
@@ -746,7 +785,7 @@ fn build_tree(
                         total.sum,
                         params.min_samples_leaf,
                         &presorted.reciprocals,
-                        &mut scan_scratch,
+                        scan_scratch,
                     );
                     proposals[feature] = found;
                 }
@@ -825,44 +864,36 @@ fn build_tree(
         if depth + 1 == params.max_depth {
             break;
         }
-        // Stable partition of each split segment in every feature block: left rows first. Branch-free
-        // (the side of a row is a coin flip to the branch predictor): every row is written both to the
-        // compacting left cursor (in place; it never passes the read cursor) and to the right buffer,
-        // and only the matching cursor advances.
+        // Stable partition of each split segment in every feature block into the other buffer: left
+        // rows first. The left count is known, so every row is written once, at the next free slot of
+        // its side (a branch-free select: the side of a row is a coin flip to the branch predictor).
+        // Segments of nodes that did not split are closed and need no copy.
         for feature in 0..d {
             let block = feature * n;
-            for (_, start, end, _) in &splits {
+            for (_, start, end, split) in &splits {
                 let (start, end) = (block + start, block + end);
-                let segment_rows = &mut rows[start..end];
-                let segment_values = &mut values[start..end];
-                let segment_residuals = &mut sorted_residuals[start..end];
-                let len = segment_rows.len();
-                let (spill_rows, spill_values, spill_residuals) = (
-                    &mut right_rows[..len],
-                    &mut right_values[..len],
-                    &mut right_residuals[..len],
-                );
-                let mut write = 0usize;
-                let mut right = 0usize;
-                for read in 0..len {
-                    let row = segment_rows[read];
-                    let value = segment_values[read];
-                    let residual = segment_residuals[read];
-                    let is_left = usize::from(go_left[row as usize]);
-                    segment_rows[write] = row;
-                    segment_values[write] = value;
-                    segment_residuals[write] = residual;
-                    spill_rows[right] = row;
-                    spill_values[right] = value;
-                    spill_residuals[right] = residual;
-                    write += is_left;
-                    right += 1 - is_left;
+                let source = rows[start..end]
+                    .iter()
+                    .zip(&values[start..end])
+                    .zip(&sorted_residuals[start..end]);
+                let out_rows = &mut next_rows[start..end];
+                let out_values = &mut next_values[start..end];
+                let out_residuals = &mut next_residuals[start..end];
+                let (mut left_slot, mut right_slot) = (0usize, split.left_count);
+                for ((&row, &value), &residual) in source {
+                    let is_left = go_left[row as usize];
+                    let slot = if is_left { left_slot } else { right_slot };
+                    out_rows[slot] = row;
+                    out_values[slot] = value;
+                    out_residuals[slot] = residual;
+                    left_slot += usize::from(is_left);
+                    right_slot += usize::from(!is_left);
                 }
-                segment_rows[write..].copy_from_slice(&spill_rows[..right]);
-                segment_values[write..].copy_from_slice(&spill_values[..right]);
-                segment_residuals[write..].copy_from_slice(&spill_residuals[..right]);
             }
         }
+        std::mem::swap(rows, next_rows);
+        std::mem::swap(values, next_values);
+        std::mem::swap(sorted_residuals, next_residuals);
         open = next_open;
     }
     // Newton leaf values: mean(residual)·factor / mean(p(1 − p)), p = target − residual.
