@@ -44,7 +44,10 @@
 //! # Speed
 //! Each feature is sorted once per fit (X is the same for every tree). A tree is grown level by level
 //! on per-feature row orders kept partitioned by node (see `build_tree`): sequential, branch-free
-//! sweeps, O(n·d) per level. The K trees of a stage are fitted in parallel.
+//! sweeps, O(n·d) per level, into a second buffer of a workspace reused across trees. The split scan
+//! runs four features side by side and computes the exact proxy only near each feature's best
+//! approximate one (`scan_features`, bit for bit the direct scan). The K trees of a stage are fitted,
+//! and the K score columns predicted, in parallel.
 
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
@@ -701,8 +704,9 @@ fn scan_feature(values: &[f32], residuals: &[f64], total: f64, min_leaf: usize) 
 /// Working layout: for every feature, the rows in that feature's sorted order, with their values and
 /// residuals alongside (d blocks of n). Every open node owns the same segment `[start, end)` of each
 /// block, so the split search of a node is a sequential sweep of its segments; after a level, each
-/// split node's segment is stably partitioned into its children's segments (left rows first), which
-/// keeps every block sorted within each segment. Cost O(n·d) per level, no per-row node lookups.
+/// split node's segment is stably partitioned into its children's segments (left rows first) in the
+/// workspace's other buffer, which keeps every block sorted within each segment. Cost O(n·d) per
+/// level, no per-row node lookups.
 fn build_tree(
     presorted: &Presorted,
     residuals: &[f64],

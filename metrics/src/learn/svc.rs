@@ -20,7 +20,9 @@
 //! the initial gradient. Here a generalised Newton method with Armijo backtracking solves each problem
 //! until the gradient norm falls to 1e-10 of the start or the Newton decrement to the objective's
 //! rounding level (dense (d+1)² systems: meant for the few features of the metrics, one code in SAP),
-//! i.e. to the exact optimum scikit-learn approximates.
+//! i.e. to the exact optimum scikit-learn approximates. With one feature (SAP) each side of a
+//! sub-problem is sorted once and an evaluation is a binary search plus range sums (`SortedSide`):
+//! O(log n) instead of a pass over the rows, the same optimum up to the order of additions.
 
 use ndarray::{Array2, ArrayView1, ArrayView2, s};
 
