@@ -44,7 +44,10 @@
 //! # Speed
 //! Each feature is sorted once per fit (X is the same for every tree). A tree is grown level by level
 //! on per-feature row orders kept partitioned by node (see `build_tree`): sequential, branch-free
-//! sweeps, O(n·d) per level. The K trees of a stage are fitted in parallel.
+//! sweeps, O(n·d) per level, into a second buffer of a workspace reused across trees. The split scan
+//! runs four features side by side and computes the exact proxy only near each feature's best
+//! approximate one (`scan_features`, bit for bit the direct scan). The K trees of a stage are fitted,
+//! and the K score columns predicted, in parallel.
 
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
@@ -162,17 +165,26 @@ impl FittedGradientBoosting {
         let slots = self.init.len();
         // Row-major f32-grid copy of the features (what scikit-learn predicts on).
         let grid: Vec<f64> = x.iter().map(|&v| to_f32_grid(v)).collect();
-        let mut scores = Array2::zeros((n, slots));
-        for (k, &init) in self.init.iter().enumerate() {
-            let mut column = vec![init; n];
-            // Same order of additions as scikit-learn's `predict_stages`: init, then stage by stage; rows
-            // innermost so a tree stays in cache and independent rows overlap in the pipeline.
-            for stage in &self.trees {
-                let tree = &stage[k];
-                for (score, row) in column.iter_mut().zip(grid.chunks_exact(d.max(1))) {
-                    *score += self.learning_rate * tree.predict_row(row);
+        // The slots' columns are independent: computed in parallel, each in the same order as before.
+        let columns: Vec<Vec<f64>> = self
+            .init
+            .par_iter()
+            .enumerate()
+            .map(|(k, &init)| {
+                let mut column = vec![init; n];
+                // Same order of additions as scikit-learn's `predict_stages`: init, then stage by stage;
+                // rows innermost so a tree stays in cache and independent rows overlap in the pipeline.
+                for stage in &self.trees {
+                    let tree = &stage[k];
+                    for (score, row) in column.iter_mut().zip(grid.chunks_exact(d.max(1))) {
+                        *score += self.learning_rate * tree.predict_row(row);
+                    }
                 }
-            }
+                column
+            })
+            .collect();
+        let mut scores = Array2::zeros((n, slots));
+        for (k, column) in columns.into_iter().enumerate() {
             scores
                 .column_mut(k)
                 .iter_mut()
@@ -312,15 +324,19 @@ impl Classifier for GradientBoosting {
             }
             let built: Vec<BuiltTree> = (0..slots)
                 .into_par_iter()
-                .map(|slot| {
-                    build_tree(
-                        &presorted,
-                        &residuals[slot],
-                        &targets[slot],
-                        self,
-                        newton_factor,
-                    )
-                })
+                .map_init(
+                    || TreeWorkspace::new(n, d),
+                    |workspace, slot| {
+                        build_tree(
+                            &presorted,
+                            &residuals[slot],
+                            &targets[slot],
+                            self,
+                            newton_factor,
+                            workspace,
+                        )
+                    },
+                )
                 .collect();
             let mut stage = Vec::with_capacity(slots);
             for (slot, tree) in built.into_iter().enumerate() {
@@ -386,6 +402,8 @@ struct Presorted {
     order: Vec<u32>,
     /// `sorted_values[f·n + p]`: the `f32` value of that row.
     sorted_values: Vec<f32>,
+    /// `reciprocals[k] = 1/k` for k in 0..=n (the row counts a split can leave on one side).
+    reciprocals: Vec<f64>,
 }
 
 impl Presorted {
@@ -416,6 +434,34 @@ impl Presorted {
             d,
             order,
             sorted_values,
+            reciprocals: (0..=n).map(|k| 1.0 / k as f64).collect(),
+        }
+    }
+}
+
+/// The working arrays of [`build_tree`] (d blocks of n entries each, two copies: a level's layout is
+/// partitioned into the other), allocated once per worker and reused tree after tree.
+struct TreeWorkspace {
+    rows: Vec<u32>,
+    values: Vec<f32>,
+    sorted_residuals: Vec<f64>,
+    next_rows: Vec<u32>,
+    next_values: Vec<f32>,
+    next_residuals: Vec<f64>,
+    /// [`scan_features`]'s per-boundary scratch.
+    scan_scratch: Vec<f64>,
+}
+
+impl TreeWorkspace {
+    fn new(n: usize, d: usize) -> Self {
+        TreeWorkspace {
+            rows: vec![0; n * d],
+            values: vec![0.0; n * d],
+            sorted_residuals: vec![0.0; n * d],
+            next_rows: vec![0; n * d],
+            next_values: vec![0.0; n * d],
+            next_residuals: vec![0.0; n * d],
+            scan_scratch: Vec::with_capacity(2 * LANES * n),
         }
     }
 }
@@ -494,10 +540,109 @@ fn choose_split(proposals: &[Proposal]) -> Option<BestSplit> {
     })
 }
 
-/// Best split of one node along one feature: `values` and `residuals` are the node's rows in the
-/// feature's sorted order, `total` the residual sum over them. Candidate boundaries lie between
-/// consecutive rows whose `f32` values differ by more than [`FEATURE_THRESHOLD`] (compared in `f32`, as
-/// scikit-learn) with at least `min_leaf` rows on each side; the first of the largest proxy wins.
+/// Features scanned together by [`scan_features`]: that many independent running sums in flight.
+const LANES: usize = 4;
+
+/// Relative slack under which a boundary's approximate proxy keeps it a candidate for the exact one (far
+/// above the approximation's error of a few units in the last place, far below any real gap).
+const CANDIDATE_SLACK: f64 = 1e-12;
+
+/// Best split of one node along each of `L` features at once, the same proposals as
+/// [`scan_feature`] gives feature by feature, bit for bit: `values[l]` and `residuals[l]` are the node's
+/// rows in feature l's sorted order (all of the node's length m), `total` the residual sum over them,
+/// `reciprocals[k] = 1/k`.
+///
+/// Why two passes: the exact proxy `S_l²/n_l + S_r²/n_r` costs two divisions per boundary, which bound
+/// the direct scan. Pass 1 runs the L running sums side by side (independent dependency chains) and
+/// computes the proxy with the shared reciprocals of `n_l` and `n_r` (multiplications, within a few
+/// units in the last place of the exact proxy), keeping each feature's largest approximation M and the
+/// per-boundary values in `scratch`. Pass 2 evaluates the exact proxy only where the approximation is
+/// at least M·(1 − [`CANDIDATE_SLACK`]): every other boundary is provably below the exact maximum, so
+/// the first exact maximiser among the candidates is the direct scan's.
+fn scan_features<const L: usize>(
+    values: [&[f32]; L],
+    residuals: [&[f64]; L],
+    total: f64,
+    min_leaf: usize,
+    reciprocals: &[f64],
+    scratch: &mut Vec<f64>,
+) -> [Proposal; L] {
+    let none = Proposal {
+        proxy: f64::NEG_INFINITY,
+        left_count: 0,
+        threshold: 0.0,
+    };
+    let m = values[0].len();
+    let first = min_leaf.max(1);
+    if m < first + min_leaf {
+        return [none; L];
+    }
+    let last = m - min_leaf;
+    let positions = last - first + 1;
+    // scratch: per boundary, L approximate proxies then L left sums.
+    scratch.clear();
+    scratch.resize(positions * 2 * L, 0.0);
+    let mut left_sum: [f64; L] = std::array::from_fn(|l| residuals[l][..first - 1].iter().sum());
+    let mut best_approx = [f64::NEG_INFINITY; L];
+    for (offset, slot) in scratch.chunks_exact_mut(2 * L).enumerate() {
+        let pos = first + offset;
+        let (inverse_left, inverse_right) = (reciprocals[pos], reciprocals[m - pos]);
+        let (approx_slot, sum_slot) = slot.split_at_mut(L);
+        for l in 0..L {
+            left_sum[l] += residuals[l][pos - 1];
+            let right_sum = total - left_sum[l];
+            let apart = values[l][pos] > values[l][pos - 1] + FEATURE_THRESHOLD;
+            let approx = left_sum[l] * left_sum[l] * inverse_left
+                + right_sum * right_sum * inverse_right;
+            let approx = if apart { approx } else { f64::NEG_INFINITY };
+            best_approx[l] = if approx > best_approx[l] {
+                approx
+            } else {
+                best_approx[l]
+            };
+            approx_slot[l] = approx;
+            sum_slot[l] = left_sum[l];
+        }
+    }
+    std::array::from_fn(|l| {
+        if best_approx[l] == f64::NEG_INFINITY {
+            return none;
+        }
+        // Proxies are ≥ 0; the absolute term covers subnormal results, where relative bounds fail.
+        let floor = best_approx[l] * (1.0 - CANDIDATE_SLACK) - 1e-300;
+        let mut best_proxy = f64::NEG_INFINITY;
+        let mut best_pos = 0usize;
+        for (offset, slot) in scratch.chunks_exact(2 * L).enumerate() {
+            if slot[l] >= floor {
+                let pos = first + offset;
+                let left = slot[L + l];
+                let right = total - left;
+                // The direct scan's expression, with its exactly stepped float counts.
+                let proxy = left * left / pos as f64 + right * right / (m - pos) as f64;
+                if proxy > best_proxy {
+                    best_proxy = proxy;
+                    best_pos = pos;
+                }
+            }
+        }
+        if best_pos == 0 {
+            // Unreachable with finite residuals (M's own boundary is a candidate); kept total.
+            return none;
+        }
+        Proposal {
+            proxy: best_proxy,
+            left_count: best_pos,
+            threshold: midpoint(values[l][best_pos - 1], values[l][best_pos]),
+        }
+    })
+}
+
+/// Best split of one node along one feature, directly (the reference [`scan_features`] is tested
+/// against): `values` and `residuals` are the node's rows in the feature's sorted order, `total` the
+/// residual sum over them. Candidate boundaries lie between consecutive rows whose `f32` values differ
+/// by more than [`FEATURE_THRESHOLD`] (compared in `f32`, as scikit-learn) with at least `min_leaf` rows
+/// on each side; the first of the largest proxy wins.
+#[cfg(test)]
 fn scan_feature(values: &[f32], residuals: &[f64], total: f64, min_leaf: usize) -> Proposal {
     let m = values.len();
     let none = Proposal {
@@ -559,19 +704,33 @@ fn scan_feature(values: &[f32], residuals: &[f64], total: f64, min_leaf: usize) 
 /// Working layout: for every feature, the rows in that feature's sorted order, with their values and
 /// residuals alongside (d blocks of n). Every open node owns the same segment `[start, end)` of each
 /// block, so the split search of a node is a sequential sweep of its segments; after a level, each
-/// split node's segment is stably partitioned into its children's segments (left rows first), which
-/// keeps every block sorted within each segment. Cost O(n·d) per level, no per-row node lookups.
+/// split node's segment is stably partitioned into its children's segments (left rows first) in the
+/// workspace's other buffer, which keeps every block sorted within each segment. Cost O(n·d) per
+/// level, no per-row node lookups.
 fn build_tree(
     presorted: &Presorted,
     residuals: &[f64],
     targets: &[f64],
     params: &GradientBoosting,
     newton_factor: f64,
+    workspace: &mut TreeWorkspace,
 ) -> BuiltTree {
     let (n, d) = (presorted.n, presorted.d);
-    let mut rows = presorted.order.clone();
-    let mut values = presorted.sorted_values.clone();
-    let mut sorted_residuals: Vec<f64> = rows.iter().map(|&r| residuals[r as usize]).collect();
+    let TreeWorkspace {
+        rows,
+        values,
+        sorted_residuals,
+        next_rows,
+        next_values,
+        next_residuals,
+        scan_scratch,
+    } = workspace;
+    rows.copy_from_slice(&presorted.order);
+    values.copy_from_slice(&presorted.sorted_values);
+    sorted_residuals
+        .iter_mut()
+        .zip(rows.iter())
+        .for_each(|(slot, &r)| *slot = residuals[r as usize]);
     let mut nodes = vec![Node {
         feature: 0,
         threshold: 0.0,
@@ -590,10 +749,6 @@ fn build_tree(
     let mut go_left = vec![false; n];
     // Open nodes of the current level: (node id, segment start, segment end).
     let mut open: Vec<(usize, usize, usize)> = vec![(0, 0, n)];
-    // Scratch for the right halves of partitioned segments (a segment never exceeds n rows).
-    let mut right_rows = vec![0u32; n];
-    let mut right_values = vec![0f32; n];
-    let mut right_residuals = vec![0f64; n];
     let mut proposals = vec![
         Proposal {
             proxy: f64::NEG_INFINITY,
@@ -612,14 +767,33 @@ fn build_tree(
             {
                 continue;
             }
-            for (feature, proposal) in proposals.iter_mut().enumerate() {
-                let block = feature * n;
-                *proposal = scan_feature(
-                    &values[block + start..block + end],
-                    &sorted_residuals[block + start..block + end],
-                    total.sum,
-                    params.min_samples_leaf,
-                );
+            let segment = |feature: usize| feature * n + start..feature * n + end;
+            let mut feature = 0;
+            while feature < d {
+                // LANES features at a time, the remainder one by one.
+                let lanes = if d - feature >= LANES { LANES } else { 1 };
+                if lanes == LANES {
+                    let found = scan_features::<LANES>(
+                        std::array::from_fn(|l| &values[segment(feature + l)]),
+                        std::array::from_fn(|l| &sorted_residuals[segment(feature + l)]),
+                        total.sum,
+                        params.min_samples_leaf,
+                        &presorted.reciprocals,
+                        scan_scratch,
+                    );
+                    proposals[feature..feature + LANES].copy_from_slice(&found);
+                } else {
+                    let [found] = scan_features::<1>(
+                        [&values[segment(feature)]],
+                        [&sorted_residuals[segment(feature)]],
+                        total.sum,
+                        params.min_samples_leaf,
+                        &presorted.reciprocals,
+                        scan_scratch,
+                    );
+                    proposals[feature] = found;
+                }
+                feature += lanes;
             }
             if let Some(split) = choose_split(&proposals) {
                 splits.push((id, start, end, split));
@@ -694,44 +868,36 @@ fn build_tree(
         if depth + 1 == params.max_depth {
             break;
         }
-        // Stable partition of each split segment in every feature block: left rows first. Branch-free
-        // (the side of a row is a coin flip to the branch predictor): every row is written both to the
-        // compacting left cursor (in place; it never passes the read cursor) and to the right buffer,
-        // and only the matching cursor advances.
+        // Stable partition of each split segment in every feature block into the other buffer: left
+        // rows first. The left count is known, so every row is written once, at the next free slot of
+        // its side (a branch-free select: the side of a row is a coin flip to the branch predictor).
+        // Segments of nodes that did not split are closed and need no copy.
         for feature in 0..d {
             let block = feature * n;
-            for (_, start, end, _) in &splits {
+            for (_, start, end, split) in &splits {
                 let (start, end) = (block + start, block + end);
-                let segment_rows = &mut rows[start..end];
-                let segment_values = &mut values[start..end];
-                let segment_residuals = &mut sorted_residuals[start..end];
-                let len = segment_rows.len();
-                let (spill_rows, spill_values, spill_residuals) = (
-                    &mut right_rows[..len],
-                    &mut right_values[..len],
-                    &mut right_residuals[..len],
-                );
-                let mut write = 0usize;
-                let mut right = 0usize;
-                for read in 0..len {
-                    let row = segment_rows[read];
-                    let value = segment_values[read];
-                    let residual = segment_residuals[read];
-                    let is_left = usize::from(go_left[row as usize]);
-                    segment_rows[write] = row;
-                    segment_values[write] = value;
-                    segment_residuals[write] = residual;
-                    spill_rows[right] = row;
-                    spill_values[right] = value;
-                    spill_residuals[right] = residual;
-                    write += is_left;
-                    right += 1 - is_left;
+                let source = rows[start..end]
+                    .iter()
+                    .zip(&values[start..end])
+                    .zip(&sorted_residuals[start..end]);
+                let out_rows = &mut next_rows[start..end];
+                let out_values = &mut next_values[start..end];
+                let out_residuals = &mut next_residuals[start..end];
+                let (mut left_slot, mut right_slot) = (0usize, split.left_count);
+                for ((&row, &value), &residual) in source {
+                    let is_left = go_left[row as usize];
+                    let slot = if is_left { left_slot } else { right_slot };
+                    out_rows[slot] = row;
+                    out_values[slot] = value;
+                    out_residuals[slot] = residual;
+                    left_slot += usize::from(is_left);
+                    right_slot += usize::from(!is_left);
                 }
-                segment_rows[write..].copy_from_slice(&spill_rows[..right]);
-                segment_values[write..].copy_from_slice(&spill_values[..right]);
-                segment_residuals[write..].copy_from_slice(&spill_residuals[..right]);
             }
         }
+        std::mem::swap(rows, next_rows);
+        std::mem::swap(values, next_values);
+        std::mem::swap(sorted_residuals, next_residuals);
         open = next_open;
     }
     // Newton leaf values: mean(residual)·factor / mean(p(1 − p)), p = target − residual.
@@ -805,4 +971,82 @@ fn softmax_in_place(values: &mut [f64]) {
         total += *v;
     }
     values.iter_mut().for_each(|v| *v /= total);
+}
+
+#[cfg(test)]
+mod tests {
+    use disc_data::rng::RandomState;
+
+    use super::{LANES, Proposal, scan_feature, scan_features};
+
+    /// A node segment: sorted `f32` values (a coarse grid for some seeds, so ties and non-separable
+    /// boundaries occur) and residuals in (−1, 1).
+    fn segment(rng: &mut RandomState, m: usize, coarse: bool) -> (Vec<f32>, Vec<f64>) {
+        let mut values: Vec<f32> = (0..m)
+            .map(|_| {
+                if coarse {
+                    rng.randint(0, 5) as f32
+                } else {
+                    rng.normal(0.0, 1.0) as f32
+                }
+            })
+            .collect();
+        values.sort_by(f32::total_cmp);
+        let residuals = (0..m).map(|_| rng.uniform(-1.0, 1.0)).collect();
+        (values, residuals)
+    }
+
+    fn same(a: &Proposal, b: &Proposal) -> bool {
+        a.proxy.to_bits() == b.proxy.to_bits()
+            && a.left_count == b.left_count
+            && a.threshold.to_bits() == b.threshold.to_bits()
+    }
+
+    /// The two-pass scan of several features gives each feature's direct scan, bit for bit (proxy,
+    /// boundary, threshold), on random segments with and without ties, short and long, for several
+    /// `min_samples_leaf`, including segments too short to split.
+    #[test]
+    fn lockstep_scan_equals_the_direct_scan() {
+        let mut rng = RandomState::new(7);
+        let reciprocals: Vec<f64> = (0..=3000).map(|k| 1.0 / k as f64).collect();
+        let mut scratch = Vec::new();
+        for case in 0..300 {
+            let m = match case % 4 {
+                0 => rng.randint(1, 6) as usize,
+                1 => rng.randint(6, 40) as usize,
+                _ => rng.randint(40, 3000) as usize,
+            };
+            let min_leaf = [1, 1, 2, 5][case % 4];
+            let lanes: Vec<(Vec<f32>, Vec<f64>)> = (0..LANES)
+                .map(|l| segment(&mut rng, m, (case + l) % 3 == 0))
+                .collect();
+            // Every feature of a node holds the same rows, so one residual total; any total exercises
+            // the arithmetic the same way.
+            let total: f64 = lanes[0].1.iter().sum();
+            let direct: Vec<Proposal> = lanes
+                .iter()
+                .map(|(values, residuals)| scan_feature(values, residuals, total, min_leaf))
+                .collect();
+            let together = scan_features::<LANES>(
+                std::array::from_fn(|l| lanes[l].0.as_slice()),
+                std::array::from_fn(|l| lanes[l].1.as_slice()),
+                total,
+                min_leaf,
+                &reciprocals,
+                &mut scratch,
+            );
+            for (l, (a, b)) in direct.iter().zip(&together).enumerate() {
+                assert!(same(a, b), "case {case} lane {l}: {a:?} vs {b:?}");
+            }
+            let [alone] = scan_features::<1>(
+                [lanes[1].0.as_slice()],
+                [lanes[1].1.as_slice()],
+                total,
+                min_leaf,
+                &reciprocals,
+                &mut scratch,
+            );
+            assert!(same(&direct[1], &alone), "case {case}: {:?} vs {alone:?}", direct[1]);
+        }
+    }
 }
