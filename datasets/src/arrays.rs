@@ -629,8 +629,9 @@ impl UserArrays {
 }
 
 /// Row reads of `count` elements of `pixel` from `file` (the user's `path`, or a temporary file
-/// decoded from it), starting at byte `offset`, after checking that they all lie before `end` (the
-/// end of the array's zip entry; the end of the file when `None`).
+/// decoded from it when `decoded`), starting at byte `offset`, after checking that they all lie
+/// before `end` (the end of the array's zip entry, or of the decoded data; the end of the `.npy`
+/// file when `None`).
 fn rows_from(
     file: File,
     path: &Path,
@@ -638,9 +639,9 @@ fn rows_from(
     end: Option<u64>,
     count: u64,
     pixel: Pixel,
-    format: &'static str,
     decoded: bool,
 ) -> Result<Pixels, DataError> {
+    let format = if end.is_some() { "npz" } else { "npy" };
     let length = match end {
         Some(end) => end,
         None => file
@@ -689,19 +690,19 @@ fn load_pixels(
     match format_of(path)? {
         Format::Npy => {
             let (_, _, _, offset) = npy_header(path)?;
-            rows_from(open()?, path, offset, None, count, pixel, "npy", false)
+            rows_from(open()?, path, offset, None, count, pixel, false)
         }
         Format::Npz => {
             let mut npz = crate::npz::NpzFile::open(path)?;
             // `np.savez` stores arrays uncompressed: read their rows in place, as from an `.npy`.
             if let Some((offset, end)) = npz.stored_data_offset(&source.images_key)? {
-                return rows_from(open()?, path, offset, Some(end), count, pixel, "npz", false);
+                return rows_from(open()?, path, offset, Some(end), count, pixel, false);
             }
             // `np.savez_compressed` deflates each array as one stream: a row is reachable only by
             // inflating everything before it, and training reads rows in random order. So the
             // array is inflated once, streaming, into a temporary file read like an `.npy`.
             let (file, len) = npz.array_to_temp_file(&source.images_key)?;
-            rows_from(file, path, 0, Some(len), count, pixel, "npz", true)
+            rows_from(file, path, 0, Some(len), count, pixel, true)
         }
         Format::Hdf5 => {
             let element = match pixel {

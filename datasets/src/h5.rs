@@ -417,8 +417,9 @@ impl LazyRows {
             }
         };
         drop(state);
-        let start =
-            usize::try_from(row - block * self.block_rows).unwrap_or(usize::MAX) * self.row_len;
+        let start = usize::try_from(row - block * self.block_rows)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(self.row_len);
         let end = start.saturating_add(self.row_len);
         Ok(consume(match rows.as_ref() {
             RowBlock::U8(values) => RowSlice::U8(values.get(start..end).unwrap_or(&[])),

@@ -225,7 +225,7 @@ impl NpzFile {
         let file = tempfile::tempfile().map_err(temp_error)?;
         let mut writer = std::io::BufWriter::with_capacity(1 << 20, file);
         let copied = std::io::copy(&mut npy.into_inner().take(len), &mut writer);
-        if copied.as_ref().map_or(true, |&n| n != len) {
+        if !matches!(copied, Ok(n) if n == len) {
             return Err(malformed(
                 format!("{len} bytes of data in array `{key}`"),
                 match copied {
