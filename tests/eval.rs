@@ -347,7 +347,7 @@ fn bad_inputs_are_refused_with_clear_errors() {
             "factor_vae_metric",
         ],
         1,
-        "describe 140 combinations, but there are 120 rows",
+        "describe 140 combinations, but the rows hold 120 of them",
     );
     expect_failure(
         &["--codes", &p("missing.npy"), "--factors", &p("factors.npy")],
@@ -541,5 +541,215 @@ fn a_failing_metric_keeps_every_other_value() {
             && stdout.lines().any(|line| line.starts_with("modularity_explicitness")
                 && line.contains("error: ")),
         "{stdout}"
+    );
+}
+
+/// Writes an `.npz` of the named arrays (as `np.savez` does), each given as `.npy` writer input.
+fn write_npz_i64_f32(path: &Path, ints: (&str, &[u64], &[i64]), floats: (&str, &[u64], &[f32])) {
+    let mut npz = npyz::npz::NpzWriter::create(path).expect("create npz");
+    let mut writer = npz
+        .array(ints.0, Default::default())
+        .expect("npz entry")
+        .default_dtype()
+        .shape(ints.1)
+        .begin_nd()
+        .expect("npy header");
+    writer.extend(ints.2.iter().copied()).expect("npy data");
+    writer.finish().expect("npy finish");
+    let mut writer = npz
+        .array(floats.0, Default::default())
+        .expect("npz entry")
+        .default_dtype()
+        .shape(floats.1)
+        .begin_nd()
+        .expect("npy header");
+    writer.extend(floats.2.iter().copied()).expect("npy data");
+    writer.finish().expect("npy finish");
+}
+
+/// The scores of every metric in a JSON report (its `parameters` left out).
+fn scores(json: &serde_json::Value) -> serde_json::Value {
+    let mut object = json.as_object().expect("a JSON object").clone();
+    object.remove("parameters");
+    serde_json::Value::Object(object)
+}
+
+#[test]
+fn a_users_dataset_in_its_own_order_and_names_is_scored_like_the_grid() {
+    // The labels of a user's dataset as `arrays(...)` reads them: an `.npz` whose factor array has
+    // the user's own name, rows in the user's order (here reversed), and codes for those rows.
+    let dir = scratch("own-dataset");
+    let (codes, factors, n) = grid_arrays();
+    write_npy(&dir.join("codes.npy"), &[n as u64, 5], &codes);
+    write_npy(&dir.join("factors.npy"), &[n as u64, 3], &factors);
+    let reversed_codes: Vec<f32> = codes.chunks(5).rev().flatten().copied().collect();
+    let reversed_factors: Vec<i64> = factors.chunks(3).rev().flatten().copied().collect();
+    write_npz_i64_f32(
+        &dir.join("scenes.npz"),
+        ("latents", &[n as u64, 3], &reversed_factors),
+        ("z", &[n as u64, 5], &reversed_codes),
+    );
+    let p = |name: &str| dir.join(name).display().to_string();
+    let metrics = [
+        "--metric",
+        "beta_vae_sklearn",
+        "--metric",
+        "mig",
+        "--num-train",
+        "200",
+        "--num-test",
+        "100",
+    ];
+    let ordered = disc(
+        &[
+            &[
+                "--codes",
+                &p("codes.npy"),
+                "--factors",
+                &p("factors.npy"),
+                "--factor-sizes",
+                "4,5,6",
+            ][..],
+            &metrics[..],
+        ]
+        .concat(),
+    );
+    assert!(ordered.status.success(), "{}", text(&ordered.stderr));
+    // Codes and factors from one file, each by its name, and the factors named.
+    let own = disc(
+        &[
+            &[
+                "--codes",
+                &p("scenes.npz"),
+                "--codes-key",
+                "z",
+                "--factors-key",
+                "latents",
+                "--factor-sizes",
+                "angle=4,light=5,hue=6",
+            ][..],
+            &metrics[..],
+        ]
+        .concat(),
+    );
+    assert!(own.status.success(), "{}", text(&own.stderr));
+    let ordered: serde_json::Value = serde_json::from_slice(&ordered.stdout).expect("JSON");
+    let own: serde_json::Value = serde_json::from_slice(&own.stdout).expect("JSON");
+    // The same codes for the same combinations, drawn with the same random states: the same scores.
+    assert_eq!(scores(&own), scores(&ordered));
+    assert!(own["beta_vae_sklearn"]["eval_accuracy"].as_f64().is_some());
+    assert_eq!(
+        own["parameters"]["factor_names"],
+        serde_json::json!(["angle", "light", "hue"])
+    );
+    assert_eq!(
+        ordered["parameters"]["factor_names"],
+        serde_json::Value::Null
+    );
+
+    // A combination missing from the rows: not a complete grid, said with the first one missing.
+    let missing_codes: Vec<f32> = reversed_codes[5..].to_vec();
+    let missing_factors: Vec<i64> = reversed_factors[3..].to_vec();
+    write_npz_i64_f32(
+        &dir.join("missing.npz"),
+        ("latents", &[n as u64 - 1, 3], &missing_factors),
+        ("z", &[n as u64 - 1, 5], &missing_codes),
+    );
+    let output = disc(&[
+        "--codes",
+        &p("missing.npz"),
+        "--codes-key",
+        "z",
+        "--factors-key",
+        "latents",
+        "--factor-sizes",
+        "4,5,6",
+        "--metric",
+        "mig",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stdout).contains("the rows hold 119 of them (none for [3, 4, 5])"),
+        "{}",
+        text(&output.stdout)
+    );
+    // A key the file lacks, and names on some factors only.
+    let output = disc(&["--codes", &p("scenes.npz"), "--factor-sizes", "4,5,6"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr).contains("holds no array named `codes`"),
+        "{}",
+        text(&output.stderr)
+    );
+    let output = disc(&[
+        "--codes",
+        &p("scenes.npz"),
+        "--codes-key",
+        "z",
+        "--factors-key",
+        "latents",
+        "--factor-sizes",
+        "angle=4,5,6",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr).contains("names some factors but not all"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn factors_are_read_from_an_hdf5_file_as_h5py_writes_it() {
+    // The `arrays(...)` fixture written by h5py: dataset `latents` (int32, 6 × 2: the complete
+    // 2 × 3 grid in row-major order), gzip-compressed.
+    let h5 = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/check/data/grid.h5");
+    let dir = scratch("hdf5");
+    // Codes that are the factors themselves, plus a constant dimension.
+    let codes: Vec<f64> = (0..6)
+        .flat_map(|i| [f64::from(i / 3), f64::from(i % 3), 0.5])
+        .collect();
+    write_npy(&dir.join("codes.npy"), &[6, 3], &codes);
+    let codes_path = dir.join("codes.npy").display().to_string();
+    let h5_path = h5.display().to_string();
+    let output = disc(&[
+        "--codes",
+        &codes_path,
+        "--factors",
+        &h5_path,
+        "--factors-key",
+        "latents",
+        "--factor-sizes",
+        "a=2,b=3",
+        "--metric",
+        "beta_vae_sklearn",
+        "--num-train",
+        "100",
+        "--num-test",
+        "50",
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    // A perfect representation: every intervened factor is read off its own code.
+    let accuracy = json["beta_vae_sklearn"]["eval_accuracy"]
+        .as_f64()
+        .expect("a score");
+    assert!(accuracy > 0.95, "accuracy {accuracy}");
+    assert_eq!(json["parameters"]["num_factors"].as_u64(), Some(2));
+    // The images of that file are no codes: a 4-d array is refused with its shape named.
+    let output = disc(&[
+        "--codes",
+        &h5_path,
+        "--codes-key",
+        "pixels",
+        "--factors-key",
+        "latents",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr)
+            .contains("codes must be a 2-d array (n, columns), found shape [6, 64, 64, 1]"),
+        "{}",
+        text(&output.stderr)
     );
 }

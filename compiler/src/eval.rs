@@ -19,7 +19,7 @@ use crate::builtins;
 use crate::diagnostic::{Diagnostic, Severity, SourceId};
 use crate::resolve::{DefId, Program};
 use crate::suggest::did_you_mean;
-use crate::value::{Arch, Loc, Type, Value, WeightedTerm};
+use crate::value::{Arch, Loc, RecordEntry, Type, Value, WeightedTerm};
 
 /// Marker: an error was already reported for this value; callers stop without reporting more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -404,10 +404,10 @@ impl<'p> Ctx<'p> {
                 Ok(Value::Tuple(values.into_iter().collect::<Eval<Vec<_>>>()?))
             }
             ExprKind::Record(entries) => {
-                let mut out: Vec<(String, Value)> = Vec::with_capacity(entries.len());
+                let mut out: Vec<RecordEntry> = Vec::with_capacity(entries.len());
                 let mut poisoned = false;
                 for (key, value) in entries {
-                    if out.iter().any(|(k, _)| *k == key.name) {
+                    if out.iter().any(|entry| entry.key == key.name) {
                         self.error(
                             "E0102",
                             env.loc(key.span),
@@ -419,7 +419,11 @@ impl<'p> Ctx<'p> {
                         continue;
                     }
                     match self.eval(env, value) {
-                        Ok(v) => out.push((key.name.clone(), v)),
+                        Ok(v) => out.push(RecordEntry {
+                            key: key.name.clone(),
+                            value: v,
+                            loc: env.loc(key.span.to(value.span)),
+                        }),
                         Err(Poisoned) => poisoned = true,
                     }
                 }

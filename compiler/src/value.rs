@@ -375,6 +375,19 @@ pub struct MetricValue {
     pub loc: Loc,
 }
 
+/// One entry of a record value: its key and value, and where the entry (`key: value`) was
+/// written, so that a check of one entry (a factor's size, a code's prior) points at that entry
+/// rather than at the whole record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordEntry {
+    /// The key.
+    pub key: String,
+    /// The value.
+    pub value: Value,
+    /// Where the entry was written, key to value.
+    pub loc: Loc,
+}
+
 /// A compile-time value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -390,8 +403,8 @@ pub enum Value {
     List(Vec<Value>),
     /// Tuple.
     Tuple(Vec<Value>),
-    /// Ordered record.
-    Record(Vec<(String, Value)>),
+    /// Ordered record, each entry with its location.
+    Record(Vec<RecordEntry>),
     /// Layer.
     Layer(Layer),
     /// Architecture.

@@ -5,10 +5,13 @@
 //! Two entry points: [`inspect`] reads what `disc check` needs (both arrays' element types and
 //! shapes, the label range of every factor column and the number of distinct factor rows; the
 //! labels are read, the images only up to their header), and [`UserArrays::open`] opens the data
-//! for a job. Images stay as stored (`u8` or float) and are converted per batch; a `.npy` file of
-//! images, or an array `np.savez` stored uncompressed in an `.npz`, is never read whole but row by
-//! row as batches ask for them (the operating system's page cache keeps what is reused); a
-//! compressed `.npz` array or an HDF5 dataset is read once when the job opens it.
+//! for a job. Images stay as stored (`u8` or float) and are converted per batch, and are never
+//! held whole in memory, so the files may be larger than it ([`ImageStorage`]): a `.npy` file, or
+//! an array `np.savez` stored uncompressed in an `.npz`, is read row by row in place (the
+//! operating system's page cache keeps what is reused); a compressed `.npz` array is inflated
+//! once, when the job opens it, into an unnamed temporary file read the same way; an HDF5 dataset
+//! is read a chunk's rows at a time through the hyperslab API, behind a bounded cache of decoded
+//! blocks.
 //!
 //! This module must not know the compiler's types: the CLI converts [`ArrayFacts`] for the checker.
 
@@ -303,6 +306,35 @@ fn read_ints(path: &Path, key: &str) -> Result<(ArrayHeader, Option<Vec<i64>>), 
     Ok((ArrayHeader { dtype, shape }, values))
 }
 
+/// The elements of a numeric array read whole, in row-major order.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Numbers {
+    /// An integer array's elements.
+    Int(Vec<i64>),
+    /// A float array's elements.
+    Float(Vec<f64>),
+}
+
+/// Whether `path` is an HDF5 file (by its signature), as opposed to an `.npy` or `.npz`.
+pub fn is_hdf5_file(path: &Path) -> Result<bool, DataError> {
+    h5::is_hdf5(path)
+}
+
+/// Reads HDF5 dataset `key` of `path` whole (what `disc eval` reads: codes and factor labels, a
+/// few numbers per row): its header, and its elements when they are integers or floats (`None`
+/// for any other type, which the header names).
+pub fn read_hdf5(path: &Path, key: &str) -> Result<(ArrayHeader, Option<Numbers>), DataError> {
+    let (dtype, shape) = h5::header(path, key)?;
+    let values = if is_integer(&dtype) {
+        Some(Numbers::Int(h5::read_i64(path, key)?))
+    } else if matches!(dtype.as_str(), "float32" | "float64") {
+        Some(Numbers::Float(h5::read_f64(path, key)?))
+    } else {
+        None
+    };
+    Ok((ArrayHeader { dtype, shape }, values))
+}
+
 /// The number of label columns of a labels shape: `(N, K)` has `K`, `(N,)` has one.
 fn label_columns(shape: &[u64]) -> Option<usize> {
     match shape {
@@ -341,20 +373,34 @@ pub fn inspect(source: &ArraySource) -> Result<ArrayFacts, DataError> {
     })
 }
 
-/// Where the pixels are.
+/// Where the pixels are. No variant holds the images whole: every format is read row by row.
 enum Pixels {
-    /// Read whole (a compressed `.npz` array or an HDF5 dataset), as stored.
-    U8(Vec<u8>),
-    /// Float arrays, converted to `f32` once.
-    F32(Vec<f32>),
-    /// An `.npy` file, or an uncompressed array inside an `.npz`, read row by row: the file, where
-    /// the array's data starts, and the element type.
-    Npy {
+    /// Rows read by position from a file: an `.npy` file, an uncompressed array inside an `.npz`
+    /// (both in place), or a compressed `.npz` array decoded once into a temporary file. `path`
+    /// is the user's file (for messages), `offset` where the array's data starts in `file`.
+    Rows {
         file: Mutex<File>,
         path: PathBuf,
         offset: u64,
         pixel: Pixel,
+        /// `file` is a temporary file the array was decoded into.
+        decoded: bool,
     },
+    /// An HDF5 dataset read a chunk's rows at a time, behind a cache of decoded blocks.
+    Hdf5(h5::LazyRows),
+}
+
+/// How a job reads the images of [`UserArrays`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImageStorage {
+    /// Row by row in place, from the user's file (`.npy`, or an `.npz` written by `np.savez`).
+    InPlace,
+    /// A compressed `.npz` array (`np.savez_compressed`), decoded once when the job opens it into
+    /// an unnamed temporary file, then read row by row from it.
+    DecodedOnce,
+    /// An HDF5 dataset, read through its chunks: a block of rows per chunk, decoded on first use
+    /// and kept in a bounded least-recently-used cache.
+    Chunked,
 }
 
 /// The user's arrays as a [`GroundTruthData`]: one observation per label row, looked up by its
@@ -390,8 +436,8 @@ impl std::fmt::Debug for UserArrays {
 impl UserArrays {
     /// Opens the arrays of `source` with the declared factor `names` and `sizes` (in label column
     /// order). Checks everything `disc check` checks (so a plan made from other files fails here,
-    /// not mid-training), reads the labels, and reads the images whole unless they can be read row
-    /// by row in place (an `.npy`, or an array `np.savez` stored uncompressed in an `.npz`).
+    /// not mid-training), reads the labels, and opens the images for row reads
+    /// ([`ImageStorage`]: a compressed `.npz` array is decoded here, once).
     pub fn open(
         name: &str,
         source: &ArraySource,
@@ -486,9 +532,13 @@ impl UserArrays {
         })
     }
 
-    /// Whether the images are read row by row from the file rather than held in memory.
-    pub fn reads_rows_in_place(&self) -> bool {
-        matches!(self.pixels, Pixels::Npy { .. })
+    /// How the images are read (none of the ways holds them whole in memory).
+    pub fn image_storage(&self) -> ImageStorage {
+        match &self.pixels {
+            Pixels::Rows { decoded: true, .. } => ImageStorage::DecodedOnce,
+            Pixels::Rows { decoded: false, .. } => ImageStorage::InPlace,
+            Pixels::Hdf5(_) => ImageStorage::Chunked,
+        }
     }
 
     /// Whether every factor combination has at least one row.
@@ -501,24 +551,51 @@ impl UserArrays {
         self.labels.len()
     }
 
+    /// The same arrays with an HDF5 row cache of `bytes` (see [`h5::LazyRows`]); other formats are
+    /// unchanged.
+    #[cfg(test)]
+    pub(crate) fn with_cache_bytes(mut self, bytes: usize) -> Self {
+        if let Pixels::Hdf5(rows) = self.pixels {
+            self.pixels = Pixels::Hdf5(rows.with_cache_bytes(bytes));
+        }
+        self
+    }
+
+    /// How many HDF5 blocks (the rows of one chunk) have been decoded so far; 0 for other
+    /// formats. With the cache, reading rows of blocks already decoded decodes nothing again.
+    pub fn blocks_decoded(&self) -> u64 {
+        match &self.pixels {
+            Pixels::Hdf5(rows) => rows.blocks_decoded(),
+            Pixels::Rows { .. } => 0,
+        }
+    }
+
+    /// The rows an HDF5 block holds (its chunk's extent along the first axis); 1 for other formats.
+    pub fn block_rows(&self) -> u64 {
+        match &self.pixels {
+            Pixels::Hdf5(rows) => rows.block_rows(),
+            Pixels::Rows { .. } => 1,
+        }
+    }
+
     /// Appends row `row`'s image as f32 in [0, 1] (floats as stored).
     fn push_row(&self, row: u32, out: &mut Vec<f32>) -> Result<(), DataError> {
         let len = self.observation_len();
-        let start = usize::try_from(row).unwrap_or(usize::MAX) * len;
         match &self.pixels {
-            Pixels::U8(bytes) => {
-                let image = bytes.get(start..start + len).unwrap_or(&[]);
-                out.extend(image.iter().map(|&b| self.to_unit[usize::from(b)]));
-            }
-            Pixels::F32(values) => {
-                out.extend_from_slice(values.get(start..start + len).unwrap_or(&[]));
-            }
-            Pixels::Npy {
+            Pixels::Hdf5(rows) => rows.with_row(u64::from(row), |values| match values {
+                h5::RowSlice::U8(bytes) => {
+                    out.extend(bytes.iter().map(|&b| self.to_unit[usize::from(b)]));
+                }
+                h5::RowSlice::F32(values) => out.extend_from_slice(values),
+            }),
+            Pixels::Rows {
                 file,
                 path,
                 offset,
                 pixel,
+                ..
             } => {
+                let start = u64::from(row) * len as u64;
                 let width = pixel.width();
                 let mut bytes = vec![0u8; len * width];
                 let io = |source| DataError::Io {
@@ -528,7 +605,7 @@ impl UserArrays {
                 {
                     // A poisoned lock only means another reader panicked; the file is still fine.
                     let mut file = file.lock().unwrap_or_else(|p| p.into_inner());
-                    file.seek(SeekFrom::Start(offset + (start * width) as u64))
+                    file.seek(SeekFrom::Start(offset + start * width as u64))
                         .map_err(io)?;
                     file.read_exact(&mut bytes).map_err(io)?;
                 }
@@ -545,31 +622,35 @@ impl UserArrays {
                             .map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8])) as f32),
                     ),
                 }
+                Ok(())
             }
         }
-        Ok(())
     }
 }
 
-/// Opens `path` for row reads of `count` elements of `pixel` starting at byte `offset`, after
-/// checking that they all lie before `end` (the end of the array's zip entry; the end of the file
-/// when `None`).
-fn rows_in_place(
+/// Row reads of `count` elements of `pixel` from `file` (the user's `path`, or a temporary file
+/// decoded from it when `decoded`), starting at byte `offset`, after checking that they all lie
+/// before `end` (the end of the array's zip entry, or of the decoded data; the end of the `.npy`
+/// file when `None`).
+fn rows_from(
+    file: File,
     path: &Path,
     offset: u64,
     end: Option<u64>,
     count: u64,
     pixel: Pixel,
-    format: &'static str,
+    decoded: bool,
 ) -> Result<Pixels, DataError> {
-    let io = |source| DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file = File::open(path).map_err(io)?;
+    let format = if end.is_some() { "npz" } else { "npy" };
     let length = match end {
         Some(end) => end,
-        None => file.metadata().map_err(io)?.len(),
+        None => file
+            .metadata()
+            .map_err(|source| DataError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?
+            .len(),
     };
     let needed = count.saturating_mul(pixel.width() as u64);
     let available = length.saturating_sub(offset);
@@ -581,16 +662,18 @@ fn rows_in_place(
             found: format!("{available} bytes: the array is truncated"),
         });
     }
-    Ok(Pixels::Npy {
+    Ok(Pixels::Rows {
         file: Mutex::new(file),
         path: path.to_path_buf(),
         offset,
         pixel,
+        decoded,
     })
 }
 
-/// Reads the images whole, or, for an `.npy` or an uncompressed `.npz` array, opens them for row
-/// reads.
+/// Opens the images for row reads: an `.npy` or an uncompressed `.npz` array in place, a
+/// compressed `.npz` array after decoding it once into a temporary file, an HDF5 dataset through
+/// its chunks.
 fn load_pixels(
     source: &ArraySource,
     pixel: Pixel,
@@ -598,42 +681,42 @@ fn load_pixels(
 ) -> Result<Pixels, DataError> {
     let path = &source.images;
     let count: u64 = images.shape.iter().product();
-    let bytes = match format_of(path)? {
+    let open = || {
+        File::open(path).map_err(|source| DataError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    };
+    match format_of(path)? {
         Format::Npy => {
             let (_, _, _, offset) = npy_header(path)?;
-            return rows_in_place(path, offset, None, count, pixel, "npy");
+            rows_from(open()?, path, offset, None, count, pixel, false)
         }
         Format::Npz => {
             let mut npz = crate::npz::NpzFile::open(path)?;
             // `np.savez` stores arrays uncompressed: read their rows in place, as from an `.npy`.
-            // Only a compressed array (`np.savez_compressed`) is read whole.
             if let Some((offset, end)) = npz.stored_data_offset(&source.images_key)? {
-                return rows_in_place(path, offset, Some(end), count, pixel, "npz");
+                return rows_from(open()?, path, offset, Some(end), count, pixel, false);
             }
-            npz.array_bytes(&source.images_key)?.2
+            // `np.savez_compressed` deflates each array as one stream: a row is reachable only by
+            // inflating everything before it, and training reads rows in random order. So the
+            // array is inflated once, streaming, into a temporary file read like an `.npy`.
+            let (file, len) = npz.array_to_temp_file(&source.images_key)?;
+            rows_from(file, path, 0, Some(len), count, pixel, true)
         }
         Format::Hdf5 => {
-            return match pixel {
-                Pixel::U8 => Ok(Pixels::U8(h5::read_bytes(path, &source.images_key)?)),
-                Pixel::F32 | Pixel::F64 => Ok(Pixels::F32(h5::read_f32(path, &source.images_key)?)),
+            let element = match pixel {
+                Pixel::U8 => h5::RowElement::U8,
+                Pixel::F32 => h5::RowElement::F32,
+                Pixel::F64 => h5::RowElement::F64,
             };
+            Ok(Pixels::Hdf5(h5::LazyRows::open(
+                path,
+                &source.images_key,
+                element,
+            )?))
         }
-    };
-    Ok(match pixel {
-        Pixel::U8 => Pixels::U8(bytes),
-        Pixel::F32 => Pixels::F32(
-            bytes
-                .chunks_exact(4)
-                .map(|c| f32::from_le_bytes(c.try_into().unwrap_or([0; 4])))
-                .collect(),
-        ),
-        Pixel::F64 => Pixels::F32(
-            bytes
-                .chunks_exact(8)
-                .map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8])) as f32)
-                .collect(),
-        ),
-    })
+    }
 }
 
 impl GroundTruthData for UserArrays {

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::arrays::{ArraySource, UserArrays, inspect};
+use crate::arrays::{ArraySource, ImageStorage, UserArrays, inspect};
 use crate::test_files::{npy_bytes, temp_dir, write_npz_raw};
 use crate::{GroundTruthData, RandomState, sample_batch};
 
@@ -71,10 +71,11 @@ fn npz_with_images_and_factors_is_inspected_and_opened() {
     assert_eq!(facts.distinct_rows, 6);
     let data = UserArrays::open("grid", &source(&path, &path), names(), vec![2, 3]).expect("opens");
     // `np.savez` stores arrays uncompressed: the images are read in place, row by row.
-    assert!(data.reads_rows_in_place());
+    assert_eq!(data.image_storage(), ImageStorage::InPlace);
     assert_grid(&data);
 
-    // The same arrays deflated (`np.savez_compressed`) are read whole, with the same pixels.
+    // The same arrays deflated (`np.savez_compressed`) are decoded once into a temporary file,
+    // with the same pixels.
     let compressed = dir.join("grid_compressed.npz");
     write_npz_deflated(
         &compressed,
@@ -93,8 +94,36 @@ fn npz_with_images_and_factors_is_inspected_and_opened() {
         vec![2, 3],
     )
     .expect("opens");
-    assert!(!data.reads_rows_in_place());
+    assert_eq!(data.image_storage(), ImageStorage::DecodedOnce);
     assert_grid(&data);
+    // Float images in a compressed archive: float64 narrowed to f32 per row, as from an `.npy`.
+    let floats: Vec<u8> = (0..24)
+        .flat_map(|i| (f64::from(i) / 24.0).to_le_bytes())
+        .collect();
+    write_npz_deflated(
+        &compressed,
+        &[
+            ("images", npy_bytes("<f8", &[6, 2, 2, 1], &floats)),
+            (
+                "factors",
+                npy_bytes("<i8", &[6, 2], &i64_bytes(&grid_labels())),
+            ),
+        ],
+    );
+    let data = UserArrays::open(
+        "grid",
+        &source(&compressed, &compressed),
+        names(),
+        vec![2, 3],
+    )
+    .expect("opens");
+    let mut out = Vec::new();
+    data.observations(&[vec![1, 2]], &mut RandomState::new(0), &mut out)
+        .expect("row exists");
+    assert_eq!(
+        out,
+        vec![20.0 / 24.0, 21.0 / 24.0, 22.0 / 24.0, 23.0 / 24.0]
+    );
 
     // A stored array whose data is cut short is refused when opened, not mid-training.
     let full = npy_bytes("|u1", &[6, 2, 2, 1], &grid_images());
@@ -192,6 +221,85 @@ fn hdf5_datasets_named_by_the_user_are_read() {
     assert!(err.to_string().contains("no array `factors`"), "{err}");
 }
 
+/// Writes `images` (uint8, `shape`) and the grid's labels to an HDF5 file, the images chunked
+/// as `chunk` and gzip-compressed as h5py writes them (`compression="gzip"`).
+fn write_h5_chunked(path: &Path, shape: &[usize], chunk: &[usize], images: &[u8], labels: &[i64]) {
+    let file = rust_hdf5::H5File::create(path).expect("h5 create");
+    let dataset = file
+        .new_dataset::<u8>()
+        .shape(shape)
+        .chunk(chunk)
+        .deflate(4)
+        .create("images")
+        .expect("dataset");
+    dataset.write_raw(images).expect("write");
+    let rows = labels.len() / 3;
+    let labels_set = file
+        .new_dataset::<i64>()
+        .shape([rows, 3])
+        .create("labels")
+        .expect("dataset");
+    labels_set.write_raw(labels).expect("write");
+    file.close().expect("close");
+}
+
+#[test]
+fn hdf5_chunks_are_decoded_once_each_while_they_fit_the_cache() {
+    let dir = temp_dir("arrays-h5-chunks");
+    let path = dir.join("chunked.h5");
+    // 40 rows of 4×4×3 images, chunks of 8 rows split across the width (as h5py's automatic
+    // chunking splits every axis): row i has every pixel equal to i.
+    let images: Vec<u8> = (0..40u8).flat_map(|i| [i; 48]).collect();
+    let labels: Vec<i64> = (0..40i64)
+        .flat_map(|i| [i / 20, (i / 4) % 5, i % 4])
+        .collect();
+    write_h5_chunked(&path, &[40, 4, 4, 3], &[8, 4, 2, 3], &images, &labels);
+    let mut src = source(&path, &path);
+    src.labels_key = "labels".to_string();
+    let sizes = vec![2, 5, 4];
+    let names3 = vec!["a".to_string(), "b".to_string(), "c".to_string()];
+    let data = UserArrays::open("chunked", &src, names3.clone(), sizes.clone()).expect("opens");
+    assert_eq!(data.image_storage(), ImageStorage::Chunked);
+    assert_eq!(data.block_rows(), 8);
+    assert!(data.is_complete_grid());
+    let rows: Vec<Vec<u32>> = (0..40u32)
+        .map(|i| vec![i / 20, (i / 4) % 5, i % 4])
+        .collect();
+    let mut rng = RandomState::new(0);
+    for _ in 0..2 {
+        let mut out = Vec::new();
+        data.observations(&rows, &mut rng, &mut out)
+            .expect("rows exist");
+        let want: Vec<f32> = (0..40u8)
+            .flat_map(|i| [(f64::from(i) / 255.0) as f32; 48])
+            .collect();
+        assert_eq!(out, want);
+    }
+    // Five blocks of eight rows, each decoded once for 80 row reads.
+    assert_eq!(data.blocks_decoded(), 5);
+
+    // A cache smaller than two blocks keeps only the newest: alternating between two blocks
+    // decodes each time, and the rows are still right.
+    let data = UserArrays::open("chunked", &src, names3, sizes)
+        .expect("opens")
+        .with_cache_bytes(8 * 48);
+    let mut out = Vec::new();
+    let alternating = [
+        rows[0].clone(),
+        rows[8].clone(),
+        rows[1].clone(),
+        rows[9].clone(),
+    ];
+    data.observations(&alternating, &mut rng, &mut out)
+        .expect("rows exist");
+    assert_eq!(data.blocks_decoded(), 4);
+    let firsts: Vec<u8> = out
+        .chunks(48)
+        .map(|image| (image.first().copied().unwrap_or(-1.0) * 255.0).round() as u8)
+        .collect();
+    assert_eq!(firsts, vec![0, 8, 1, 9]);
+}
+
 #[test]
 fn plain_observations_sample_only_rows_that_exist() {
     let dir = temp_dir("arrays-plain");
@@ -255,14 +363,27 @@ fn labels_outside_the_declared_sizes_fail_to_open() {
     assert_eq!(facts.label_ranges, None);
 }
 
-/// The throughput of the pipeline on a user-sized file: `cargo test -p disc-data --release
-/// arrays_throughput -- --nocapture` prints images/s for 64×64×3 `.npy` and `.npz` grids.
+/// The throughput of random row reads on a user-sized file, in every format: `cargo test -p
+/// disc-data --release arrays_throughput -- --nocapture` prints images/s for a 4,096-row grid of
+/// 64×64×3 `uint8` images (50 MB) as `.npy`, as an `.npz` written by `np.savez` and by
+/// `np.savez_compressed`, and as HDF5 gzip-compressed in h5py's automatic chunks (512 rows × 8 ×
+/// 16 × 1 for this shape) and in one-image chunks. HDF5 is measured twice: with the default cache
+/// (the whole file fits, every chunk is decoded once) and with a cache of one block, which is what
+/// a dataset much larger than the cache sees (nearly every row read decodes its block).
 #[test]
 fn arrays_throughput() {
     let dir = temp_dir("arrays-speed");
     let rows = 4096u64;
     let sizes = vec![16u32, 16, 16];
-    let images: Vec<u8> = (0..rows * 64 * 64 * 3).map(|i| (i % 251) as u8).collect();
+    // Images with some structure (gradients and noise), so that deflate has realistic work.
+    let images: Vec<u8> = (0..rows * 64 * 64 * 3)
+        .map(|i| {
+            let pixel = i % (64 * 64 * 3);
+            let image = i / (64 * 64 * 3);
+            ((pixel / 3 % 64 + image) as u8)
+                .wrapping_add((i.wrapping_mul(2_654_435_761) >> 29) as u8 & 7)
+        })
+        .collect();
     let labels: Vec<i64> = (0..rows as i64)
         .flat_map(|i| [i / 256, (i / 16) % 16, i % 16])
         .collect();
@@ -274,28 +395,79 @@ fn arrays_throughput() {
         npy_bytes("<i8", &[rows, 3], &i64_bytes(&labels)),
     )
     .expect("writable");
+    let arrays = [
+        ("images", npy_bytes("|u1", &[rows, 64, 64, 3], &images)),
+        ("factors", npy_bytes("<i8", &[rows, 3], &i64_bytes(&labels))),
+    ];
     let npz = dir.join("grid.npz");
-    write_npz_raw(
-        &npz,
-        &[
-            ("images", npy_bytes("|u1", &[rows, 64, 64, 3], &images)),
-            ("factors", npy_bytes("<i8", &[rows, 3], &i64_bytes(&labels))),
-        ],
-    );
+    write_npz_raw(&npz, &arrays);
+    let npz_compressed = dir.join("grid_compressed.npz");
+    write_npz_deflated(&npz_compressed, &arrays);
+    let shape = [rows as usize, 64, 64, 3];
+    let h5_auto = dir.join("auto.h5");
+    write_h5_chunked(&h5_auto, &shape, &[512, 8, 16, 1], &images, &labels);
+    let h5_rows = dir.join("rows.h5");
+    write_h5_chunked(&h5_rows, &shape, &[1, 64, 64, 3], &images, &labels);
+    let h5_source = |path: &Path| {
+        let mut src = source(path, path);
+        src.labels_key = "labels".to_string();
+        src
+    };
     let names = vec!["a".to_string(), "b".to_string(), "c".to_string()];
-    for (what, src) in [
-        ("npy", source(&npy, &npy_labels)),
-        ("npz", source(&npz, &npz)),
+    let small_cache = Some(512 * 64 * 64 * 3);
+    for (what, src, cache) in [
+        ("npy", source(&npy, &npy_labels), None),
+        ("npz, np.savez", source(&npz, &npz), None),
+        (
+            "npz, np.savez_compressed",
+            source(&npz_compressed, &npz_compressed),
+            None,
+        ),
+        (
+            "HDF5 gzip, h5py's chunks (512,8,16,1)",
+            h5_source(&h5_auto),
+            None,
+        ),
+        (
+            "HDF5 gzip, h5py's chunks, one-block cache",
+            h5_source(&h5_auto),
+            small_cache,
+        ),
+        ("HDF5 gzip, one-image chunks", h5_source(&h5_rows), None),
+        (
+            "HDF5 gzip, one-image chunks, one-block cache",
+            h5_source(&h5_rows),
+            Some(64 * 64 * 3),
+        ),
     ] {
-        let data = UserArrays::open("speed", &src, names.clone(), sizes.clone()).expect("opens");
+        let opening = std::time::Instant::now();
+        let mut data =
+            UserArrays::open("speed", &src, names.clone(), sizes.clone()).expect("opens");
+        let open_seconds = opening.elapsed().as_secs_f64();
+        if let Some(bytes) = cache {
+            data = data.with_cache_bytes(bytes);
+        }
         let mut rng = RandomState::new(0);
+        let mut first = Vec::new();
+        data.observations(&[vec![3, 4, 5]], &mut rng, &mut first)
+            .expect("row exists");
+        let row = 3 * 256 + 4 * 16 + 5;
+        let want: Vec<f32> = images[row * 12288..(row + 1) * 12288]
+            .iter()
+            .map(|&b| (f64::from(b) / 255.0) as f32)
+            .collect();
+        assert_eq!(first, want, "{what}: row {row}");
         let started = std::time::Instant::now();
-        let batches = 50;
+        // A cache of one block decodes a block for nearly every row: fewer rows say as much.
+        let batches = if cache.is_some() { 4 } else { 50 };
         for _ in 0..batches {
             sample_batch(&data, 64, &mut rng).expect("samples");
         }
         let per_second = (batches * 64) as f64 / started.elapsed().as_secs_f64();
-        eprintln!("arrays ({what}, 64x64x3 uint8): {per_second:.0} images/s");
+        eprintln!(
+            "arrays ({what}, 64x64x3 uint8): opened in {open_seconds:.2} s, {per_second:.0} random images/s, {} blocks decoded",
+            data.blocks_decoded()
+        );
         assert!(per_second > 0.0);
     }
 }

@@ -3,7 +3,11 @@
 //! ones included.
 //!
 //! The `labels` dataset is not read: as in the reference, images are addressed by row-major factor
-//! index (reference §4.7). This module must not interpret anything but that one dataset.
+//! index (reference §4.7).
+//!
+//! The user's own HDF5 files (`arrays(...)`) are read here too: headers, integer labels whole,
+//! and images lazily ([`LazyRows`]: blocks of rows through the hyperslab API, behind an LRU cache
+//! of decoded blocks). This module must not interpret the arrays; the datasets do.
 
 use std::{io::Read, path::Path};
 
@@ -207,18 +211,258 @@ pub(crate) fn read_i64(path: &Path, key: &str) -> Result<Vec<i64>, DataError> {
         .map_err(|err| read_error(path, key, err))
 }
 
-/// Every element of float dataset `key`, as `f32`.
-pub(crate) fn read_f32(path: &Path, key: &str) -> Result<Vec<f32>, DataError> {
+/// Every element of float dataset `key`, as `f64`.
+pub(crate) fn read_f64(path: &Path, key: &str) -> Result<Vec<f64>, DataError> {
     let (_file, dataset) = open_dataset(path, key)?;
     dataset
-        .read_numeric_as::<f32>()
+        .read_numeric_as::<f64>()
         .map_err(|err| read_error(path, key, err))
 }
 
-/// Every byte of one-byte dataset `key`.
-pub(crate) fn read_bytes(path: &Path, key: &str) -> Result<Vec<u8>, DataError> {
-    let (_file, dataset) = open_dataset(path, key)?;
-    dataset
-        .read_raw::<u8>()
-        .map_err(|err| read_error(path, key, err))
+/// One block of decoded rows, in the element type the caller asked for.
+pub(crate) enum RowBlock {
+    /// One-byte elements, as stored.
+    U8(Vec<u8>),
+    /// Float elements (`float32` as stored, `float64` narrowed once when the block is decoded).
+    F32(Vec<f32>),
+}
+
+impl RowBlock {
+    fn bytes(&self) -> usize {
+        match self {
+            RowBlock::U8(values) => values.len(),
+            RowBlock::F32(values) => values.len() * 4,
+        }
+    }
+}
+
+/// The element type a [`LazyRows`] decodes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RowElement {
+    /// `uint8`.
+    U8,
+    /// `float32`.
+    F32,
+    /// `float64`, narrowed to `f32`.
+    F64,
+}
+
+/// Decoded bytes the row cache of one dataset may hold (at least one block is always kept).
+/// A block is the run of rows one chunk spans along the first axis, so a random row costs one
+/// block inflate on a miss and a copy on a hit; 64 MiB holds every row of a 5,000-image 64×64×3
+/// `uint8` set and keeps the working set of a job's batches well under its model's memory.
+pub(crate) const ROW_CACHE_BYTES: usize = 64 << 20;
+
+/// An HDF5 dataset of rows (images) read lazily: rows are read through the crate's hyperslab API
+/// one *block* at a time (the rows one chunk spans along the first axis, or one row for a
+/// contiguous dataset), and decoded blocks are kept in a least-recently-used cache of
+/// [`ROW_CACHE_BYTES`], so that the rows of one chunk cost one inflate, not one each, and the
+/// dataset is never held whole.
+pub(crate) struct LazyRows {
+    path: std::path::PathBuf,
+    key: String,
+    element: RowElement,
+    /// Elements per row.
+    row_len: usize,
+    /// Rows per block (the chunk's extent along the first axis).
+    block_rows: u64,
+    rows: u64,
+    /// The trailing dimensions (a row's shape).
+    row_shape: Vec<usize>,
+    /// The cache's budget ([`ROW_CACHE_BYTES`] unless a test or measurement asks otherwise).
+    cache_bytes: usize,
+    state: std::sync::Mutex<LazyState>,
+}
+
+struct LazyState {
+    // The file is kept open beside its dataset for as long as rows are read.
+    _file: rust_hdf5::H5File,
+    dataset: rust_hdf5::H5Dataset,
+    cache: BlockCache,
+}
+
+/// A least-recently-used map of block index → decoded block, bounded in bytes.
+#[derive(Default)]
+struct BlockCache {
+    /// block → (last use, block).
+    blocks: std::collections::BTreeMap<u64, (u64, std::sync::Arc<RowBlock>)>,
+    /// last use → block, to find the least recently used one.
+    by_use: std::collections::BTreeMap<u64, u64>,
+    bytes: usize,
+    clock: u64,
+    /// Blocks decoded (misses), for tests and measurements.
+    decoded: u64,
+}
+
+impl BlockCache {
+    fn get(&mut self, block: u64) -> Option<std::sync::Arc<RowBlock>> {
+        self.clock += 1;
+        let clock = self.clock;
+        let (stamp, rows) = self.blocks.get_mut(&block)?;
+        self.by_use.remove(stamp);
+        *stamp = clock;
+        self.by_use.insert(clock, block);
+        Some(std::sync::Arc::clone(rows))
+    }
+
+    fn insert(&mut self, block: u64, rows: std::sync::Arc<RowBlock>, budget: usize) {
+        self.clock += 1;
+        self.bytes += rows.bytes();
+        if let Some((stamp, old)) = self.blocks.insert(block, (self.clock, rows)) {
+            self.by_use.remove(&stamp);
+            self.bytes -= old.bytes();
+        }
+        self.by_use.insert(self.clock, block);
+        // Evict the least recently used blocks until within budget, always keeping the newest.
+        while self.bytes > budget && self.blocks.len() > 1 {
+            let Some((_, victim)) = self.by_use.pop_first() else {
+                break;
+            };
+            if let Some((_, old)) = self.blocks.remove(&victim) {
+                self.bytes -= old.bytes();
+            }
+        }
+    }
+}
+
+impl LazyRows {
+    /// Opens dataset `key` of `path` for row reads of `element`s; the caller has checked its
+    /// element type and rank (at least 2: rows and a row's shape).
+    pub(crate) fn open(path: &Path, key: &str, element: RowElement) -> Result<Self, DataError> {
+        let (file, dataset) = open_dataset(path, key)?;
+        let shape = dataset.shape();
+        let (rows, row_shape) = match shape.split_first() {
+            Some((rows, row_shape)) if !row_shape.is_empty() => (*rows as u64, row_shape.to_vec()),
+            _ => {
+                return Err(DataError::ArrayShape {
+                    path: path.to_path_buf(),
+                    key: key.to_string(),
+                    found: shape.iter().map(|&d| d as u64).collect(),
+                    dtype: format!("{}-byte elements", dataset.element_size()),
+                    expected: "rows of images".to_string(),
+                });
+            }
+        };
+        let row_len = row_shape.iter().product();
+        let block_rows = dataset
+            .chunk_dims()
+            .and_then(|dims| dims.first().copied())
+            .map_or(1, |d| d.max(1) as u64);
+        Ok(LazyRows {
+            path: path.to_path_buf(),
+            key: key.to_string(),
+            element,
+            row_len,
+            block_rows,
+            rows,
+            row_shape,
+            cache_bytes: ROW_CACHE_BYTES,
+            state: std::sync::Mutex::new(LazyState {
+                _file: file,
+                dataset,
+                cache: BlockCache::default(),
+            }),
+        })
+    }
+
+    /// The same rows with a cache budget of `bytes` (measurements of a dataset far larger than
+    /// the cache, on a small file).
+    #[cfg(test)]
+    pub(crate) fn with_cache_bytes(mut self, bytes: usize) -> Self {
+        self.cache_bytes = bytes;
+        self
+    }
+
+    /// The number of rows a block holds (the chunk's extent along the first axis).
+    pub(crate) fn block_rows(&self) -> u64 {
+        self.block_rows
+    }
+
+    /// How many blocks have been decoded so far (each a cache miss).
+    pub(crate) fn blocks_decoded(&self) -> u64 {
+        self.lock().cache.decoded
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, LazyState> {
+        // A poisoned lock only means another reader panicked; the dataset and cache are intact
+        // (a block enters the cache only once fully decoded).
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Calls `consume` with row `row`'s elements (a slice of one block).
+    pub(crate) fn with_row<T>(
+        &self,
+        row: u64,
+        consume: impl FnOnce(RowSlice<'_>) -> T,
+    ) -> Result<T, DataError> {
+        if row >= self.rows {
+            return Err(DataError::Malformed {
+                path: self.path.clone(),
+                format: "HDF5",
+                expected: format!("row {row} in dataset `{}`", self.key),
+                found: format!("{} rows", self.rows),
+            });
+        }
+        let block = row / self.block_rows;
+        let mut state = self.lock();
+        let rows = match state.cache.get(block) {
+            Some(rows) => rows,
+            None => {
+                let decoded = std::sync::Arc::new(self.decode_block(&state.dataset, block)?);
+                state.cache.decoded += 1;
+                state
+                    .cache
+                    .insert(block, std::sync::Arc::clone(&decoded), self.cache_bytes);
+                decoded
+            }
+        };
+        drop(state);
+        let start = usize::try_from(row - block * self.block_rows)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(self.row_len);
+        let end = start.saturating_add(self.row_len);
+        Ok(consume(match rows.as_ref() {
+            RowBlock::U8(values) => RowSlice::U8(values.get(start..end).unwrap_or(&[])),
+            RowBlock::F32(values) => RowSlice::F32(values.get(start..end).unwrap_or(&[])),
+        }))
+    }
+
+    /// Reads block `block` (its rows, clipped at the last row) through the hyperslab API.
+    fn decode_block(
+        &self,
+        dataset: &rust_hdf5::H5Dataset,
+        block: u64,
+    ) -> Result<RowBlock, DataError> {
+        let first = block * self.block_rows;
+        let count = self.block_rows.min(self.rows - first);
+        let mut starts = vec![first as usize];
+        starts.extend(std::iter::repeat_n(0, self.row_shape.len()));
+        let mut counts = vec![count as usize];
+        counts.extend(&self.row_shape);
+        let error = |err| read_error(&self.path, &self.key, err);
+        Ok(match self.element {
+            RowElement::U8 => {
+                RowBlock::U8(dataset.read_slice::<u8>(&starts, &counts).map_err(error)?)
+            }
+            RowElement::F32 => {
+                RowBlock::F32(dataset.read_slice::<f32>(&starts, &counts).map_err(error)?)
+            }
+            RowElement::F64 => RowBlock::F32(
+                dataset
+                    .read_slice::<f64>(&starts, &counts)
+                    .map_err(error)?
+                    .into_iter()
+                    .map(|v| v as f32)
+                    .collect(),
+            ),
+        })
+    }
+}
+
+/// One row's elements, borrowed from a cached block.
+pub(crate) enum RowSlice<'a> {
+    /// `uint8` elements.
+    U8(&'a [u8]),
+    /// Float elements.
+    F32(&'a [f32]),
 }

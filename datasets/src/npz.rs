@@ -180,6 +180,66 @@ impl NpzFile {
         Ok((descr, shape, data))
     }
 
+    /// Decodes the data of array `key` (any plain dtype, C order) once into an unnamed temporary
+    /// file, streaming (the array is never held in memory), and returns the file with the number
+    /// of data bytes. For a compressed array (`np.savez_compressed`), whose rows cannot be reached
+    /// without inflating everything before them: the job then reads rows from the file by
+    /// position, as from an `.npy`, and the operating system removes it when the job closes it,
+    /// even if the process is killed. It lives in the system's temporary directory (`TMPDIR`).
+    pub fn array_to_temp_file(&mut self, key: &str) -> Result<(File, u64), DataError> {
+        let path = self.path.clone();
+        let npy = self.find(key)?;
+        let (descr, width) = match npy.dtype() {
+            DType::Plain(type_str) => (type_str.to_string(), type_str.size_field()),
+            other => (other.descr(), 0),
+        };
+        let shape = npy.shape().to_vec();
+        if npy.order() != Order::C || width == 0 {
+            return Err(DataError::ArrayShape {
+                path: path.clone(),
+                key: key.to_string(),
+                found: shape,
+                dtype: descr,
+                expected: "a plain numeric array in C order".to_string(),
+            });
+        }
+        let malformed = |expected: String, found: String| DataError::Malformed {
+            path: path.clone(),
+            format: "npz",
+            expected,
+            found,
+        };
+        let len = shape
+            .iter()
+            .try_fold(width, |acc, &d| acc.checked_mul(d))
+            .ok_or_else(|| {
+                malformed(
+                    format!("array `{key}` of a sensible size"),
+                    format!("shape {shape:?}"),
+                )
+            })?;
+        let temp_error = |source: std::io::Error| DataError::Io {
+            path: std::env::temp_dir(),
+            source,
+        };
+        let file = tempfile::tempfile().map_err(temp_error)?;
+        let mut writer = std::io::BufWriter::with_capacity(1 << 20, file);
+        let copied = std::io::copy(&mut npy.into_inner().take(len), &mut writer);
+        if !matches!(copied, Ok(n) if n == len) {
+            return Err(malformed(
+                format!("{len} bytes of data in array `{key}`"),
+                match copied {
+                    Ok(n) => format!("{n} bytes: the array is truncated"),
+                    Err(err) => format!("an error while decoding into a temporary file: {err}"),
+                },
+            ));
+        }
+        let file = writer
+            .into_inner()
+            .map_err(|err| temp_error(err.into_error()))?;
+        Ok((file, len))
+    }
+
     /// Where the data of array `key` starts in the archive file, when the array is stored
     /// uncompressed (what `np.savez` writes; `np.savez_compressed` deflates): then its rows can be
     /// read in place with a seek, like an `.npy` file's. Returns (where the data starts, where the

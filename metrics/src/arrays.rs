@@ -1,10 +1,12 @@
 //! Metrics on external arrays (`disc eval`): codes and factors a user made elsewhere, no model.
 //!
 //! Two ways of choosing rows, reported as [`Sampling`]:
-//! - **A declared complete grid** (factor sizes, rows checked to be every combination in row-major
-//!   order): every metric, observational or interventional, draws its factor rows from the grid with its
-//!   own random state and looks their codes up by flat index ([`GridRepresentation`]), exactly as the
-//!   reference samples a dataset through `generate_batch_factor_code`. Sizes are never clipped (draws are
+//! - **A declared complete grid** (factor sizes, rows checked to hold every combination, in any order
+//!   and possibly several times): every metric, observational or interventional, draws its factor rows
+//!   from the grid with its own random state and looks their codes up by combination
+//!   ([`GridRepresentation`]), exactly as the reference samples a dataset through
+//!   `generate_batch_factor_code` (a combination with several rows gives one of them at random, as a
+//!   user's `arrays(...)` dataset does). Sizes are never clipped (draws are
 //!   with replacement), and a seed gives the reference's draws.
 //! - **Plain observational arrays**: observational metrics read the first `num_train` rows as the train
 //!   sample and the next `num_test` rows as the test sample (file order: the caller must say so, since a

@@ -112,27 +112,19 @@ pub enum MetricError {
         /// The interventional metric.
         metric: &'static str,
     },
-    /// The arrays do not hold the complete grid they were declared to hold.
-    #[error("the factor sizes {sizes:?} describe {cells} combinations, but there are {rows} rows")]
-    GridSize {
+    /// The arrays do not hold every combination of the factor sizes they were declared with.
+    #[error(
+        "the factor sizes {sizes:?} describe {cells} combinations, but the rows hold {present} of them (none for {missing:?}), so they are not a complete grid"
+    )]
+    GridIncomplete {
         /// Declared factor sizes.
         sizes: Vec<u32>,
         /// Product of the sizes.
         cells: u64,
-        /// Rows in the arrays.
-        rows: usize,
-    },
-    /// A row of a declared grid is not the combination its position says.
-    #[error(
-        "row {row} should hold the factor combination {expected:?} (row-major, last factor fastest) but holds {found:?}"
-    )]
-    GridOrder {
-        /// Row index.
-        row: usize,
-        /// Combination expected at that row.
-        expected: Vec<u32>,
-        /// Combination found.
-        found: Vec<u32>,
+        /// Distinct combinations among the rows.
+        present: u64,
+        /// The first combination (row-major) without a row.
+        missing: Vec<u32>,
     },
     /// The factor space's number of factors differs from the factor rows given.
     #[error("factor row {row} has {got} values, but the factor space has {expected} factors")]

@@ -228,17 +228,23 @@ pub fn check_rows_in_space(space: &FactorSpace, rows: &[Vec<u32>]) -> Result<(),
     Ok(())
 }
 
-/// Codes of a complete factor grid, held in an array whose row `r` is the combination with flat index `r`
-/// (row-major, last factor fastest, as `FactorSpace::ravel`). `encode` looks rows up and draws nothing.
+/// Codes of a complete factor grid: every combination of the space has at least one row. When the
+/// rows are exactly the grid in row-major order (row `r` the combination with flat index `r`, last
+/// factor fastest, as `FactorSpace::ravel` and the reference's released arrays), `encode` looks rows
+/// up and draws nothing. Rows in any other order, or several rows for one combination (a user's own
+/// labelled data, as `arrays(...)` reads it), are indexed by combination, and a combination with
+/// several rows gives one of them drawn with the metric's random state, as the dataset does.
 #[derive(Clone, Debug)]
 pub struct GridRepresentation<'a> {
     space: FactorSpace,
     codes: ArrayView2<'a, f64>,
+    /// `(flat index, row)` sorted, when the rows are not the grid in row-major order.
+    index: Option<Vec<(u64, usize)>>,
 }
 
 impl<'a> GridRepresentation<'a> {
-    /// Wraps `codes` (n_cells, n_codes) and the grid's `factors` (n_cells, n_factors), checking that the
-    /// rows really are every combination of `space` in row-major order.
+    /// Wraps `codes` (n, n_codes) and their `factors` (n, n_factors), checking that every value is
+    /// inside its factor's size and that every combination of `space` has a row.
     pub fn new(
         space: FactorSpace,
         codes: ArrayView2<'a, f64>,
@@ -251,33 +257,50 @@ impl<'a> GridRepresentation<'a> {
                 factors: factors.nrows(),
             });
         }
-        if cells != codes.nrows() as u64 || factors.ncols() != space.num_factors() {
-            return Err(MetricError::GridSize {
-                sizes: space.sizes().to_vec(),
-                cells,
-                rows: codes.nrows(),
+        let rows: Vec<Vec<u32>> = factors.axis_iter(Axis(0)).map(|r| r.to_vec()).collect();
+        check_rows_in_space(&space, &rows)?;
+        // The reference's layout: the grid in row-major order, one row per combination.
+        let row_major = cells == rows.len() as u64
+            && rows
+                .iter()
+                .zip(0u64..)
+                .all(|(row, flat)| space.ravel(row) == flat);
+        if row_major {
+            return Ok(GridRepresentation {
+                space,
+                codes,
+                index: None,
             });
         }
-        // Walk the grid with an odometer instead of unravelling each index: O(cells · factors).
-        let sizes = space.sizes().to_vec();
-        let mut expected = vec![0u32; sizes.len()];
-        for (row, found) in factors.axis_iter(Axis(0)).enumerate() {
-            if found.iter().ne(expected.iter()) {
-                return Err(MetricError::GridOrder {
-                    row,
-                    expected,
-                    found: found.to_vec(),
-                });
+        let mut index: Vec<(u64, usize)> = rows
+            .iter()
+            .enumerate()
+            .map(|(row, values)| (space.ravel(values), row))
+            .collect();
+        index.sort_unstable();
+        // The first combination without a row, if any: the flat indices present, walked in order.
+        let mut next = 0u64;
+        for &(flat, _) in &index {
+            if flat > next {
+                break;
             }
-            for position in (0..sizes.len()).rev() {
-                expected[position] += 1;
-                if expected[position] < sizes[position] {
-                    break;
-                }
-                expected[position] = 0;
-            }
+            next = flat + 1;
         }
-        Ok(GridRepresentation { space, codes })
+        if next < cells {
+            let mut distinct: Vec<u64> = index.iter().map(|(flat, _)| *flat).collect();
+            distinct.dedup();
+            return Err(MetricError::GridIncomplete {
+                sizes: space.sizes().to_vec(),
+                cells,
+                present: distinct.len() as u64,
+                missing: space.unravel(next),
+            });
+        }
+        Ok(GridRepresentation {
+            space,
+            codes,
+            index: Some(index),
+        })
     }
 }
 
@@ -285,14 +308,27 @@ impl Representation for GridRepresentation<'_> {
     fn encode(
         &mut self,
         factors: &[Vec<u32>],
-        _rng: &mut RandomState,
+        rng: &mut RandomState,
     ) -> Result<Array2<f64>, MetricError> {
         check_rows_in_space(&self.space, factors)?;
         let mut out = Array2::zeros((factors.len(), self.codes.ncols()));
         for (mut target, row) in out.axis_iter_mut(Axis(0)).zip(factors) {
-            // INVARIANT: the row is in range (checked above) and the grid has num_cells rows, so the flat
-            // index is a valid row.
-            let index = self.space.ravel(row) as usize;
+            let flat = self.space.ravel(row);
+            let index = match &self.index {
+                // INVARIANT: the row is in range (checked above) and the grid has num_cells rows in
+                // row-major order, so the flat index is a valid row.
+                None => flat as usize,
+                // INVARIANT: every combination has at least one row (checked in `new`).
+                Some(index) => {
+                    let first = index.partition_point(|(f, _)| *f < flat);
+                    let count = index[first..].partition_point(|(f, _)| *f == flat);
+                    let pick = match count {
+                        0 | 1 => 0,
+                        n => usize::try_from(rng.randint(0, n as i64)).unwrap_or(0),
+                    };
+                    index[first + pick].1
+                }
+            };
             target.assign(&self.codes.row(index));
         }
         Ok(out)

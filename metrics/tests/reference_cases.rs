@@ -542,7 +542,7 @@ fn arrays_refuse_interventional_metrics_without_grid() {
 }
 
 #[test]
-fn arrays_run_interventional_metrics_on_a_grid_and_check_its_order() {
+fn arrays_run_interventional_metrics_on_a_grid_in_any_order_but_not_an_incomplete_one() {
     let space = FactorSpace::new(vec![3, 4, 5]).expect("valid sizes");
     let cells = 60;
     let factors = Array2::from_shape_fn((cells, 3), |(r, c)| space.unravel(r as u64)[c]);
@@ -563,18 +563,49 @@ fn arrays_run_interventional_metrics_on_a_grid_and_check_its_order() {
     .expect("a complete grid");
     assert_in(&result.scores, "eval_accuracy", 0.9, 1.0);
 
-    let mut swapped = factors.clone();
-    swapped.row_mut(0).assign(&factors.row(1));
-    swapped.row_mut(1).assign(&factors.row(0));
+    // The same grid with its rows (codes and factors together) reversed: a user's labelled data
+    // in its own order. Codes are looked up by combination, so the scores are those of the
+    // row-major grid, draw for draw.
+    let order: Vec<usize> = (0..cells).rev().collect();
+    let shuffled_codes = codes.select(Axis(0), &order);
+    let shuffled_factors = factors.select(Axis(0), &order);
+    let mut rng = RandomState::new(0);
+    let shuffled = evaluate_arrays(
+        &config,
+        shuffled_codes.view(),
+        shuffled_factors.view(),
+        Some(&space),
+        &mut rng,
+    )
+    .expect("a complete grid in another order");
+    assert_eq!(shuffled.scores, result.scores);
+    // A combination with two rows is a grid too (one of the rows is drawn each time it is asked
+    // for; here both hold the same code, so the score stays that of a perfect representation).
+    let twice: Vec<usize> = std::iter::once(0).chain(0..cells).collect();
+    let doubled = evaluate_arrays(
+        &config,
+        codes.select(Axis(0), &twice).view(),
+        factors.select(Axis(0), &twice).view(),
+        Some(&space),
+        &mut RandomState::new(0),
+    )
+    .expect("a complete grid with a repeated combination");
+    assert_in(&doubled.scores, "eval_accuracy", 0.9, 1.0);
+
+    // Without the combination (0, 0, 0) the rows are not a complete grid.
+    let missing: Vec<usize> = (1..cells).collect();
     let error = evaluate_arrays(
         &config,
-        codes.view(),
-        swapped.view(),
+        codes.select(Axis(0), &missing).view(),
+        factors.select(Axis(0), &missing).view(),
         Some(&space),
         &mut rng,
     );
     assert!(
-        matches!(error, Err(MetricError::GridOrder { row: 0, .. })),
+        matches!(
+            &error,
+            Err(MetricError::GridIncomplete { present: 59, missing, .. }) if missing == &vec![0, 0, 0]
+        ),
         "{error:?}"
     );
 }

@@ -1,6 +1,7 @@
 //! `disc eval`: disentanglement metrics on arrays of codes and ground-truth factors made elsewhere.
 //!
-//! Reads `.npy` / `.npz` files, checks them, calls `disc_metrics::evaluate_arrays` once per metric, and
+//! Reads `.npy`, `.npz` and HDF5 files (the files `arrays(...)` reads, with the array names given by
+//! `--codes-key` and `--factors-key`), checks them, calls `disc_metrics::evaluate_arrays` once per metric, and
 //! prints one JSON object (or a table). The metric computations live in disc-metrics; this module only
 //! does IO, argument handling, messages and exit codes.
 //!
@@ -35,9 +36,11 @@ pub enum Format {
 /// Arguments of `disc eval`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "With --factor-sizes the rows must be every factor combination in row-major order \
-(last factor fastest); every metric then draws its factor rows from that grid with its own random \
-state (numpy RandomState(--seed)) and looks their codes up, as the reference samples a dataset. \
+    after_help = "With --factor-sizes (numbers, or name=size pairs as in arrays(factors: ...)) the rows \
+must hold every factor combination, in any order (several rows for one combination are allowed); \
+every metric then draws its factor rows from that grid with its own random state (numpy \
+RandomState(--seed)) and looks their codes up (a random one of a combination's rows), as the \
+reference samples a dataset. \
 Without it, observational metrics use the first --num-train rows as the train sample and the next \
 --num-test rows as the test sample, in file order (clipped, with a warning, to what the arrays hold; \
 the output's parameters say which rows each metric read), and beta_vae_sklearn and \
@@ -46,13 +49,21 @@ computed. A metric that fails is reported beside the others' values; the exit co
 every metric failed or --strict is given."
 )]
 pub struct EvalArgs {
-    /// Codes: `.npy` float32/float64 of shape (n, d), or `.npz` holding arrays `codes` and `factors`.
+    /// Codes: float32/float64 of shape (n, d), in an `.npy`, or an `.npz` or HDF5 file holding the
+    /// array --codes-key (and possibly the factors too).
     #[arg(long, value_name = "FILE")]
     pub codes: PathBuf,
-    /// Factors: `.npy` integer class indices of shape (n, k) (or an `.npz` with an array `factors`);
-    /// optional when --codes is an `.npz` that holds them.
+    /// The codes' array name in an `.npz` or HDF5 file.
+    #[arg(long, value_name = "NAME", default_value = "codes")]
+    pub codes_key: String,
+    /// Factors: integer class indices of shape (n, k), one row per code, in an `.npy`, or an `.npz`
+    /// or HDF5 file holding the array --factors-key (a dataset's file as `arrays(...)` reads it);
+    /// optional when --codes is an `.npz` or HDF5 file that holds them.
     #[arg(long, value_name = "FILE")]
     pub factors: Option<PathBuf>,
+    /// The factors' array name in an `.npz` or HDF5 file (`arrays(...)`'s `labels_key`).
+    #[arg(long, value_name = "NAME", default_value = "factors")]
+    pub factors_key: String,
     /// Metric to compute (repeatable); default: all that the inputs allow.
     #[arg(long = "metric", value_name = "NAME", value_parser = clap::builder::PossibleValuesParser::new(METRIC_NAMES))]
     pub metrics: Vec<String>,
@@ -63,9 +74,10 @@ pub struct EvalArgs {
     /// Test sample size (observational metrics); eval points for BetaVAE/FactorVAE. Default: 5000.
     #[arg(long, value_name = "N")]
     pub num_test: Option<usize>,
-    /// Factor sizes when the rows are the complete factor grid, e.g. `3,6,40,32,32`.
-    #[arg(long, value_name = "SIZES", value_delimiter = ',')]
-    pub factor_sizes: Option<Vec<u32>>,
+    /// Factor sizes when the rows hold every factor combination, in column order: `3,6,40,32,32`,
+    /// or named as in `arrays(factors: ...)`: `angle=12,light=4` (the names label the output).
+    #[arg(long, value_name = "SIZES", value_delimiter = ',', value_parser = parse_factor_size)]
+    pub factor_sizes: Option<Vec<FactorSize>>,
     /// Seed of the random state the interventional metrics sample with (numpy RandomState).
     #[arg(long, default_value_t = 0)]
     pub seed: u32,
@@ -77,15 +89,55 @@ pub struct EvalArgs {
     pub strict: bool,
 }
 
+/// One factor of --factor-sizes: its size, and its name when written `name=size`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FactorSize {
+    /// The name, when given.
+    pub name: Option<String>,
+    /// The number of values.
+    pub size: u32,
+}
+
+/// Parses `12` or `angle=12`.
+fn parse_factor_size(text: &str) -> Result<FactorSize, String> {
+    let (name, size) = match text.split_once('=') {
+        Some((name, size)) => {
+            let name = name.trim();
+            if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                return Err(format!(
+                    "`{name}` is not a factor name (letters, digits and `_`)"
+                ));
+            }
+            (Some(name.to_string()), size)
+        }
+        None => (None, text),
+    };
+    let size = size
+        .trim()
+        .parse::<u32>()
+        .map_err(|_| format!("`{}` is not a number of factor values", size.trim()))?;
+    Ok(FactorSize { name, size })
+}
+
 /// Why `disc eval` stopped (rendered on stderr, exit code 1).
 #[derive(Debug, thiserror::Error)]
 enum EvalError {
     #[error("cannot read `{}`", path.display())]
     Io { path: PathBuf, source: io::Error },
     #[error("`{}` holds no array named `{name}`", path.display())]
-    MissingArray { path: PathBuf, name: &'static str },
+    MissingArray { path: PathBuf, name: String },
+    #[error("cannot read `{}`", path.display())]
+    Data {
+        path: PathBuf,
+        /// Boxed, as in `Grid`.
+        source: Box<disc_data::DataError>,
+    },
     #[error(
-        "no factors given: pass --factors FILE, or give an `.npz` with arrays `codes` and `factors` instead of `{}`",
+        "--factor-sizes names some factors but not all: name every factor (`angle=12,light=4`) or none"
+    )]
+    PartlyNamed,
+    #[error(
+        "no factors given: pass --factors FILE, or give an `.npz` or HDF5 file holding the factors (--factors-key) instead of `{}`",
         path.display()
     )]
     NeedFactors { path: PathBuf },
@@ -212,7 +264,20 @@ fn eval(args: &EvalArgs) -> Result<Report, EvalError> {
             },
         });
     }
-    let grid = match &args.factor_sizes {
+    let sizes: Option<Vec<u32>> = args
+        .factor_sizes
+        .as_ref()
+        .map(|factors| factors.iter().map(|f| f.size).collect());
+    let names: Option<Vec<String>> = match &args.factor_sizes {
+        Some(factors) if factors.iter().all(|f| f.name.is_some()) => {
+            Some(factors.iter().filter_map(|f| f.name.clone()).collect())
+        }
+        Some(factors) if factors.iter().any(|f| f.name.is_some()) => {
+            return Err(EvalError::PartlyNamed);
+        }
+        _ => None,
+    };
+    let grid = match &sizes {
         Some(sizes) => Some(
             FactorSpace::new(sizes.clone()).map_err(|source| EvalError::Grid {
                 sizes: sizes.clone(),
@@ -288,10 +353,11 @@ fn eval(args: &EvalArgs) -> Result<Report, EvalError> {
     let parameters = json!({
         "codes": args.codes.display().to_string(),
         "factors": factors_path.display().to_string(),
+        "factor_names": names,
         "num_points": codes.nrows(),
         "num_codes": codes.ncols(),
         "num_factors": factors.ncols(),
-        "factor_sizes": args.factor_sizes,
+        "factor_sizes": sizes,
         "seed": args.seed,
         "row_selection": if grid.is_some() { ROWS_FROM_GRID } else { ROWS_IN_FILE_ORDER },
         "metrics": Value::Object(used_configs),
@@ -387,20 +453,25 @@ fn with_sizes(
 /// Reads codes and factors, returning them with the path the factors came from.
 fn load_inputs(args: &EvalArgs) -> Result<(Array2<f64>, Array2<u32>, PathBuf), EvalError> {
     let codes_path = &args.codes;
-    let codes = read_array(codes_path, "codes")?;
+    let codes = read_array(codes_path, &args.codes_key, "codes")?;
     let codes = to_codes(codes_path, codes)?;
     let factors_path = match &args.factors {
         Some(path) => path.clone(),
-        None if is_npz(codes_path) => codes_path.clone(),
+        None if is_npz(codes_path) || is_hdf5(codes_path) => codes_path.clone(),
         None => {
             return Err(EvalError::NeedFactors {
                 path: codes_path.clone(),
             });
         }
     };
-    let factors = read_array(&factors_path, "factors")?;
+    let factors = read_array(&factors_path, &args.factors_key, "factors")?;
     let factors = to_factors(&factors_path, factors)?;
     Ok((codes, factors, factors_path))
+}
+
+/// Whether `path` is an HDF5 file; an unreadable file is not (reading it reports why).
+fn is_hdf5(path: &Path) -> bool {
+    disc_data::arrays::is_hdf5_file(path).unwrap_or(false)
 }
 
 fn is_npz(path: &Path) -> bool {
@@ -412,7 +483,8 @@ fn is_npz(path: &Path) -> bool {
 struct RawArray {
     shape: Vec<u64>,
     order: Order,
-    dtype: DType,
+    /// The element type, as numpy's descriptor (`.npy`, `.npz`) or name (HDF5).
+    dtype: String,
     data: RawData,
 }
 
@@ -421,26 +493,64 @@ enum RawData {
     Int(Vec<i128>),
 }
 
-/// Reads array `name` from an `.npz`, or the whole `.npy`.
-fn read_array(path: &Path, name: &'static str) -> Result<RawArray, EvalError> {
+/// Reads array `key` from an `.npz` or HDF5 file, or the whole `.npy`; `what` says which input it is.
+fn read_array(path: &Path, key: &str, what: &'static str) -> Result<RawArray, EvalError> {
     let io_error = |source| EvalError::Io {
         path: path.to_path_buf(),
         source,
     };
+    if is_hdf5(path) {
+        let data_error = |source| EvalError::Data {
+            path: path.to_path_buf(),
+            source: Box::new(source),
+        };
+        let (header, values) = disc_data::arrays::read_hdf5(path, key).map_err(data_error)?;
+        let data = match values {
+            Some(disc_data::arrays::Numbers::Float(values)) => RawData::Float(values),
+            Some(disc_data::arrays::Numbers::Int(values)) => {
+                RawData::Int(values.into_iter().map(i128::from).collect())
+            }
+            None => {
+                return Err(EvalError::Dtype {
+                    path: path.to_path_buf(),
+                    what,
+                    dtype: header.dtype,
+                });
+            }
+        };
+        let count = match &data {
+            RawData::Float(values) => values.len(),
+            RawData::Int(values) => values.len(),
+        };
+        if header.shape.len() != 2 || header.shape.iter().product::<u64>() != count as u64 {
+            return Err(EvalError::Shape {
+                path: path.to_path_buf(),
+                what,
+                shape: header.shape,
+            });
+        }
+        return Ok(RawArray {
+            shape: header.shape,
+            order: Order::C,
+            dtype: header.dtype,
+            data,
+        });
+    }
     if is_npz(path) {
         let mut archive = npyz::npz::NpzArchive::open(path).map_err(io_error)?;
-        let npy = archive
-            .by_name(name)
-            .map_err(io_error)?
-            .ok_or(EvalError::MissingArray {
-                path: path.to_path_buf(),
-                name,
-            })?;
-        decode(path, name, npy)
+        let npy =
+            archive
+                .by_name(key)
+                .map_err(io_error)?
+                .ok_or_else(|| EvalError::MissingArray {
+                    path: path.to_path_buf(),
+                    name: key.to_string(),
+                })?;
+        decode(path, what, npy)
     } else {
         let file = File::open(path).map_err(io_error)?;
         let npy = NpyFile::new(BufReader::new(file)).map_err(io_error)?;
-        decode(path, name, npy)
+        decode(path, what, npy)
     }
 }
 
@@ -541,7 +651,7 @@ fn decode<R: Read>(
     Ok(RawArray {
         shape,
         order,
-        dtype,
+        dtype: dtype.descr(),
         data,
     })
 }
@@ -566,7 +676,7 @@ fn to_codes(path: &Path, raw: RawArray) -> Result<Array2<f64>, EvalError> {
         return Err(EvalError::Dtype {
             path: path.to_path_buf(),
             what: "codes",
-            dtype: raw.dtype.descr(),
+            dtype: raw.dtype.clone(),
         });
     };
     // Non-finite values are reported by the metrics' own checks, with row and column.

@@ -5,7 +5,7 @@
 use super::{Args, DefaultValue, Prim, optional, render, required};
 use crate::eval::{Eval, Poisoned};
 use crate::plan::{DataSource, DatasetKind, DatasetSpec, FactorSpec};
-use crate::value::{Type, Value};
+use crate::value::{Loc, RecordEntry, Type, Value};
 
 /// The data primitives.
 pub(super) const PRIMS: &[Prim] = &[
@@ -129,7 +129,7 @@ fn dataset(a: &Args<'_>) -> Eval<Value> {
             ));
         }
     };
-    let factors = factor_specs(a, &mut e);
+    let (factors, _) = factor_specs(a, &mut e);
     let shape = match a.value("shape") {
         Some(Value::Tuple(items)) => match items.as_slice() {
             [Value::Int(h), Value::Int(w), Value::Int(c)] if *h >= 1 && *w >= 1 && *c >= 1 => {
@@ -219,20 +219,25 @@ fn dataset(a: &Args<'_>) -> Eval<Value> {
     })))
 }
 
-/// The `factors` record as factor specs; a size that is not a positive integer is E0202.
-fn factor_specs(a: &Args<'_>, e: &mut bool) -> Vec<FactorSpec> {
+/// The `factors` record as factor specs, each with where its entry was written; a size that is
+/// not a positive integer is E0202 at its entry.
+fn factor_specs(a: &Args<'_>, e: &mut bool) -> (Vec<FactorSpec>, Vec<Loc>) {
     let mut factors = Vec::new();
+    let mut locs = Vec::new();
     if let Some(Value::Record(entries)) = a.value("factors") {
-        for (fname, size) in entries {
-            match size {
-                Value::Int(s) if s >= 1 && s <= i64::from(u32::MAX) => factors.push(FactorSpec {
-                    name: fname,
-                    size: u32::try_from(s).unwrap_or(1),
-                }),
+        for RecordEntry { key, value, loc } in entries {
+            match value {
+                Value::Int(s) if s >= 1 && s <= i64::from(u32::MAX) => {
+                    factors.push(FactorSpec {
+                        name: key,
+                        size: u32::try_from(s).unwrap_or(1),
+                    });
+                    locs.push(loc);
+                }
                 other => {
                     a.ctx.out_of_range(
-                        a.loc("factors"),
-                        &format!("factors.{fname}"),
+                        loc,
+                        &format!("factors.{key}"),
                         format!("`{}`", render(&other)),
                         "a positive integer",
                     );
@@ -241,7 +246,7 @@ fn factor_specs(a: &Args<'_>, e: &mut bool) -> Vec<FactorSpec> {
             }
         }
     }
-    factors
+    (factors, locs)
 }
 
 /// The factor sizes and observation shape of a built-in dataset kind (what its files or renderer
@@ -269,7 +274,7 @@ fn builtin_layout(kind: &DatasetKind) -> Option<(Vec<u32>, [u32; 3])> {
 fn arrays(a: &Args<'_>) -> Eval<Value> {
     let ctx = a.ctx;
     let mut factor_error = false;
-    let factors = factor_specs(a, &mut factor_error);
+    let (factors, factor_locs) = factor_specs(a, &mut factor_error);
     let mut e = factor_error;
     let images = a.string("images");
     let labels_written = a.string("labels");
@@ -389,21 +394,33 @@ fn arrays(a: &Args<'_>) -> Eval<Value> {
     }
     if ranges.len() != factors.len() && !factor_error {
         let names: Vec<&str> = factors.iter().map(|f| f.name.as_str()).collect();
+        // The first factor without a column, or, when factors are missing, the last one declared
+        // (the record itself when it is empty).
+        let loc = factor_locs
+            .get(ranges.len())
+            .or(factor_locs.last())
+            .copied()
+            .unwrap_or_else(|| a.loc("factors"));
+        let label = if factors.len() > ranges.len() {
+            "no label column for this factor"
+        } else {
+            "one factor per label column"
+        };
         ctx.error(
             "E0503",
-            a.loc("factors"),
+            loc,
             format!(
                 "the factor labels ({labels_what}) have {} columns, but {} factors are declared ({})",
                 ranges.len(),
                 factors.len(),
                 names.join(", ")
             ),
-            "one factor per label column",
+            label,
             Some("declare one factor per label column, in column order".to_string()),
         );
         return Err(Poisoned);
     }
-    for (factor, &(min, max)) in factors.iter().zip(ranges) {
+    for ((factor, &loc), &(min, max)) in factors.iter().zip(&factor_locs).zip(ranges) {
         if min < 0 || max >= i64::from(factor.size) {
             let fix = if min < 0 {
                 "labels are class indices from 0: shift them so the smallest is 0".to_string()
@@ -416,7 +433,7 @@ fn arrays(a: &Args<'_>) -> Eval<Value> {
             };
             ctx.error(
                 "E0504",
-                a.loc("factors"),
+                loc,
                 format!(
                     "factor `{}` is declared with {} values (0 to {}), but its labels in {labels_what} range from {min} to {max}",
                     factor.name,

@@ -429,10 +429,10 @@ pub(crate) fn member(ctx: &Ctx<'_>, value: Value, field: &str, loc: Loc) -> Eval
             _ => &["latents"],
         },
         Value::Record(entries) => {
-            if let Some((_, v)) = entries.iter().find(|(k, _)| k == field) {
-                return Ok(v.clone());
+            if let Some(entry) = entries.iter().find(|entry| entry.key == field) {
+                return Ok(entry.value.clone());
             }
-            let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
+            let keys: Vec<&str> = entries.iter().map(|entry| entry.key.as_str()).collect();
             return Err(ctx.error(
                 "E0110",
                 loc,

@@ -6,7 +6,7 @@ use disc_grammar::ast::Span;
 use super::{Args, DefaultValue, Prim, checked, optional, required};
 use crate::eval::{Eval, Poisoned};
 use crate::plan::{Activation, Layer, Optimizer, OutputActivation, Reconstruction};
-use crate::value::{Arch, Loc, ModelValue, Type, Value};
+use crate::value::{Arch, Loc, ModelValue, RecordEntry, Type, Value};
 
 /// The model primitives.
 pub(super) const PRIMS: &[Prim] = &[
@@ -173,7 +173,12 @@ fn infogan(a: &Args<'_>) -> Eval<Value> {
     let noise = a.u32_at_least("noise", 0, &mut e);
     let mut codes = Vec::new();
     if let Some(Value::Record(entries)) = a.value("codes") {
-        for (code, prior) in entries {
+        for RecordEntry {
+            key: code,
+            value: prior,
+            ..
+        } in entries
+        {
             match prior {
                 Value::Prior(p) => codes.push((code, p)),
                 other => {
