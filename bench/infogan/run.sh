@@ -18,11 +18,14 @@
 # Optionally (BENCH_PARITY_STEPS > 0) a parity check: disc trains that many steps and writes its
 # initial weights, real batches, generator inputs and every logged term; the twin retraces them
 # from the same state and fails if a term differs by more than BENCH_PARITY_TOLERANCE (relative
-# to max(|value|, 1)). It is off by default because it does not pass yet: every term of the first
-# discriminator update agrees to 1e-5, but the generator's adversarial term right after that
-# update already differs by 4e-4 and the gap grows to ~1e-1 by step 10. Not yet established
-# whether that is Adam's first step (β1 0.5, ε 1e-8: a step of ±lr for any gradient near zero,
-# so float rounding noise becomes a full step) or a real difference in a gradient.
+# to max(|value|, 1)). It is off by default because it does not pass yet. Both sides now use TF1's
+# Adam (runtime/src/optim.rs, bench/tf1_adam.py); with torch.optim.Adam in the twin the structural
+# term drifted twice as fast (step 3: -0.0152 against disc's -0.0073; with TF1's Adam -0.0067).
+# What remains (2026-12-08, 10 steps): every term of the first discriminator update agrees to the
+# printed 1e-6, but the generator's adversarial term right after that update differs by 3.2e-4
+# (the same with either Adam), 1.8e-3 by step 3 and 0.48 in the generator loss by step 9. So the
+# discriminator's first update differs; the next step is to dump both sides' gradients of that
+# update, parameter by parameter.
 #
 # Environment: BENCH_THREADS (default 2), BENCH_SECONDS (time budget per measurement, default
 # 20), BENCH_WINDOWS (default 5), BENCH_PARITY_STEPS (default 0: off), BENCH_PARITY_TOLERANCE

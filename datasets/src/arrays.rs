@@ -386,8 +386,9 @@ enum Pixels {
         /// `file` is a temporary file the array was decoded into.
         decoded: bool,
     },
-    /// An HDF5 dataset read a chunk's rows at a time, behind a cache of decoded blocks.
-    Hdf5(h5::LazyRows),
+    /// An HDF5 dataset read a chunk's rows at a time, behind a cache of decoded blocks (boxed: it
+    /// is several times the size of the other variant).
+    Hdf5(Box<h5::LazyRows>),
 }
 
 /// How a job reads the images of [`UserArrays`].
@@ -556,7 +557,7 @@ impl UserArrays {
     #[cfg(test)]
     pub(crate) fn with_cache_bytes(mut self, bytes: usize) -> Self {
         if let Pixels::Hdf5(rows) = self.pixels {
-            self.pixels = Pixels::Hdf5(rows.with_cache_bytes(bytes));
+            self.pixels = Pixels::Hdf5(Box::new(rows.with_cache_bytes(bytes)));
         }
         self
     }
@@ -710,11 +711,11 @@ fn load_pixels(
                 Pixel::F32 => h5::RowElement::F32,
                 Pixel::F64 => h5::RowElement::F64,
             };
-            Ok(Pixels::Hdf5(h5::LazyRows::open(
+            Ok(Pixels::Hdf5(Box::new(h5::LazyRows::open(
                 path,
                 &source.images_key,
                 element,
-            )?))
+            )?)))
         }
     }
 }
