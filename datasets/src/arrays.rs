@@ -180,7 +180,9 @@ const MAX_EMPTY_COLUMNS: usize = 1 << 16;
 
 /// The element count of `shape`, or `None` when it does not fit in a `u64`.
 fn element_count(shape: &[u64]) -> Option<u64> {
-    shape.iter().try_fold(1u64, |total, &d| total.checked_mul(d))
+    shape
+        .iter()
+        .try_fold(1u64, |total, &d| total.checked_mul(d))
 }
 
 fn count_overflow(path: &Path, shape: &[u64]) -> DataError {
@@ -249,9 +251,14 @@ fn npy_header(path: &Path) -> Result<(String, Vec<u64>, bool, u64), DataError> {
     };
     file.seek(SeekFrom::Start(0)).map_err(io)?;
     let mut head = Vec::new();
-    (&mut file).take(NPY_HEAD).read_to_end(&mut head).map_err(io)?;
+    (&mut file)
+        .take(NPY_HEAD)
+        .read_to_end(&mut head)
+        .map_err(io)?;
     if !npy_shape_fits(&head) {
-        return Err(malformed("a shape whose element count overflows".to_string()));
+        return Err(malformed(
+            "a shape whose element count overflows".to_string(),
+        ));
     }
     file.seek(SeekFrom::Start(0)).map_err(io)?;
     let npy =

@@ -56,7 +56,11 @@ fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
             fuzzing::npy_bytes("<f8", &[6, 2, 2, 1], &float_images),
         ),
         // What `disc eval --codes` reads: float32 codes of shape (n, d).
-        ("npy", "codes_f32.npy", fuzzing::npy_bytes("<f4", &[6, 3], &codes)),
+        (
+            "npy",
+            "codes_f32.npy",
+            fuzzing::npy_bytes("<f4", &[6, 3], &codes),
+        ),
         ("npz", "images.npz", read(&npz)),
         (
             "hdf5",

@@ -73,7 +73,9 @@ pub fn arrays(images: &Path, labels: &Path) -> Result<usize, DataError> {
         .label_ranges
         .unwrap_or_default()
         .iter()
-        .map(|&(_, max)| u32::try_from(max.saturating_add(1)).map_or(1, |size| size.clamp(1, 1 << 16)))
+        .map(|&(_, max)| {
+            u32::try_from(max.saturating_add(1)).map_or(1, |size| size.clamp(1, 1 << 16))
+        })
         .collect();
     let names = (0..sizes.len()).map(|i| format!("factor{i}")).collect();
     let data = UserArrays::open("fuzz", &source, names, sizes)?;
@@ -105,7 +107,11 @@ pub fn npy_bytes(descr: &str, shape: &[u64], data: &[u8]) -> Vec<u8> {
     }
     header.push('\n');
     let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend(u16::try_from(header.len()).unwrap_or(u16::MAX).to_le_bytes());
+    bytes.extend(
+        u16::try_from(header.len())
+            .unwrap_or(u16::MAX)
+            .to_le_bytes(),
+    );
     bytes.extend(header.as_bytes());
     bytes.extend(data);
     bytes
