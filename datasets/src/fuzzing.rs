@@ -81,7 +81,7 @@ pub fn arrays(images: &Path, labels: &Path) -> Result<usize, DataError> {
     let data = UserArrays::open("fuzz", &source, names, sizes)?;
     let [h, w, c] = data.observation_shape();
     let pixels = h.checked_mul(w).and_then(|hw| hw.checked_mul(c));
-    if !pixels.is_some_and(|n| n as u64 <= MAX_ELEMENTS) {
+    if pixels.is_none_or(|n| n as u64 > MAX_ELEMENTS) {
         return Ok(data.rows());
     }
     let mut rng = RandomState::new(0);
