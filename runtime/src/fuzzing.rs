@@ -44,10 +44,6 @@ pub fn example_fit_file() -> Result<Vec<u8>, ArtifactsError> {
     crate::baselines::example_fit_file(FIT_JOB_HASH, FIT_COMPONENTS, FIT_PIXELS)
 }
 
-fn device() -> <CpuBackend as burn::tensor::backend::Backend>::Device {
-    Default::default()
-}
-
 /// A VAE small enough that its checkpoint files are a few kilobytes (the fuzzer mutates them whole):
 /// the reference's loss and optimizer on dSprites, with a one-convolution encoder and decoder.
 pub const EXAMPLE_VAE: &str = "\
@@ -81,8 +77,9 @@ pub fn example_vae_job() -> Result<Job, String> {
 
 /// The checkpoint files of a freshly built VAE trainer of `job` (a VAE job), by file name.
 pub fn vae_checkpoint(job: &Job) -> Result<BTreeMap<String, Vec<u8>>, RuntimeError> {
+    let device = Default::default();
     let trainer =
-        <Trainer<CpuBackend> as Family<CpuBackend>>::build(job, Seeds::from_seed(0), &device())?;
+        <Trainer<CpuBackend> as Family<CpuBackend>>::build(job, Seeds::from_seed(0), &device)?;
     let files = trainer
         .checkpoint()
         .map_err(|message| RuntimeError::Checkpoint {
@@ -96,7 +93,7 @@ pub fn vae_checkpoint(job: &Job) -> Result<BTreeMap<String, Vec<u8>>, RuntimeErr
 /// through [`Family::restore`] (the resume path of the training loop), then trains one step on a
 /// batch of two grey images, which uses every restored module and optimizer state.
 pub fn resume_vae(job: &Job, files: &BTreeMap<String, Vec<u8>>) -> Result<f64, RuntimeError> {
-    let device = device();
+    let device = Default::default();
     let trainer =
         <Trainer<CpuBackend> as Family<CpuBackend>>::build(job, Seeds::from_seed(0), &device)?;
     let read = |name: &str| {
