@@ -2,8 +2,9 @@
 # Builds the fuzz targets with libFuzzer's coverage instrumentation on the stable toolchain and runs
 # one of them. Usage (from anywhere):
 #   fuzz/run.sh TARGET [libFuzzer options...]      e.g. fuzz/run.sh check -runs=10000000
-#   fuzz/run.sh --build-only
-# Targets: check plan_ron npz hdf5 mat norb. libFuzzer grows fuzz/corpus/TARGET (not committed) from
+#   fuzz/run.sh --build-only                       builds every target
+# Targets: check plan_ron npy npz hdf5 mat norb, and (linking the runtime, hence burn: a long first
+# build) safetensors checkpoint. libFuzzer grows fuzz/corpus/TARGET (not committed) from
 # the committed seeds in fuzz/seeds/TARGET (for `check`, also every fixture, experiment and stdlib
 # file); crashes are written to fuzz/artifacts/TARGET/. Set CARGO_TARGET_DIR to reuse a build directory.
 #
@@ -22,11 +23,17 @@ export RUSTFLAGS="-Cpasses=sancov-module \
  -Cllvm-args=-sanitizer-coverage-stack-depth \
  -Cllvm-args=-simplifycfg-branch-fold-threshold=0 \
  --cfg fuzzing -Cdebug-assertions -Coverflow-checks"
-# --target keeps the flags off build scripts and proc macros (pest_derive), as cargo-fuzz does.
-(cd "$here" && cargo build --release --locked --target "$host" --bins)
-[ "${1:-}" = "--build-only" ] && exit 0
-target="${1:?usage: fuzz/run.sh TARGET [libFuzzer options]}"
+target="${1:?usage: fuzz/run.sh TARGET [libFuzzer options] | fuzz/run.sh --build-only}"
 shift
+# Only the runtime's targets need the `runtime` feature (burn); the others build without it.
+case "$target" in
+  --build-only) build=(--bins --features runtime) ;;
+  safetensors | checkpoint) build=(--bin "$target" --features runtime) ;;
+  *) build=(--bin "$target") ;;
+esac
+# --target keeps the flags off build scripts and proc macros (pest_derive), as cargo-fuzz does.
+(cd "$here" && cargo build --release --locked --target "$host" "${build[@]}")
+[ "$target" = "--build-only" ] && exit 0
 mkdir -p "$here/corpus/$target" "$here/artifacts/$target"
 extra=()
 seeds=("$here/seeds/$target")
@@ -36,6 +43,12 @@ case "$target" in
     seeds+=("$here/../tests/fixtures/check" "$here/../experiments" "$here/../stdlib")
     ;;
   plan_ron) extra=(-max_len=16384) ;;
+  # The seeds are the example VAE's checkpoint files (a few kB); burn's CPU backend would otherwise
+  # start a thread per core.
+  checkpoint)
+    extra=(-max_len=65536)
+    export RAYON_NUM_THREADS=1
+    ;;
   *) extra=(-max_len=65536) ;;
 esac
 cd "$here"

@@ -1,7 +1,9 @@
-//! The fuzz corpus of the front end in the normal test suite (fuzz/README.md): every committed seed and
-//! every input that once made the front-end fuzz target fail (`fuzz/regressions/check/`)
-//! goes through the same pipeline as the target, with the target's assertions. The dataset readers'
-//! corpora run in disc-data's own tests (`datasets/src/fuzz_tests.rs`).
+//! The fuzz corpora of the front end and the CLI in the normal test suite (fuzz/README.md): every
+//! committed seed and every input that once made a fuzz target fail (`fuzz/regressions/<target>/`)
+//! goes through the same code as the target, with the target's assertions: `.dis` text (`check`)
+//! and `.npy` files through `disc eval` itself (`npy`). The RON plans' corpus runs in the
+//! compiler's tests (`compiler/src/fuzz_tests.rs`), the dataset readers' in disc-data's
+//! (`datasets/src/fuzz_tests.rs`), the runtime's in `runtime/tests/fuzz_inputs.rs`.
 
 use std::path::{Path, PathBuf};
 
@@ -57,5 +59,43 @@ fn front_end_fuzz_seeds_and_regressions_pass_the_target() {
     for path in seeds.iter().chain(&fuzz_inputs("regressions", "check")) {
         let data = std::fs::read(path).expect("readable input");
         check_target(&data);
+    }
+}
+
+/// Every committed `.npy` seed and regression as the codes and as the factors of `disc eval`: the
+/// binary may refuse them, but must never panic (exit status 101).
+#[test]
+fn disc_eval_never_panics_on_npy_fuzz_inputs() {
+    let inputs: Vec<PathBuf> = fuzz_inputs("seeds", "npy")
+        .into_iter()
+        .chain(fuzz_inputs("regressions", "npy"))
+        .collect();
+    assert!(!inputs.is_empty(), "fuzz/seeds/npy is missing");
+    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/npy");
+    let labels = seeds.join("labels_i64.npy");
+    let codes = seeds.join("codes_f32.npy");
+    for input in &inputs {
+        for (codes, factors) in [
+            (input.as_path(), labels.as_path()),
+            (codes.as_path(), input.as_path()),
+        ] {
+            let output = std::process::Command::new(env!("CARGO_BIN_EXE_disc"))
+                .arg("eval")
+                .arg("--codes")
+                .arg(codes)
+                .arg("--factors")
+                .arg(factors)
+                .arg("--metric")
+                .arg("mig")
+                .output()
+                .expect("disc runs");
+            assert_ne!(
+                output.status.code(),
+                Some(101),
+                "disc eval panicked on {}: {}",
+                input.display(),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
     }
 }

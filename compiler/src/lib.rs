@@ -276,4 +276,6 @@ fn run_into(
 }
 
 #[cfg(test)]
+mod fuzz_tests;
+#[cfg(test)]
 mod tests;

@@ -475,7 +475,15 @@ fn lower_experiment(
         }
     };
     warn_swept_overrides(ctx, env, &exp.name.name, overrides, &axes);
-    check_replaced_fields(ctx, env, &field_names, &fields, &axes, &points, graph.as_ref());
+    check_replaced_fields(
+        ctx,
+        env,
+        &field_names,
+        &fields,
+        &axes,
+        &points,
+        graph.as_ref(),
+    );
 
     // For each axis, which of the standard fields it can change (its root is in their dependencies).
     let axis_affects: Vec<[bool; 6]> = axes
@@ -495,8 +503,11 @@ fn lower_experiment(
     // Every memo below is keyed by small interned ids, so the work per point of a large sweep is a
     // few table lookups; each field and each assembly is still evaluated once per distinct key.
     let mut key_ids = KeyIds::default();
-    let swept_fields: [bool; STANDARD_FIELDS.len()] =
-        std::array::from_fn(|fi| axis_affects.iter().any(|a| a.get(fi).copied().unwrap_or(true)));
+    let swept_fields: [bool; STANDARD_FIELDS.len()] = std::array::from_fn(|fi| {
+        axis_affects
+            .iter()
+            .any(|a| a.get(fi).copied().unwrap_or(true))
+    });
     let mut field_memo: FxHashMap<(usize, u32), Eval<Value>> = FxHashMap::default();
     let mut assembled_memo: FxHashMap<[u32; CORE], Eval<Assembled>> = FxHashMap::default();
     let core: Vec<usize> = ["data", "model", "loss", "train", "evaluate"]
@@ -581,8 +592,10 @@ fn lower_experiment(
                 None
             };
             let union: Key = {
-                let mut all: Vec<(usize, usize)> =
-                    core.iter().flat_map(|fi| key_of(&axis_affects, *fi, point)).collect();
+                let mut all: Vec<(usize, usize)> = core
+                    .iter()
+                    .flat_map(|fi| key_of(&axis_affects, *fi, point))
+                    .collect();
                 all.sort_unstable();
                 all.dedup();
                 all
@@ -778,7 +791,10 @@ impl ContentIds {
             _ => 0,
         };
         let mine = full(keys);
-        let same = group.iter().find(|(k, _)| full(*k) == mine).map(|(_, id)| *id);
+        let same = group
+            .iter()
+            .find(|(k, _)| full(*k) == mine)
+            .map(|(_, id)| *id);
         let id = same.unwrap_or(mine);
         group.push((keys, id));
         self.given.insert(keys, id);

@@ -355,7 +355,8 @@ fn check_duplicate_points(ctx: &Ctx<'_>, axes: &[Axis], points: &[Point]) -> Eva
         .collect();
     // Which path ids lie inside which (`loss` and `loss.beta`).
     let texts: Vec<String> = axes.iter().map(Axis::path_text).collect();
-    let inside = |p: &str, q: &str| q.len() > p.len() && q.starts_with(p) && q[p.len()..].starts_with('.');
+    let inside =
+        |p: &str, q: &str| q.len() > p.len() && q.starts_with(p) && q[p.len()..].starts_with('.');
     let mut nested_paths: BTreeSet<(u32, u32)> = BTreeSet::new();
     for (p, pid) in texts.iter().zip(&paths) {
         for (q, qid) in texts.iter().zip(&paths) {
@@ -379,11 +380,9 @@ fn check_duplicate_points(ctx: &Ctx<'_>, axes: &[Axis], points: &[Point]) -> Eva
         // The order of assignments only matters when one path lies inside another
         // (`loss` and `loss.beta`); otherwise a point is the set of its assignments.
         let nested = !nested_paths.is_empty()
-            && pairs.iter().any(|(p, _)| {
-                pairs
-                    .iter()
-                    .any(|(q, _)| nested_paths.contains(&(*p, *q)))
-            });
+            && pairs
+                .iter()
+                .any(|(p, _)| pairs.iter().any(|(q, _)| nested_paths.contains(&(*p, *q))));
         if !nested {
             pairs.sort_unstable();
         }
@@ -409,7 +408,11 @@ fn check_duplicate_points(ctx: &Ctx<'_>, axes: &[Axis], points: &[Point]) -> Eva
             }
             Entry::Occupied(e) if same(*e.get(), &mine, &mut theirs) => *e.get(),
             Entry::Occupied(_) => {
-                match collided.iter().copied().find(|j| same(*j, &mine, &mut theirs)) {
+                match collided
+                    .iter()
+                    .copied()
+                    .find(|j| same(*j, &mine, &mut theirs))
+                {
                     Some(j) => j,
                     None => {
                         collided.push(i);

@@ -479,7 +479,6 @@ fn sweep_errors_point_at_the_sweep() {
     assert_eq!(seeds, [3, 4, 10, 11]);
 }
 
-
 /// Assemblies are compared by their small parts first and in full only within a group (see
 /// `lower::ContentIds`): jobs that differ only in the network are distinct, jobs that differ only
 /// in how a value is written are one job, and points that repeat an assignment set in another
@@ -490,7 +489,11 @@ fn repeated_jobs_are_found_by_content_whatever_part_differs() {
     let distinct = compile_text(&format!(
         "{base} sweep {{ model in [conv_vae(latents: 8), conv_vae(latents: 10)] * seed in [0, 1] }}\n}}\n"
     ));
-    assert!(distinct.diagnostics.is_empty(), "{:#?}", distinct.diagnostics);
+    assert!(
+        distinct.diagnostics.is_empty(),
+        "{:#?}",
+        distinct.diagnostics
+    );
     assert_eq!(jobs(&distinct).len(), 4);
     // `latents: 10` is the default: the same network written two ways.
     let same = compile_text(&format!(

@@ -154,6 +154,49 @@ enum Format {
 
 const NPY_MAGIC: &[u8; 6] = b"\x93NUMPY";
 
+/// Bytes of a `.npy` file read to find its shape before npyz parses the header.
+const NPY_HEAD: u64 = 1 << 20;
+
+/// Whether the shape in a `.npy` header (`head`: the file's first bytes) has an element count that
+/// fits in a `u64`. npyz multiplies the shape out unchecked, so a larger count would overflow inside
+/// it; the readers of `.npy` files refuse such a header first. A header whose shape cannot be found
+/// here is left to npyz to judge.
+pub fn npy_shape_fits(head: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(head);
+    let Some(key) = text.find("'shape'").or_else(|| text.find("\"shape\"")) else {
+        return true;
+    };
+    let rest = text.get(key..).unwrap_or_default();
+    let (Some(open), Some(close)) = (rest.find('('), rest.find(')')) else {
+        return true;
+    };
+    rest.get(open + 1..close)
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|dim| dim.trim().parse::<u64>().ok())
+        .try_fold(1u64, u64::checked_mul)
+        .is_some()
+}
+
+/// Columns of a labels array with no rows for which [`inspect`] still reports (empty) ranges.
+const MAX_EMPTY_COLUMNS: usize = 1 << 16;
+
+/// The element count of `shape`, or `None` when it does not fit in a `u64`.
+fn element_count(shape: &[u64]) -> Option<u64> {
+    shape
+        .iter()
+        .try_fold(1u64, |total, &d| total.checked_mul(d))
+}
+
+fn count_overflow(path: &Path, shape: &[u64]) -> DataError {
+    DataError::Malformed {
+        path: path.to_path_buf(),
+        format: "array",
+        expected: "a shape whose element count fits in 64 bits".to_string(),
+        found: format!("shape {shape:?}"),
+    }
+}
+
 fn format_of(path: &Path) -> Result<Format, DataError> {
     let mut head = Vec::with_capacity(8);
     File::open(path)
@@ -209,6 +252,17 @@ fn npy_header(path: &Path) -> Result<(String, Vec<u64>, bool, u64), DataError> {
         }
         other => return Err(malformed(format!("format version {other:?}"))),
     };
+    file.seek(SeekFrom::Start(0)).map_err(io)?;
+    let mut head = Vec::new();
+    (&mut file)
+        .take(NPY_HEAD)
+        .read_to_end(&mut head)
+        .map_err(io)?;
+    if !npy_shape_fits(&head) {
+        return Err(malformed(
+            "a shape whose element count overflows".to_string(),
+        ));
+    }
     file.seek(SeekFrom::Start(0)).map_err(io)?;
     let npy =
         npyz::NpyFile::new(std::io::BufReader::new(file)).map_err(|e| malformed(e.to_string()))?;
@@ -294,7 +348,7 @@ fn read_ints(path: &Path, key: &str) -> Result<(ArrayHeader, Option<Vec<i64>>), 
     };
     let dtype = dtype_name(&descr);
     let values = decode_ints(&dtype, &bytes);
-    let count: u64 = shape.iter().product();
+    let count = element_count(&shape).ok_or_else(|| count_overflow(path, &shape))?;
     if values.as_ref().is_some_and(|v| v.len() as u64 != count) {
         return Err(DataError::Malformed {
             path: path.to_path_buf(),
@@ -351,7 +405,9 @@ pub fn inspect(source: &ArraySource) -> Result<ArrayFacts, DataError> {
     let (labels, values) = read_ints(&source.labels, &source.labels_key)?;
     let columns = label_columns(&labels.shape);
     let (label_ranges, distinct_rows) = match (values, columns) {
-        (Some(values), Some(k)) if k > 0 => {
+        // A header of zero rows may claim any number of columns: `ranges` is only allocated for
+        // as many as there are labels, or a plausible number of factors.
+        (Some(values), Some(k)) if k > 0 && (k <= values.len() || k <= MAX_EMPTY_COLUMNS) => {
             let mut ranges = vec![(i64::MAX, i64::MIN); k];
             let mut distinct = BTreeSet::new();
             for row in values.chunks_exact(k) {
@@ -681,7 +737,7 @@ fn load_pixels(
     images: &ArrayHeader,
 ) -> Result<Pixels, DataError> {
     let path = &source.images;
-    let count: u64 = images.shape.iter().product();
+    let count = element_count(&images.shape).ok_or_else(|| count_overflow(path, &images.shape))?;
     let open = || {
         File::open(path).map_err(|source| DataError::Io {
             path: path.to_path_buf(),

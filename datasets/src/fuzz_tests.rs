@@ -38,7 +38,29 @@ fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
     let mat = dir.join("im.mat");
     write_mat(&mat, &[mat_uint8_matrix("im", &[2, 3, 2], &[1; 12])], true);
     let read = |path: &Path| std::fs::read(path).expect("written above");
+    let (npy_images, npy_labels) = fuzzing::npy_pair();
+    let codes: Vec<u8> = (0..6 * 3)
+        .map(|v| v as f32 / 7.0)
+        .flat_map(f32::to_le_bytes)
+        .collect();
+    let float_images: Vec<u8> = (0..6 * 4)
+        .map(|v| v as f64 / 24.0)
+        .flat_map(f64::to_le_bytes)
+        .collect();
     vec![
+        ("npy", "images_u8.npy", npy_images),
+        ("npy", "labels_i64.npy", npy_labels),
+        (
+            "npy",
+            "images_f64.npy",
+            fuzzing::npy_bytes("<f8", &[6, 2, 2, 1], &float_images),
+        ),
+        // What `disc eval --codes` reads: float32 codes of shape (n, d).
+        (
+            "npy",
+            "codes_f32.npy",
+            fuzzing::npy_bytes("<f4", &[6, 3], &codes),
+        ),
         ("npz", "images.npz", read(&npz)),
         (
             "hdf5",
@@ -67,6 +89,22 @@ fn run_target(target: &str, bytes: &[u8], scratch: &Path) -> Result<usize, crate
             } else {
                 fuzzing::hdf5(&path, &[6, 4, 4, 3])
             }
+        }
+        "npy" => {
+            // As the fuzz target does: the input as the images beside valid labels, then as the
+            // labels beside valid images. A seed is valid when either reading accepts it.
+            let (images, labels) = fuzzing::npy_pair();
+            let [input, images_path, labels_path] =
+                ["input.npy", "images.npy", "labels.npy"].map(|name| scratch.join(name));
+            std::fs::write(&input, bytes).expect("scratch is writable");
+            std::fs::write(&images_path, images).expect("scratch is writable");
+            std::fs::write(&labels_path, labels).expect("scratch is writable");
+            let as_images = fuzzing::arrays(&input, &labels_path);
+            let as_labels = fuzzing::arrays(&images_path, &input);
+            let as_codes = fuzzing::npy_as_eval_reads(bytes);
+            as_images
+                .or(as_labels)
+                .or_else(|error| as_codes.map_err(|_| error))
         }
         "mat" => fuzzing::mat(bytes, "im"),
         "norb" => fuzzing::norb(bytes),
@@ -102,7 +140,7 @@ fn fuzz_seeds_and_regressions_never_panic() {
         let _ = run_target(target, &bytes, &scratch);
         inputs += 1;
     }
-    for target in ["npz", "hdf5", "mat", "norb"] {
+    for target in ["npz", "npy", "hdf5", "mat", "norb"] {
         for kind in ["seeds", "regressions"] {
             let Ok(entries) = std::fs::read_dir(fuzz_dir().join(kind).join(target)) else {
                 continue;

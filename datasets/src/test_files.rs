@@ -103,27 +103,8 @@ pub(crate) fn write_mat(path: &Path, matrices: &[Vec<u8>], compressed: bool) {
     std::fs::write(path, bytes).expect("writable");
 }
 
-/// A `.npy` file (format 1.0) of any plain dtype: `descr` as numpy writes it (`<i8`, `|u1`,
-/// `<f4`), the shape, and the elements' little-endian bytes.
-pub(crate) fn npy_bytes(descr: &str, shape: &[u64], data: &[u8]) -> Vec<u8> {
-    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
-    let shape_text = match dims.len() {
-        1 => format!("({},)", dims[0]),
-        _ => format!("({})", dims.join(", ")),
-    };
-    let mut header =
-        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape_text}, }}");
-    // numpy pads the header with spaces so that the data starts at a multiple of 64 bytes.
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend((header.len() as u16).to_le_bytes());
-    bytes.extend(header.as_bytes());
-    bytes.extend(data);
-    bytes
-}
+/// A `.npy` file (format 1.0) of any plain dtype (the fuzz targets' writer).
+pub(crate) use crate::fuzzing::npy_bytes;
 
 /// Writes an `.npz` of already encoded `.npy` files (stored, like `np.savez`).
 pub(crate) fn write_npz_raw(path: &Path, arrays: &[(&str, Vec<u8>)]) {

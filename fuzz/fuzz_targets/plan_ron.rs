@@ -10,7 +10,11 @@ use disc_compiler::shape::infer_network;
 use libfuzzer_sys::fuzz_target;
 
 fn infer(network: &Network) {
-    let layers: Vec<_> = network.layers.iter().map(|spec| spec.layer.clone()).collect();
+    let layers: Vec<_> = network
+        .layers
+        .iter()
+        .map(|spec| spec.layer.clone())
+        .collect();
     let _ = infer_network(&network.input, &layers);
 }
 

@@ -653,8 +653,19 @@ fn stored_fit(
     pixels: usize,
 ) -> Option<(LinearRepresentation, BTreeMap<String, f64>)> {
     let bytes = std::fs::read(run_dir.model_path()).ok()?;
-    let (tensors, metadata) = decode_safetensors(&bytes).ok()?;
-    if metadata.get("job_hash") != Some(&job.hash) {
+    decode_stored_fit(&bytes, &job.hash, k, pixels)
+}
+
+/// [`stored_fit`] on the bytes of `model.safetensors`: the fit when the file holds one of `k`
+/// components over `pixels` pixels for the job `job_hash`, with its diagnostics.
+pub(crate) fn decode_stored_fit(
+    bytes: &[u8],
+    job_hash: &str,
+    k: usize,
+    pixels: usize,
+) -> Option<(LinearRepresentation, BTreeMap<String, f64>)> {
+    let (tensors, metadata) = decode_safetensors(bytes).ok()?;
+    if metadata.get("job_hash").map(String::as_str) != Some(job_hash) {
         return None;
     }
     let terms = serde_json::from_str(metadata.get(FIT_TERMS)?).ok()?;
@@ -662,6 +673,31 @@ fn stored_fit(
         LinearRepresentation::from_tensors(tensors, k, pixels)?,
         terms,
     ))
+}
+
+/// The `model.safetensors` bytes of a fit of `k` components over `pixels` pixels for the job
+/// `job_hash`, as [`run_baseline`] writes them (made-up values; the fuzz seeds).
+pub(crate) fn example_fit_file(
+    job_hash: &str,
+    k: usize,
+    pixels: usize,
+) -> Result<Vec<u8>, crate::artifacts::ArtifactsError> {
+    let map = LinearRepresentation {
+        pixel_mean: vec![0.5; pixels],
+        pixel_scale: vec![2.0; pixels],
+        mean: vec![0.25; pixels],
+        components: (0..k * pixels).map(|i| i as f32 / 10.0).collect(),
+        k,
+    };
+    let mut metadata = BTreeMap::new();
+    metadata.insert("steps".to_string(), "0".to_string());
+    metadata.insert(
+        FIT_TERMS.to_string(),
+        r#"{"explained_variance":0.5}"#.to_string(),
+    );
+    metadata.insert("job_index".to_string(), "0".to_string());
+    metadata.insert("job_hash".to_string(), job_hash.to_string());
+    crate::artifacts::encode_safetensors(&map.tensors(), &metadata)
 }
 
 /// Fits (or reads back) and evaluates a PCA or ICA job, writing its run directory.

@@ -228,12 +228,7 @@ impl<B: AutodiffBackend, M: AutodiffModule<B>> Trained<B, M> {
     ) -> Result<Self, RuntimeError> {
         self.module = load_module(self.module, &format!("{name}.bin"), read, device)?;
         let file = format!("{name}.optimizer.bin");
-        let record = Recorder::<B>::load(&Bytes::default(), read(&file)?, device).map_err(|e| {
-            RuntimeError::Checkpoint {
-                path: file.clone().into(),
-                message: e.to_string(),
-            }
-        })?;
+        let record = decode_record::<B, _>(&file, read(&file)?, device)?;
         self.optimizer = self.optimizer.load_record(record);
         Ok(self)
     }
@@ -249,13 +244,32 @@ pub fn load_module<B: AutodiffBackend, M: Module<B>>(
     read: &ReadFile<'_>,
     device: &B::Device,
 ) -> Result<M, RuntimeError> {
-    let record = Recorder::<B>::load(&Bytes::default(), read(file)?, device).map_err(|e| {
-        RuntimeError::Checkpoint {
-            path: file.into(),
-            message: e.to_string(),
-        }
-    })?;
+    let record = decode_record::<B, _>(file, read(file)?, device)?;
     Ok(module.load_record(record))
+}
+
+/// Decodes the checkpoint file `file` (its `bytes`) into a record. burn's byte recorder unwraps
+/// its decoder's error, so a truncated or damaged file panics inside burn (found by the
+/// `checkpoint` fuzz target); the panic is caught here and reported as the damaged file it is,
+/// naming it, rather than as an internal error of the job.
+pub fn decode_record<B: burn::tensor::backend::Backend, R: burn::record::Record<B>>(
+    file: &str,
+    bytes: Vec<u8>,
+    device: &B::Device,
+) -> Result<R, RuntimeError> {
+    let fail = |message: String| RuntimeError::Checkpoint {
+        path: file.into(),
+        message,
+    };
+    let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        Recorder::<B>::load(&Bytes::default(), bytes, device)
+    }));
+    match decoded {
+        Ok(record) => record.map_err(|e| fail(e.to_string())),
+        Err(_) => Err(fail(
+            "the file is damaged or truncated (it does not decode as a checkpoint)".to_string(),
+        )),
+    }
 }
 
 /// Checks every host value of a step, naming the player and term of the first non-finite one.

@@ -11,6 +11,8 @@ pub mod device;
 pub mod error;
 pub mod evaluate;
 pub mod family;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod infogan;
 pub mod kernels;
 pub mod loss;

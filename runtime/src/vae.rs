@@ -25,8 +25,8 @@ use disc_data::{GroundTruthData, RandomState};
 use crate::artifacts::{MetricsReport, RunDir};
 use crate::error::RuntimeError;
 use crate::family::{
-    Bytes, Family, ReadFile, Seeds, StepValues, Trained, adam, check_finite, learning_rate, player,
-    read_values,
+    Bytes, Family, ReadFile, Seeds, StepValues, Trained, adam, check_finite, decode_record,
+    learning_rate, player, read_values,
 };
 use crate::loss;
 use crate::model::{Net, Vae, Value};
@@ -191,24 +191,16 @@ impl<B: AutodiffBackend> Trainer<B> {
         read: &ReadFile<'_>,
         device: &B::Device,
     ) -> Result<Self, RuntimeError> {
-        let fail = |name: &str, message: String| RuntimeError::Checkpoint {
-            path: name.into(),
-            message,
-        };
-        let recorder = Bytes::default();
-        let record = Recorder::<B>::load(&recorder, read(MODEL_FILE)?, device)
-            .map_err(|e| fail(MODEL_FILE, e.to_string()))?;
+        let record = decode_record::<B, _>(MODEL_FILE, read(MODEL_FILE)?, device)?;
         self.vae = self.vae.load_record(record);
-        let record = Recorder::<B>::load(&recorder, read(OPTIMIZER_FILE)?, device)
-            .map_err(|e| fail(OPTIMIZER_FILE, e.to_string()))?;
+        let record = decode_record::<B, _>(OPTIMIZER_FILE, read(OPTIMIZER_FILE)?, device)?;
         self.optimizer = self.optimizer.load_record(record);
         if let Some((net, optimizer, lr)) = self.discriminator.take() {
-            let record = Recorder::<B>::load(&recorder, read(DISCRIMINATOR_FILE)?, device)
-                .map_err(|e| fail(DISCRIMINATOR_FILE, e.to_string()))?;
-            let net = net.load_record(record);
             let record =
-                Recorder::<B>::load(&recorder, read(DISCRIMINATOR_OPTIMIZER_FILE)?, device)
-                    .map_err(|e| fail(DISCRIMINATOR_OPTIMIZER_FILE, e.to_string()))?;
+                decode_record::<B, _>(DISCRIMINATOR_FILE, read(DISCRIMINATOR_FILE)?, device)?;
+            let net = net.load_record(record);
+            let file = DISCRIMINATOR_OPTIMIZER_FILE;
+            let record = decode_record::<B, _>(file, read(file)?, device)?;
             self.discriminator = Some((net, optimizer.load_record(record), lr));
         }
         if let Some(cpds) = self.cpds.take() {

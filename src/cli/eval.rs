@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufReader, Read, Seek};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -548,7 +548,20 @@ fn read_array(path: &Path, key: &str, what: &'static str) -> Result<RawArray, Ev
                 })?;
         decode(path, what, npy)
     } else {
-        let file = File::open(path).map_err(io_error)?;
+        let mut file = File::open(path).map_err(io_error)?;
+        // npyz multiplies the header's shape out unchecked: refuse a shape that would overflow.
+        let mut head = Vec::new();
+        (&mut file)
+            .take(1 << 20)
+            .read_to_end(&mut head)
+            .map_err(io_error)?;
+        if !disc_data::arrays::npy_shape_fits(&head) {
+            return Err(io_error(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "the header's shape has more elements than fit in 64 bits",
+            )));
+        }
+        file.seek(std::io::SeekFrom::Start(0)).map_err(io_error)?;
         let npy = NpyFile::new(BufReader::new(file)).map_err(io_error)?;
         decode(path, what, npy)
     }

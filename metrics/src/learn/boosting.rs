@@ -592,8 +592,8 @@ fn scan_features<const L: usize>(
             left_sum[l] += residuals[l][pos - 1];
             let right_sum = total - left_sum[l];
             let apart = values[l][pos] > values[l][pos - 1] + FEATURE_THRESHOLD;
-            let approx = left_sum[l] * left_sum[l] * inverse_left
-                + right_sum * right_sum * inverse_right;
+            let approx =
+                left_sum[l] * left_sum[l] * inverse_left + right_sum * right_sum * inverse_right;
             let approx = if apart { approx } else { f64::NEG_INFINITY };
             best_approx[l] = if approx > best_approx[l] {
                 approx
@@ -1046,7 +1046,11 @@ mod tests {
                 &reciprocals,
                 &mut scratch,
             );
-            assert!(same(&direct[1], &alone), "case {case}: {:?} vs {alone:?}", direct[1]);
+            assert!(
+                same(&direct[1], &alone),
+                "case {case}: {:?} vs {alone:?}",
+                direct[1]
+            );
         }
     }
 }

@@ -508,7 +508,10 @@ mod tests {
                 .find(|&i| signs[i] == sign)
                 .map_or(1.0, |i| costs[i]);
             SortedSide::new(
-                order.iter().filter(|&&i| signs[i] == sign).map(|&i| values[i]),
+                order
+                    .iter()
+                    .filter(|&&i| signs[i] == sign)
+                    .map(|&i| values[i]),
                 sign,
                 cost,
             )
@@ -536,16 +539,29 @@ mod tests {
             let mut points: Vec<[f64; 2]> = (0..20)
                 .map(|_| [rng.normal(0.0, 1.0), rng.normal(0.0, 1.0)])
                 .collect();
-            points.extend([[0.5, 0.0], [-0.5, 0.0], [1.0, 0.0], [0.0, 0.0], [0.0, 1.0], [2.0, -3.0]]);
+            points.extend([
+                [0.5, 0.0],
+                [-0.5, 0.0],
+                [1.0, 0.0],
+                [0.0, 0.0],
+                [0.0, 1.0],
+                [2.0, -3.0],
+            ]);
             for w in points {
                 let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0);
-                assert!(close(dense.objective(&w), fast.objective(&w)), "seed {seed} w {w:?}");
+                assert!(
+                    close(dense.objective(&w), fast.objective(&w)),
+                    "seed {seed} w {w:?}"
+                );
                 let (mut g1, mut h1) = (vec![0.0; 2], vec![0.0; 4]);
                 let (mut g2, mut h2) = (vec![0.0; 2], vec![0.0; 4]);
                 dense.add_data_terms(&w, &mut g1, &mut h1);
                 fast.add_data_terms(&w, &mut g2, &mut h2);
                 for (a, b) in g1.iter().zip(&g2).chain(h1.iter().zip(&h2)) {
-                    assert!(close(*a, *b), "seed {seed} w {w:?}: {g1:?} {h1:?} vs {g2:?} {h2:?}");
+                    assert!(
+                        close(*a, *b),
+                        "seed {seed} w {w:?}: {g1:?} {h1:?} vs {g2:?} {h2:?}"
+                    );
                 }
             }
         }
@@ -568,7 +584,10 @@ mod tests {
             let sides = sorted_sides(&values, &signs, &costs);
             let fast = solve(&OneFeature { sides: &sides }, 1000);
             for (a, b) in dense.iter().zip(&fast) {
-                assert!((a - b).abs() <= 1e-9 * a.abs().max(1.0), "seed {seed}: {dense:?} vs {fast:?}");
+                assert!(
+                    (a - b).abs() <= 1e-9 * a.abs().max(1.0),
+                    "seed {seed}: {dense:?} vs {fast:?}"
+                );
             }
         }
     }
