@@ -7,8 +7,10 @@ use std::{
     path::{Path, PathBuf},
 };
 
-/// A fresh empty directory under the system temp dir, unique to this call (process, counter, `name`).
-pub(crate) fn temp_dir(name: &str) -> PathBuf {
+/// A fresh empty directory under the system temp dir, unique to this call (process, counter, `name`),
+/// removed with everything in it when the value is dropped: the throughput test alone writes
+/// 123 MB, and every run of the suite used to leave its files behind.
+pub(crate) fn temp_dir(name: &str) -> TempDir {
     // Unique per call, not only per process: tests run in parallel threads, and two of them asking
     // for the same name (both fuzz seed tests build the seeds) would otherwise delete each other's
     // files between writing and reading them.
@@ -18,7 +20,25 @@ pub(crate) fn temp_dir(name: &str) -> PathBuf {
     // A leftover from an earlier run with the same pid is removed first; failure means it was absent.
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("the temp dir is writable");
-    dir
+    TempDir(dir)
+}
+
+/// A directory made by [`temp_dir`], deleted on drop; it derefs to its path.
+pub(crate) struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = PathBuf;
+
+    fn deref(&self) -> &PathBuf {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        // Best effort: a test that failed to remove its files has still passed or failed.
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Writes an `.npz` (deflate-compressed like `np.savez_compressed`) of uint8 arrays.
