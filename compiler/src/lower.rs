@@ -840,14 +840,7 @@ fn report_same_job(
     first_index: u64,
 ) {
     let written = |point: &Point| {
-        let text = point
-            .iter()
-            .filter_map(|(a, v)| {
-                let axis = axes.get(*a)?;
-                Some(format!("{}={}", axis.path_text(), axis.values.get(*v)?.1))
-            })
-            .collect::<Vec<_>>()
-            .join(" ");
+        let text = sweep::written(axes, point);
         if text.is_empty() {
             "-".to_string()
         } else {
@@ -990,14 +983,8 @@ fn point_note(
     if key.is_empty() {
         return None;
     }
-    let assignments: Vec<String> = key
-        .iter()
-        .filter_map(|(a, v)| {
-            let axis = axes.get(*a)?;
-            Some(format!("{}={}", axis.path_text(), axis.values.get(*v)?.1))
-        })
-        .collect();
-    Some((format!("job {job_index}: {}", assignments.join(" ")), block))
+    let assignments = sweep::written(axes, key);
+    Some((format!("job {job_index}: {assignments}"), block))
 }
 
 /// W0040: an override of a path that the sweep sets (or replaces a parent of) has no effect, since

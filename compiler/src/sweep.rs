@@ -65,6 +65,18 @@ impl Axis {
     }
 }
 
+/// `assignments` as the user wrote them, in the order they apply: `loss.beta=4 seed=1`.
+pub(crate) fn written(axes: &[Axis], assignments: &[(usize, usize)]) -> String {
+    assignments
+        .iter()
+        .filter_map(|(a, v)| {
+            let axis = axes.get(*a)?;
+            Some(format!("{}={}", axis.path_text(), axis.values.get(*v)?.1))
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// One job's assignments: `(axis index, value index)` in the order they apply.
 pub(crate) type Point = Vec<(usize, usize)>;
 
@@ -436,15 +448,7 @@ fn check_duplicate_points(ctx: &Ctx<'_>, axes: &[Axis], points: &[Point]) -> Eva
                     w.as_str(),
                 )
             });
-        // Shown as written, in the order the sweep assigns them.
-        let assignments = point
-            .iter()
-            .filter_map(|(a, v)| {
-                let axis = axes.get(*a)?;
-                Some(format!("{}={}", axis.path_text(), axis.values.get(*v)?.1))
-            })
-            .collect::<Vec<_>>()
-            .join(" ");
+        let assignments = written(axes, point);
         ctx.error(
             "E0411",
             value_loc,
