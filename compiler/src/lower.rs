@@ -1230,10 +1230,10 @@ fn assemble(
             return Err(Poisoned);
         }
     }
-    let declared: Vec<String> = match &model {
-        ModelSpec::Vae(v) => v.latent_names.clone(),
-        ModelSpec::InfoGan(g) => g.codes.iter().map(|c| c.name.clone()).collect(),
-        ModelSpec::Pca { .. } | ModelSpec::Ica { .. } => Vec::new(),
+    let declared = match &model {
+        ModelSpec::Vae(v) => Declared::Numbered(v),
+        ModelSpec::InfoGan(g) => Declared::Listed(g.codes.iter().map(|c| c.name.clone()).collect()),
+        ModelSpec::Pca { .. } | ModelSpec::Ica { .. } => Declared::Listed(Vec::new()),
     };
 
     // Objective.
@@ -1574,7 +1574,7 @@ fn lower_model(ctx: &Ctx<'_>, model: &ModelValue, obs: &[u32]) -> Eval<ModelSpec
                 ));
             }
             Ok(ModelSpec::Vae(VaeSpec {
-                latent_names: (0..*latents).map(|i| format!("{prefix}{i}")).collect(),
+                latent_prefix: prefix.clone(),
                 latents: *latents,
                 encoder: enc,
                 decoder: dec,
@@ -1682,7 +1682,7 @@ fn lower_model(ctx: &Ctx<'_>, model: &ModelValue, obs: &[u32]) -> Eval<ModelSpec
 fn lower_term(
     ctx: &Ctx<'_>,
     model: &ModelSpec,
-    declared: &[String],
+    declared: &Declared<'_>,
     exp_graph: Option<&GraphValue>,
     term: &TermValue,
     loc: Loc,
@@ -1787,7 +1787,7 @@ fn lower_term(
         TermValue::Info { codes } => {
             needs("infogan", is_gan, "info")?;
             let codes = match codes {
-                None => declared.to_vec(),
+                None => declared.names(),
                 Some((names, codes_loc)) => {
                     for n in names {
                         if !declared.contains(n) {
@@ -1796,8 +1796,7 @@ fn lower_term(
                                 *codes_loc,
                                 format!("`{n}` is not a code of the model"),
                                 "undeclared code",
-                                did_you_mean(n, declared.iter().map(String::as_str))
-                                    .map(|s| format!("did you mean `{s}`?")),
+                                declared.suggest(n).map(|s| format!("did you mean `{s}`?")),
                             ));
                         }
                     }
@@ -1884,14 +1883,77 @@ fn check_weights(ctx: &Ctx<'_>, env: Env<'_>, terms: &[WeightedTerm], loss_loc: 
     if failed { Err(Poisoned) } else { Ok(()) }
 }
 
-/// Whether `name` is a prefix and a number like the declared names (`z12` for `z0`..`z9`).
-fn numbered_like(name: &str, declared: &[String]) -> bool {
-    let stem = |n: &str| n.trim_end_matches(|c: char| c.is_ascii_digit()).len();
-    let s = stem(name);
-    s < name.len()
-        && declared
-            .iter()
-            .any(|d| stem(d) < d.len() && d.get(..stem(d)) == name.get(..s))
+/// The latents or codes a model declares, for the lookups of its graph and its terms.
+///
+/// A VAE's units are numbered (`z0`..`z9`) and are not listed here: `latents` can be large, and
+/// a list per lowered job costs memory and time in proportion (`latents: 10300k`, a typo, made
+/// `disc check` of a swept study allocate over 20 GiB). Only a graph, which the plan orders over
+/// every unit, lists them ([`Declared::names`]).
+enum Declared<'a> {
+    Numbered(&'a VaeSpec),
+    Listed(Vec<String>),
+}
+
+impl Declared<'_> {
+    /// How many units suggestions ([`Declared::suggest`]) consider: a typo of a higher unit's
+    /// name keeps its digits, so it is `numbered_like` and gets the range note instead.
+    const SUGGESTED_UNITS: u32 = 1000;
+
+    fn position(&self, name: &str) -> Option<usize> {
+        match self {
+            Declared::Numbered(vae) => vae.latent_index(name).map(|i| i as usize),
+            Declared::Listed(names) => names.iter().position(|d| d == name),
+        }
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        self.position(name).is_some()
+    }
+
+    /// Every name, in declaration order (O(units)).
+    fn names(&self) -> Vec<String> {
+        match self {
+            Declared::Numbered(vae) => (0..vae.latents).map(|i| vae.latent_name(i)).collect(),
+            Declared::Listed(names) => names.clone(),
+        }
+    }
+
+    /// A declared name close to `name`, for a "did you mean" help.
+    fn suggest(&self, name: &str) -> Option<String> {
+        match self {
+            Declared::Numbered(vae) => {
+                let names: Vec<String> = (0..vae.latents.min(Self::SUGGESTED_UNITS))
+                    .map(|i| vae.latent_name(i))
+                    .collect();
+                did_you_mean(name, names.iter().map(String::as_str))
+            }
+            Declared::Listed(names) => did_you_mean(name, names.iter().map(String::as_str)),
+        }
+    }
+
+    /// The first and the last name, for "the model declares `z0` .. `z9`".
+    fn range(&self) -> Option<(String, String)> {
+        match self {
+            Declared::Numbered(vae) => vae
+                .latents
+                .checked_sub(1)
+                .map(|last| (vae.latent_name(0), vae.latent_name(last))),
+            Declared::Listed(names) => Some((names.first()?.clone(), names.last()?.clone())),
+        }
+    }
+
+    /// Whether `name` is a stem and a number like the declared names (`z12` for `z0`..`z9`).
+    fn numbered_like(&self, name: &str) -> bool {
+        let stem = |n: &str| n.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+        let s = stem(name);
+        let like = |d: &str| stem(d) < d.len() && d.get(..stem(d)) == name.get(..s);
+        s < name.len()
+            && match self {
+                // Every unit's name has the same stem as the first one's.
+                Declared::Numbered(vae) => vae.latents > 0 && like(&vae.latent_name(0)),
+                Declared::Listed(names) => names.iter().any(|d| like(d)),
+            }
+    }
 }
 
 /// Checks a graph against the declared latents/codes and makes it a DAG in topological order.
@@ -1910,14 +1972,18 @@ fn check_graph_alone(ctx: &Ctx<'_>, graph: Option<&GraphValue>) {
         }
     }
     // Every node is declared here, so only a cycle can be reported.
-    let _ = lower_graph(ctx, g, &nodes);
+    let _ = lower_graph(ctx, g, &Declared::Listed(nodes));
 }
 
-fn lower_graph(ctx: &Ctx<'_>, g: &GraphValue, declared: &[String]) -> Eval<crate::plan::GraphSpec> {
+fn lower_graph(
+    ctx: &Ctx<'_>,
+    g: &GraphValue,
+    declared: &Declared<'_>,
+) -> Eval<crate::plan::GraphSpec> {
     let mut edges = Vec::new();
     let mut failed = false;
     for ((a, a_loc), (b, b_loc)) in &g.edges {
-        let mut index = |name: &str, loc: Loc| match declared.iter().position(|d| d == name) {
+        let mut index = |name: &str, loc: Loc| match declared.position(name) {
             Some(i) => Some(i),
             None => {
                 ctx.error(
@@ -1926,14 +1992,14 @@ fn lower_graph(ctx: &Ctx<'_>, g: &GraphValue, declared: &[String]) -> Eval<crate
                     format!("graph node `{name}` is not a latent or code of the model"),
                     "undeclared node",
                     // `z12` with latents `z0`..`z9` is out of range, not a typo of `z1`.
-                    (!numbered_like(name, declared))
-                        .then(|| did_you_mean(name, declared.iter().map(String::as_str)))
+                    (!declared.numbered_like(name))
+                        .then(|| declared.suggest(name))
                         .flatten()
                         .map(|s| format!("did you mean `{s}`?"))
                         .or_else(|| {
-                            Some(match (declared.first(), declared.last()) {
-                                (Some(f), Some(l)) => format!("the model declares `{f}` .. `{l}`"),
-                                _ => "the model declares no latents".to_string(),
+                            Some(match declared.range() {
+                                Some((f, l)) => format!("the model declares `{f}` .. `{l}`"),
+                                None => "the model declares no latents".to_string(),
                             })
                         }),
                 );
@@ -1949,7 +2015,8 @@ fn lower_graph(ctx: &Ctx<'_>, g: &GraphValue, declared: &[String]) -> Eval<crate
     if failed {
         return Err(Poisoned);
     }
-    crate::graph::check_dag(declared, &edges).map_err(|err| {
+    let declared = declared.names();
+    crate::graph::check_dag(&declared, &edges).map_err(|err| {
         let names: Vec<&str> = err
             .cycle
             .iter()

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// Version of the plan format. A runtime refuses a plan whose version it does not know.
-pub const PLAN_VERSION: u32 = 5;
+pub const PLAN_VERSION: u32 = 6;
 
 /// A compiled study: every job of every experiment in the file, in job-index order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -216,15 +216,37 @@ pub enum ModelSpec {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VaeSpec {
-    /// Names of the latent dimensions, one per unit (e.g. `z0`..`z9` for `latents z: 10`).
-    pub latent_names: Vec<String>,
-    /// Number of latent units; equals `latent_names.len()`.
+    /// The latent units' name stem: unit `i` is named `{latent_prefix}{i}` (`z0`..`z9` for
+    /// `latents z: 10`). The names are not listed one per unit: a plan holds every job's model, and
+    /// a study of thousands of jobs would otherwise carry thousands of copies of a long list (plan
+    /// version 5 did, and a VAE with 10⁷ latents made `disc check` of a swept study allocate tens of
+    /// GiB). [`VaeSpec::latent_name`] and [`VaeSpec::latent_index`] convert.
+    pub latent_prefix: String,
+    /// Number of latent units.
     pub latents: u32,
     /// Image → (μ, log σ²). Last layer is a `GaussianHead { units: latents }`.
     pub encoder: Network,
     /// Latent vector → logits with the observation shape.
     pub decoder: Network,
     pub reconstruction: Reconstruction,
+}
+
+impl VaeSpec {
+    /// The name of latent unit `index` (`z3`).
+    pub fn latent_name(&self, index: u32) -> String {
+        format!("{}{index}", self.latent_prefix)
+    }
+
+    /// The unit a latent name denotes: the prefix, then a decimal index below `latents` written
+    /// without leading zeros (`z3`, not `z03`, which names no unit).
+    pub fn latent_index(&self, name: &str) -> Option<u32> {
+        let digits = name.strip_prefix(self.latent_prefix.as_str())?;
+        let canonical = digits.bytes().all(|b| b.is_ascii_digit())
+            && !digits.is_empty()
+            && (digits == "0" || !digits.starts_with('0'));
+        let index: u32 = digits.parse().ok().filter(|_| canonical)?;
+        (index < self.latents).then_some(index)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -640,4 +662,47 @@ pub struct Visuals {
     pub traversal_steps: u32,
     /// Traversal range: each latent is moved over [−traversal_limit, traversal_limit].
     pub traversal_limit: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Network, OutputActivation, Reconstruction, VaeSpec};
+
+    /// Names and indices convert both ways, and only canonical in-range names denote a unit: the
+    /// graph check relies on this to call `z10` (of `z0`..`z9`) out of range and `z03` undeclared.
+    #[test]
+    fn latent_names_and_indices_convert() {
+        let network = Network {
+            input: vec![1],
+            layers: Vec::new(),
+            output: vec![1],
+            parameters: 0,
+        };
+        let vae = VaeSpec {
+            latent_prefix: "z".to_string(),
+            latents: 10,
+            encoder: network.clone(),
+            decoder: network,
+            reconstruction: Reconstruction::Bernoulli {
+                activation: OutputActivation::Logits,
+            },
+        };
+        for i in 0..10 {
+            assert_eq!(vae.latent_index(&vae.latent_name(i)), Some(i));
+        }
+        for name in [
+            "z10",
+            "z03",
+            "z",
+            "z-1",
+            "z+1",
+            "y1",
+            "z1 ",
+            "Z1",
+            "z99999999999",
+        ] {
+            assert_eq!(vae.latent_index(name), None, "{name}");
+        }
+        assert_eq!(vae.latent_name(7), "z7");
+    }
 }

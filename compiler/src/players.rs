@@ -73,6 +73,7 @@ pub fn structural_nodes(
     let mut nodes = Vec::new();
     match model {
         ModelSpec::Vae(vae) => {
+            let latent_index = |name: &str| vae.latent_index(name).unwrap_or(u32::MAX);
             for (position, name) in graph.nodes.iter().enumerate() {
                 let parents = parent_names(position);
                 if parents.is_empty() {
@@ -80,10 +81,10 @@ pub fn structural_nodes(
                 }
                 nodes.push(StructuralNode {
                     name: name.clone(),
-                    target: index_of(name, &vae.latent_names),
+                    target: latent_index(name),
                     inputs: parents
                         .iter()
-                        .map(|p| NodeInput::Latent(index_of(p, &vae.latent_names)))
+                        .map(|p| NodeInput::Latent(latent_index(p)))
                         .collect(),
                     cpd: cpd(parents.len()),
                 });

@@ -65,7 +65,7 @@ fn relu() -> Layer {
 
 fn small_vae(latents: u32) -> VaeSpec {
     VaeSpec {
-        latent_names: (0..latents).map(|i| format!("z{i}")).collect(),
+        latent_prefix: "z".to_string(),
         latents,
         encoder: network(
             vec![64, 64, 1],
@@ -475,7 +475,7 @@ fn reference_architecture_builds_with_the_reference_parameter_counts() {
         ],
     );
     let spec = VaeSpec {
-        latent_names: (0..10).map(|i| format!("z{i}")).collect(),
+        latent_prefix: "z".to_string(),
         latents: 10,
         encoder,
         decoder,
