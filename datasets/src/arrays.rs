@@ -154,30 +154,6 @@ enum Format {
 
 const NPY_MAGIC: &[u8; 6] = b"\x93NUMPY";
 
-/// Bytes of a `.npy` file read to find its shape before npyz parses the header.
-const NPY_HEAD: u64 = 1 << 20;
-
-/// Whether the shape in a `.npy` header (`head`: the file's first bytes) has an element count that
-/// fits in a `u64`. npyz multiplies the shape out unchecked, so a larger count would overflow inside
-/// it; the readers of `.npy` files refuse such a header first. A header whose shape cannot be found
-/// here is left to npyz to judge.
-pub fn npy_shape_fits(head: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(head);
-    let Some(key) = text.find("'shape'").or_else(|| text.find("\"shape\"")) else {
-        return true;
-    };
-    let rest = text.get(key..).unwrap_or_default();
-    let (Some(open), Some(close)) = (rest.find('('), rest.find(')')) else {
-        return true;
-    };
-    rest.get(open + 1..close)
-        .unwrap_or_default()
-        .split(',')
-        .filter_map(|dim| dim.trim().parse::<u64>().ok())
-        .try_fold(1u64, u64::checked_mul)
-        .is_some()
-}
-
 /// Columns of a labels array with no rows for which [`inspect`] still reports (empty) ranges.
 const MAX_EMPTY_COLUMNS: usize = 1 << 16;
 
@@ -253,12 +229,7 @@ fn npy_header(path: &Path) -> Result<(String, Vec<u64>, bool, u64), DataError> {
         other => return Err(malformed(format!("format version {other:?}"))),
     };
     file.seek(SeekFrom::Start(0)).map_err(io)?;
-    let mut head = Vec::new();
-    (&mut file)
-        .take(NPY_HEAD)
-        .read_to_end(&mut head)
-        .map_err(io)?;
-    if !npy_shape_fits(&head) {
+    if !crate::npy_guard::npy_shape_fits(&mut file) {
         return Err(malformed(
             "a shape whose element count overflows".to_string(),
         ));

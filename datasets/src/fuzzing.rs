@@ -136,7 +136,7 @@ pub fn npy_pair() -> (Vec<u8>, Vec<u8>) {
 /// number of elements when the array is 2-d, as `disc eval` requires.
 pub fn npy_as_eval_reads(bytes: &[u8]) -> std::io::Result<usize> {
     use npyz::{DType, NpyFile, TypeChar};
-    if !crate::arrays::npy_shape_fits(bytes.get(..1 << 20).unwrap_or(bytes)) {
+    if !crate::npy_guard::npy_shape_fits(bytes) {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
             "the header's shape has more elements than fit in 64 bits",

@@ -22,6 +22,7 @@ pub mod ground_truth;
 mod h5;
 mod mat;
 pub mod norb;
+pub mod npy_guard;
 mod npz;
 pub mod rng;
 pub mod sample;

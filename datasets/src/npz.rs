@@ -285,10 +285,19 @@ impl NpzFile {
         Ok(Some((data_start + header, end)))
     }
 
-    /// The array `key`, or why it is not there.
+    /// The array `key`, or why it is not there (or cannot be read).
     fn find(&mut self, key: &str) -> Result<npyz::NpyFile<impl Read + '_>, DataError> {
         let available = self.array_names();
         let path = self.path.clone();
+        // npyz multiplies the header's shape out unchecked when it parses it (`by_name`).
+        if !crate::npy_guard::npz_member_shape_fits(&mut self.archive, key) {
+            return Err(DataError::Malformed {
+                path,
+                format: "npz",
+                expected: format!("array `{key}` with a shape whose element count fits in 64 bits"),
+                found: "a header whose shape multiplies out past 64 bits".to_string(),
+            });
+        }
         self.archive
             .by_name(key)
             .map_err(|err| DataError::Malformed {
