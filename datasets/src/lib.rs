@@ -11,6 +11,7 @@
 pub mod arrays;
 pub mod cars3d;
 pub mod config;
+mod decoded;
 pub mod dsprites;
 pub mod error;
 pub mod factors;
