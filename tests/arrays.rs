@@ -2,12 +2,14 @@
 //! formats numpy writes (`.npz`, `.npy`), `disc check` reporting every mistake in them before any
 //! compute, and a short `disc run` on a complete grid whose metrics use the user's factors.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use disc_compiler::plan::{DatasetKind, Plan};
 use disc_runtime::artifacts::RunDir;
 use npyz::WriterBuilder;
+
+mod support;
 
 /// Runs `disc` with `args` in `dir` (data paths are relative to the current directory).
 fn disc(dir: &Path, args: &[&str]) -> Output {
@@ -22,14 +24,6 @@ fn disc(dir: &Path, args: &[&str]) -> Output {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// A fresh scratch directory unique to this test process and name.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("disc-arrays-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("the temp dir is writable");
-    dir
 }
 
 /// A complete 2 × 3 grid of 8×8 grey images, two rows per combination (12 rows): the brightness
@@ -113,7 +107,8 @@ const METRICS: &str = "[beta_vae_score(batch_size: 4, num_train: 20, num_eval: 1
 
 #[test]
 fn a_user_made_grid_checks_plans_trains_and_is_scored_against_its_factors() {
-    let dir = scratch("grid");
+    let scratch = support::scratch("arrays", "grid");
+    let dir = scratch.path();
     let (images, labels) = grid();
     write_npz(&dir.join("scenes.npz"), &images, &[12, 8, 8, 1], &labels, 2);
     let file = dir.join("mine.dis");
@@ -125,10 +120,10 @@ fn a_user_made_grid_checks_plans_trains_and_is_scored_against_its_factors() {
         ),
     )
     .expect("writable");
-    let out = disc(&dir, &["check", "mine.dis"]);
+    let out = disc(dir, &["check", "mine.dis"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 
-    let out = disc(&dir, &["plan", "mine.dis"]);
+    let out = disc(dir, &["plan", "mine.dis"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let plan: Plan = ron::from_str(&text(&out.stdout)).expect("a plan");
     let job = &plan.jobs[0];
@@ -144,7 +139,7 @@ fn a_user_made_grid_checks_plans_trains_and_is_scored_against_its_factors() {
     ));
 
     let out = disc(
-        &dir,
+        dir,
         &["run", "mine.dis", "--device", "cpu", "--out", "runs"],
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -179,7 +174,8 @@ fn a_user_made_grid_checks_plans_trains_and_is_scored_against_its_factors() {
 
 #[test]
 fn every_mistake_in_the_arrays_fails_check_and_run_before_any_compute() {
-    let dir = scratch("mistakes");
+    let scratch = support::scratch("arrays", "mistakes");
+    let dir = scratch.path();
     let (images, labels) = grid();
     write_npz(&dir.join("scenes.npz"), &images, &[12, 8, 8, 1], &labels, 2);
     // Plain observations: the grid without its combination (1, 2).
@@ -259,11 +255,11 @@ fn every_mistake_in_the_arrays_fails_check_and_run_before_any_compute() {
     for (i, (data, metrics, code)) in cases.iter().enumerate() {
         let name = format!("case{i}.dis");
         std::fs::write(dir.join(&name), experiment(data, metrics)).expect("writable");
-        let out = disc(&dir, &["check", &name]);
+        let out = disc(dir, &["check", &name]);
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{data}: {stderr}");
         assert!(stderr.contains(code), "{data}: expected {code} in {stderr}");
-        let out = disc(&dir, &["run", &name, "--device", "cpu", "--out", "runs"]);
+        let out = disc(dir, &["run", &name, "--device", "cpu", "--out", "runs"]);
         assert_eq!(out.status.code(), Some(1), "{data}: {}", text(&out.stderr));
     }
     assert!(!dir.join("runs").exists(), "nothing was trained");
@@ -273,7 +269,8 @@ fn every_mistake_in_the_arrays_fails_check_and_run_before_any_compute() {
 fn the_language_guide_example_is_a_complete_grid() {
     // docs/LANGUAGE.md's numpy example writes `scenes.npz` with 12 × 4 combinations, 64×64×3; this
     // is the same layout written here, checked with the guide's declaration.
-    let dir = scratch("guide");
+    let scratch = support::scratch("arrays", "guide");
+    let dir = scratch.path();
     let labels: Vec<i64> = (0..12)
         .flat_map(|a| (0..4).flat_map(move |l| [a, l]))
         .collect();
@@ -293,6 +290,6 @@ fn the_language_guide_example_is_a_complete_grid() {
          \x20 evaluate = [mig(num_train: 2000), beta_vae_score]\n}\n",
     )
     .expect("writable");
-    let out = disc(&dir, &["check", "guide.dis"]);
+    let out = disc(dir, &["check", "guide.dis"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }

@@ -1,18 +1,12 @@
 //! `disc eval` end to end: small `.npy` / `.npz` files written here, the binary run on them, its JSON,
 //! table, warnings and exit codes checked (0 success, 1 bad input, 2 usage).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use npyz::WriterBuilder;
 
-/// A fresh directory for one test's files.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("disc-eval-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir is writable");
-    dir
-}
+mod support;
 
 fn write_npy<T: npyz::Serialize + npyz::AutoSerialize + Copy>(
     path: &Path,
@@ -71,7 +65,8 @@ fn text(bytes: &[u8]) -> String {
 
 #[test]
 fn every_metric_on_a_grid_with_reference_keys() {
-    let dir = scratch("grid");
+    let scratch = support::scratch("eval", "grid");
+    let dir = scratch.path();
     let (codes, factors, n) = grid_arrays();
     let codes_path = dir.join("codes.npy");
     let factors_path = dir.join("factors.npy");
@@ -189,7 +184,8 @@ fn every_metric_on_a_grid_with_reference_keys() {
 
 #[test]
 fn npz_input_table_output_and_clipping_warning() {
-    let dir = scratch("npz");
+    let scratch = support::scratch("eval", "npz");
+    let dir = scratch.path();
     let (codes, factors, n) = grid_arrays();
     let codes64: Vec<f64> = codes.iter().map(|&c| f64::from(c)).collect();
     let path = dir.join("arrays.npz");
@@ -256,7 +252,8 @@ fn expect_failure(args: &[&str], code: i32, needle: &str) {
 
 #[test]
 fn bad_inputs_are_refused_with_clear_errors() {
-    let dir = scratch("bad");
+    let scratch = support::scratch("eval", "bad");
+    let dir = scratch.path();
     let (codes, factors, n) = grid_arrays();
     let p = |name: &str| dir.join(name).to_str().expect("utf-8 path").to_string();
     write_npy(&dir.join("codes.npy"), &[n as u64, 5], &codes);
@@ -398,15 +395,18 @@ fn issue_grid() -> (Vec<f32>, Vec<i64>, usize) {
     (codes, factors, row)
 }
 
-/// Writes the issue's grid as `codes.npy` / `factors.npy` in a fresh directory.
-fn write_issue_grid(name: &str) -> (String, String) {
-    let dir = scratch(name);
+/// Writes the issue's grid as `codes.npy` / `factors.npy` in a fresh directory, returned with the
+/// files' paths (the directory is removed when the caller drops it).
+fn write_issue_grid(name: &str) -> (tempfile::TempDir, String, String) {
+    let scratch = support::scratch("eval", name);
+    let dir = scratch.path();
     let (codes, factors, n) = issue_grid();
     let codes_path = dir.join("codes.npy");
     let factors_path = dir.join("factors.npy");
     write_npy(&codes_path, &[n as u64, 4], &codes);
     write_npy(&factors_path, &[n as u64, 4], &factors);
     (
+        scratch,
         codes_path.to_str().expect("utf-8 path").to_string(),
         factors_path.to_str().expect("utf-8 path").to_string(),
     )
@@ -414,7 +414,7 @@ fn write_issue_grid(name: &str) -> (String, String) {
 
 #[test]
 fn a_sorted_grid_with_its_sizes_gives_every_metric_by_drawing_rows() {
-    let (codes, factors) = write_issue_grid("issue-grid");
+    let (_scratch, codes, factors) = write_issue_grid("issue-grid");
     // The study's sizes would make this test slow; the sampling path is the same at any size.
     let output = disc(&[
         "--codes",
@@ -470,7 +470,7 @@ fn a_sorted_grid_with_its_sizes_gives_every_metric_by_drawing_rows() {
 
 #[test]
 fn a_failing_metric_keeps_every_other_value() {
-    let (codes, factors) = write_issue_grid("issue-file-order");
+    let (_scratch, codes, factors) = write_issue_grid("issue-file-order");
     let args = [
         "--codes",
         &codes,
@@ -578,7 +578,8 @@ fn scores(json: &serde_json::Value) -> serde_json::Value {
 fn a_users_dataset_in_its_own_order_and_names_is_scored_like_the_grid() {
     // The labels of a user's dataset as `arrays(...)` reads them: an `.npz` whose factor array has
     // the user's own name, rows in the user's order (here reversed), and codes for those rows.
-    let dir = scratch("own-dataset");
+    let scratch = support::scratch("eval", "own-dataset");
+    let dir = scratch.path();
     let (codes, factors, n) = grid_arrays();
     write_npy(&dir.join("codes.npy"), &[n as u64, 5], &codes);
     write_npy(&dir.join("factors.npy"), &[n as u64, 3], &factors);
@@ -704,7 +705,8 @@ fn factors_are_read_from_an_hdf5_file_as_h5py_writes_it() {
     // The `arrays(...)` fixture written by h5py: dataset `latents` (int32, 6 × 2: the complete
     // 2 × 3 grid in row-major order), gzip-compressed.
     let h5 = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/check/data/grid.h5");
-    let dir = scratch("hdf5");
+    let scratch = support::scratch("eval", "hdf5");
+    let dir = scratch.path();
     // Codes that are the factors themselves, plus a constant dimension.
     let codes: Vec<f64> = (0..6)
         .flat_map(|i| [f64::from(i / 3), f64::from(i % 3), 0.5])

@@ -1,7 +1,7 @@
 //! The fuzz corpora of the front end and the CLI in the normal test suite (fuzz/README.md): every
 //! committed seed and every input that once made a fuzz target fail (`fuzz/regressions/<target>/`)
-//! goes through the same code as the target, with the target's assertions: `.dis` text (`check`)
-//! and `.npy` files through `disc eval` itself (`npy`). The RON plans' corpus runs in the
+//! goes through the same code as the target, with the target's assertions: `.dis` text (`check`),
+//! and `.npy` files (`npy`) and `.npz` archives (`npz`) through `disc eval` itself. The RON plans' corpus runs in the
 //! compiler's tests (`compiler/src/fuzz_tests.rs`), the dataset readers' in disc-data's
 //! (`datasets/src/fuzz_tests.rs`), the runtime's in `runtime/tests/fuzz_inputs.rs`.
 
@@ -62,6 +62,58 @@ fn front_end_fuzz_seeds_and_regressions_pass_the_target() {
     }
 }
 
+/// Runs `disc eval` on `codes` and `factors` (arrays `images` and `labels` when they are `.npz`
+/// archives, the names the `npz` target reads) with one metric, and checks it did not panic (exit
+/// status 101); returns its standard error.
+fn disc_eval_without_panic(input: &Path, codes: &Path, factors: &Path) -> String {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_disc"))
+        .arg("eval")
+        .arg("--codes")
+        .arg(codes)
+        .args(["--codes-key", "images"])
+        .arg("--factors")
+        .arg(factors)
+        .args(["--factors-key", "labels"])
+        .arg("--metric")
+        .arg("mig")
+        .output()
+        .expect("disc runs");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_ne!(
+        output.status.code(),
+        Some(101),
+        "disc eval panicked on {}: {stderr}",
+        input.display(),
+    );
+    stderr
+}
+
+/// Every committed `.npz` seed and regression as the codes and as the factors of `disc eval`
+/// (`--codes x.npz` reads its member through npyz, as the `npz` target's reader does): refused or
+/// not, never a panic. The archive whose member claims shape (2³², 2³², 4), which npyz would
+/// multiply out unchecked, is refused with the file and the array named.
+#[test]
+fn disc_eval_never_panics_on_npz_fuzz_inputs() {
+    let inputs: Vec<PathBuf> = fuzz_inputs("seeds", "npz")
+        .into_iter()
+        .chain(fuzz_inputs("regressions", "npz"))
+        .collect();
+    assert!(!inputs.is_empty(), "fuzz/seeds/npz is missing");
+    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/npy");
+    let labels = seeds.join("labels_i64.npy");
+    let codes = seeds.join("codes_f32.npy");
+    for input in &inputs {
+        let as_codes = disc_eval_without_panic(input, input, &labels);
+        disc_eval_without_panic(input, &codes, input);
+        if input.ends_with("shape_count_overflows.npz") {
+            assert!(
+                as_codes.contains("shape_count_overflows.npz`: the codes array `images` has a shape whose element count does not fit in 64 bits"),
+                "{as_codes}"
+            );
+        }
+    }
+}
+
 /// Every committed `.npy` seed and regression as the codes and as the factors of `disc eval`: the
 /// binary may refuse them, but must never panic (exit status 101).
 #[test]
@@ -75,26 +127,12 @@ fn disc_eval_never_panics_on_npy_fuzz_inputs() {
     let labels = seeds.join("labels_i64.npy");
     let codes = seeds.join("codes_f32.npy");
     for input in &inputs {
-        for (codes, factors) in [
-            (input.as_path(), labels.as_path()),
-            (codes.as_path(), input.as_path()),
-        ] {
-            let output = std::process::Command::new(env!("CARGO_BIN_EXE_disc"))
-                .arg("eval")
-                .arg("--codes")
-                .arg(codes)
-                .arg("--factors")
-                .arg(factors)
-                .arg("--metric")
-                .arg("mig")
-                .output()
-                .expect("disc runs");
-            assert_ne!(
-                output.status.code(),
-                Some(101),
-                "disc eval panicked on {}: {}",
-                input.display(),
-                String::from_utf8_lossy(&output.stderr)
+        let as_codes = disc_eval_without_panic(input, input, &labels);
+        disc_eval_without_panic(input, &codes, input);
+        if input.ends_with("shape_count_overflows.npy") {
+            assert!(
+                as_codes.contains("shape_count_overflows.npy`: the codes array has a shape whose element count does not fit in 64 bits"),
+                "{as_codes}"
             );
         }
     }

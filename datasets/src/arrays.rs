@@ -11,7 +11,8 @@
 //! operating system's page cache keeps what is reused); a compressed `.npz` array is inflated
 //! once, when the job opens it, into an unnamed temporary file read the same way; an HDF5 dataset
 //! is read a chunk's rows at a time through the hyperslab API, behind a bounded cache of decoded
-//! blocks.
+//! blocks, unless its chunks span many rows and it is larger than the cache: then it too is
+//! decoded once into a temporary file (random rows would otherwise decode a whole chunk each).
 //!
 //! This module must not know the compiler's types: the CLI converts [`ArrayFacts`] for the checker.
 
@@ -154,30 +155,6 @@ enum Format {
 
 const NPY_MAGIC: &[u8; 6] = b"\x93NUMPY";
 
-/// Bytes of a `.npy` file read to find its shape before npyz parses the header.
-const NPY_HEAD: u64 = 1 << 20;
-
-/// Whether the shape in a `.npy` header (`head`: the file's first bytes) has an element count that
-/// fits in a `u64`. npyz multiplies the shape out unchecked, so a larger count would overflow inside
-/// it; the readers of `.npy` files refuse such a header first. A header whose shape cannot be found
-/// here is left to npyz to judge.
-pub fn npy_shape_fits(head: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(head);
-    let Some(key) = text.find("'shape'").or_else(|| text.find("\"shape\"")) else {
-        return true;
-    };
-    let rest = text.get(key..).unwrap_or_default();
-    let (Some(open), Some(close)) = (rest.find('('), rest.find(')')) else {
-        return true;
-    };
-    rest.get(open + 1..close)
-        .unwrap_or_default()
-        .split(',')
-        .filter_map(|dim| dim.trim().parse::<u64>().ok())
-        .try_fold(1u64, u64::checked_mul)
-        .is_some()
-}
-
 /// Columns of a labels array with no rows for which [`inspect`] still reports (empty) ranges.
 const MAX_EMPTY_COLUMNS: usize = 1 << 16;
 
@@ -253,12 +230,7 @@ fn npy_header(path: &Path) -> Result<(String, Vec<u64>, bool, u64), DataError> {
         other => return Err(malformed(format!("format version {other:?}"))),
     };
     file.seek(SeekFrom::Start(0)).map_err(io)?;
-    let mut head = Vec::new();
-    (&mut file)
-        .take(NPY_HEAD)
-        .read_to_end(&mut head)
-        .map_err(io)?;
-    if !npy_shape_fits(&head) {
+    if !crate::npy_guard::npy_shape_fits(&mut file) {
         return Err(malformed(
             "a shape whose element count overflows".to_string(),
         ));
@@ -429,18 +401,50 @@ pub fn inspect(source: &ArraySource) -> Result<ArrayFacts, DataError> {
     })
 }
 
+/// The file [`Pixels::Rows`] reads rows from, by where it came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RowFile {
+    /// The user's `.npy` file, in place.
+    Npy,
+    /// The user's `.npz`, an array stored uncompressed (`np.savez`), in place.
+    NpzStored,
+    /// A temporary file a compressed `.npz` array (`np.savez_compressed`) was inflated into.
+    NpzDecoded,
+    /// A temporary file an HDF5 dataset was decoded into ([`h5::LazyRows::decode_once_pays`]).
+    Hdf5Decoded,
+}
+
+impl RowFile {
+    /// The user's file's format, for messages.
+    fn format(self) -> &'static str {
+        match self {
+            RowFile::Npy => "npy",
+            RowFile::NpzStored | RowFile::NpzDecoded => "npz",
+            RowFile::Hdf5Decoded => "HDF5",
+        }
+    }
+
+    /// Whether the file is a temporary copy decoded when the job opened the data.
+    fn decoded(self) -> bool {
+        match self {
+            RowFile::Npy | RowFile::NpzStored => false,
+            RowFile::NpzDecoded | RowFile::Hdf5Decoded => true,
+        }
+    }
+}
+
 /// Where the pixels are. No variant holds the images whole: every format is read row by row.
 enum Pixels {
     /// Rows read by position from a file: an `.npy` file, an uncompressed array inside an `.npz`
-    /// (both in place), or a compressed `.npz` array decoded once into a temporary file. `path`
-    /// is the user's file (for messages), `offset` where the array's data starts in `file`.
+    /// (both in place), or a temporary file a compressed `.npz` array or an HDF5 dataset was
+    /// decoded into once (`origin`). `path` is the user's file (for messages), `offset` where the
+    /// array's data starts in `file`, `pixel` the element type in `file`.
     Rows {
         file: Mutex<File>,
         path: PathBuf,
         offset: u64,
         pixel: Pixel,
-        /// `file` is a temporary file the array was decoded into.
-        decoded: bool,
+        origin: RowFile,
     },
     /// An HDF5 dataset read a chunk's rows at a time, behind a cache of decoded blocks (boxed: it
     /// is several times the size of the other variant).
@@ -452,11 +456,14 @@ enum Pixels {
 pub enum ImageStorage {
     /// Row by row in place, from the user's file (`.npy`, or an `.npz` written by `np.savez`).
     InPlace,
-    /// A compressed `.npz` array (`np.savez_compressed`), decoded once when the job opens it into
-    /// an unnamed temporary file, then read row by row from it.
+    /// Decoded once when the job opens it into an unnamed temporary file, then read row by row
+    /// from it: a compressed `.npz` array (`np.savez_compressed`), or an HDF5 dataset whose chunks
+    /// span several rows and which does not fit the row cache (float64 narrowed to float32 there,
+    /// as [`ImageStorage::Chunked`] narrows it).
     DecodedOnce,
     /// An HDF5 dataset, read through its chunks: a block of rows per chunk, decoded on first use
-    /// and kept in a bounded least-recently-used cache.
+    /// and kept in a bounded least-recently-used cache (a dataset that fits the cache, or one
+    /// chunked a row at a time).
     Chunked,
 }
 
@@ -494,12 +501,26 @@ impl UserArrays {
     /// Opens the arrays of `source` with the declared factor `names` and `sizes` (in label column
     /// order). Checks everything `disc check` checks (so a plan made from other files fails here,
     /// not mid-training), reads the labels, and opens the images for row reads
-    /// ([`ImageStorage`]: a compressed `.npz` array is decoded here, once).
+    /// ([`ImageStorage`]: a compressed `.npz` array, or an HDF5 dataset larger than the row cache
+    /// in chunks of many rows, is decoded here, once).
     pub fn open(
         name: &str,
         source: &ArraySource,
         names: Vec<String>,
         sizes: Vec<u32>,
+    ) -> Result<Self, DataError> {
+        Self::open_with_row_cache(name, source, names, sizes, h5::ROW_CACHE_BYTES)
+    }
+
+    /// [`UserArrays::open`] with an HDF5 row cache of `cache_bytes` (which also decides whether
+    /// an HDF5 dataset is decoded once): tests and measurements use a small budget to see what a
+    /// dataset much larger than the cache sees, on a small file.
+    pub(crate) fn open_with_row_cache(
+        name: &str,
+        source: &ArraySource,
+        names: Vec<String>,
+        sizes: Vec<u32>,
+        cache_bytes: usize,
     ) -> Result<Self, DataError> {
         let invalid = |parameter: &'static str, value: String| DataError::InvalidParameter {
             dataset: "arrays",
@@ -575,7 +596,7 @@ impl UserArrays {
         let mut distinct = index.iter().map(|(cell, _)| *cell).collect::<Vec<_>>();
         distinct.dedup();
         let complete = distinct.len() as u64 == space.num_cells();
-        let pixels = load_pixels(source, pixel, &images)?;
+        let pixels = load_pixels(source, pixel, &images, cache_bytes)?;
         Ok(UserArrays {
             name: name.to_string(),
             space,
@@ -592,8 +613,8 @@ impl UserArrays {
     /// How the images are read (none of the ways holds them whole in memory).
     pub fn image_storage(&self) -> ImageStorage {
         match &self.pixels {
-            Pixels::Rows { decoded: true, .. } => ImageStorage::DecodedOnce,
-            Pixels::Rows { decoded: false, .. } => ImageStorage::InPlace,
+            Pixels::Rows { origin, .. } if origin.decoded() => ImageStorage::DecodedOnce,
+            Pixels::Rows { .. } => ImageStorage::InPlace,
             Pixels::Hdf5(_) => ImageStorage::Chunked,
         }
     }
@@ -609,7 +630,8 @@ impl UserArrays {
     }
 
     /// The same arrays with an HDF5 row cache of `bytes` (see [`h5::LazyRows`]); other formats are
-    /// unchanged.
+    /// unchanged. Unlike [`UserArrays::open_with_row_cache`] this keeps a lazily read dataset
+    /// lazy: it measures the cache alone on a dataset larger than it.
     #[cfg(test)]
     pub(crate) fn with_cache_bytes(mut self, bytes: usize) -> Self {
         if let Pixels::Hdf5(rows) = self.pixels {
@@ -686,7 +708,7 @@ impl UserArrays {
 }
 
 /// Row reads of `count` elements of `pixel` from `file` (the user's `path`, or a temporary file
-/// decoded from it when `decoded`), starting at byte `offset`, after checking that they all lie
+/// decoded from it: `origin`), starting at byte `offset`, after checking that they all lie
 /// before `end` (the end of the array's zip entry, or of the decoded data; the end of the `.npy`
 /// file when `None`).
 fn rows_from(
@@ -696,9 +718,9 @@ fn rows_from(
     end: Option<u64>,
     count: u64,
     pixel: Pixel,
-    decoded: bool,
+    origin: RowFile,
 ) -> Result<Pixels, DataError> {
-    let format = if end.is_some() { "npz" } else { "npy" };
+    let format = origin.format();
     let length = match end {
         Some(end) => end,
         None => file
@@ -724,17 +746,18 @@ fn rows_from(
         path: path.to_path_buf(),
         offset,
         pixel,
-        decoded,
+        origin,
     })
 }
 
 /// Opens the images for row reads: an `.npy` or an uncompressed `.npz` array in place, a
 /// compressed `.npz` array after decoding it once into a temporary file, an HDF5 dataset through
-/// its chunks.
+/// its chunks behind a cache of `cache_bytes`, or decoded once when that cache cannot work.
 fn load_pixels(
     source: &ArraySource,
     pixel: Pixel,
     images: &ArrayHeader,
+    cache_bytes: usize,
 ) -> Result<Pixels, DataError> {
     let path = &source.images;
     let count = element_count(&images.shape).ok_or_else(|| count_overflow(path, &images.shape))?;
@@ -747,19 +770,27 @@ fn load_pixels(
     match format_of(path)? {
         Format::Npy => {
             let (_, _, _, offset) = npy_header(path)?;
-            rows_from(open()?, path, offset, None, count, pixel, false)
+            rows_from(open()?, path, offset, None, count, pixel, RowFile::Npy)
         }
         Format::Npz => {
             let mut npz = crate::npz::NpzFile::open(path)?;
             // `np.savez` stores arrays uncompressed: read their rows in place, as from an `.npy`.
             if let Some((offset, end)) = npz.stored_data_offset(&source.images_key)? {
-                return rows_from(open()?, path, offset, Some(end), count, pixel, false);
+                return rows_from(
+                    open()?,
+                    path,
+                    offset,
+                    Some(end),
+                    count,
+                    pixel,
+                    RowFile::NpzStored,
+                );
             }
             // `np.savez_compressed` deflates each array as one stream: a row is reachable only by
             // inflating everything before it, and training reads rows in random order. So the
             // array is inflated once, streaming, into a temporary file read like an `.npy`.
             let (file, len) = npz.array_to_temp_file(&source.images_key)?;
-            rows_from(file, path, 0, Some(len), count, pixel, true)
+            rows_from(file, path, 0, Some(len), count, pixel, RowFile::NpzDecoded)
         }
         Format::Hdf5 => {
             let element = match pixel {
@@ -767,11 +798,28 @@ fn load_pixels(
                 Pixel::F32 => h5::RowElement::F32,
                 Pixel::F64 => h5::RowElement::F64,
             };
-            Ok(Pixels::Hdf5(Box::new(h5::LazyRows::open(
+            let lazy = h5::LazyRows::open(path, &source.images_key, element, cache_bytes)?;
+            if !lazy.decode_once_pays() {
+                return Ok(Pixels::Hdf5(Box::new(lazy)));
+            }
+            // Chunks of many rows and a dataset larger than the cache: random rows would decode a
+            // whole block each. One pass decodes every block once, streaming, into a temporary
+            // file of the decoded elements (float64 already narrowed, as the lazy path narrows
+            // it), read by position from then on.
+            let (file, len) = lazy.decode_to_temp_file()?;
+            let stored = match pixel {
+                Pixel::U8 => Pixel::U8,
+                Pixel::F32 | Pixel::F64 => Pixel::F32,
+            };
+            rows_from(
+                file,
                 path,
-                &source.images_key,
-                element,
-            )?)))
+                0,
+                Some(len),
+                count,
+                stored,
+                RowFile::Hdf5Decoded,
+            )
         }
     }
 }

@@ -221,12 +221,18 @@ fn hdf5_datasets_named_by_the_user_are_read() {
     assert!(err.to_string().contains("no array `factors`"), "{err}");
 }
 
-/// Writes `images` (uint8, `shape`) and the grid's labels to an HDF5 file, the images chunked
-/// as `chunk` and gzip-compressed as h5py writes them (`compression="gzip"`).
-fn write_h5_chunked(path: &Path, shape: &[usize], chunk: &[usize], images: &[u8], labels: &[i64]) {
+/// Writes `images` (`shape`) and the grid's labels (three columns) to an HDF5 file, the images
+/// chunked as `chunk` and gzip-compressed as h5py writes them (`compression="gzip"`).
+fn write_h5_chunked<T: rust_hdf5::types::H5Type>(
+    path: &Path,
+    shape: &[usize],
+    chunk: &[usize],
+    images: &[T],
+    labels: &[i64],
+) {
     let file = rust_hdf5::H5File::create(path).expect("h5 create");
     let dataset = file
-        .new_dataset::<u8>()
+        .new_dataset::<T>()
         .shape(shape)
         .chunk(chunk)
         .deflate(4)
@@ -300,6 +306,120 @@ fn hdf5_chunks_are_decoded_once_each_while_they_fit_the_cache() {
     assert_eq!(firsts, vec![0, 8, 1, 9]);
 }
 
+/// Every row of `data`, in a scrambled order (as training asks for them), as f32 bit patterns.
+fn every_row_bits(data: &UserArrays, rows: u32) -> Vec<u32> {
+    let factors: Vec<Vec<u32>> = (0..rows)
+        .map(|i| (i * 17) % rows)
+        .map(|i| vec![i / 20, (i / 4) % 5, i % 4])
+        .collect();
+    let mut out = Vec::new();
+    data.observations(&factors, &mut RandomState::new(0), &mut out)
+        .expect("rows exist");
+    out.iter().map(|v| v.to_bits()).collect()
+}
+
+/// Writes one element type's images to an HDF5 file (path), chunked as given (chunk shape).
+type WriteImages<'a> = &'a dyn Fn(&Path, &[usize]);
+
+/// A dataset of multi-row chunks larger than the row cache is decoded once into a temporary file
+/// when it is opened; its rows are then bit for bit what the lazy path reads through the cache,
+/// for each image type (float64 narrowed to float32 the same way). A dataset chunked a row at a
+/// time, or not chunked, stays lazy whatever its size.
+#[test]
+fn hdf5_datasets_larger_than_the_cache_are_decoded_once_with_the_lazy_values() {
+    let dir = temp_dir("arrays-h5-decode-once");
+    // 40 rows of 4×4×3 images (48 elements), chunks of 8 rows split across the width, as in
+    // `hdf5_chunks_are_decoded_once_each_while_they_fit_the_cache`; labels `(i / 20, i / 4 % 5,
+    // i % 4)` make a complete 2 × 5 × 4 grid.
+    let labels: Vec<i64> = (0..40i64)
+        .flat_map(|i| [i / 20, (i / 4) % 5, i % 4])
+        .collect();
+    let shape = [40usize, 4, 4, 3];
+    let names3 = vec!["a".to_string(), "b".to_string(), "c".to_string()];
+    let sizes = vec![2, 5, 4];
+    // A file per case: rust-hdf5 refuses to create a file that readers still hold open.
+    let h5_source = |name: String| {
+        let path = dir.join(name);
+        let mut src = source(&path, &path);
+        src.labels_key = "labels".to_string();
+        src
+    };
+    // Values that float32 cannot hold exactly, so that the narrowing is compared too.
+    let value = |i: usize| (i as f64).sqrt() / 7.0 + 1e-12;
+    let cases: [(&str, WriteImages); 3] = [
+        ("uint8", &|path: &Path, chunk: &[usize]| {
+            let images: Vec<u8> = (0..40 * 48).map(|i| (i * 7 % 251) as u8).collect();
+            write_h5_chunked(path, &shape, chunk, &images, &labels);
+        }),
+        ("float32", &|path: &Path, chunk: &[usize]| {
+            let images: Vec<f32> = (0..40 * 48).map(|i| value(i) as f32).collect();
+            write_h5_chunked(path, &shape, chunk, &images, &labels);
+        }),
+        ("float64", &|path: &Path, chunk: &[usize]| {
+            let images: Vec<f64> = (0..40 * 48).map(value).collect();
+            write_h5_chunked(path, &shape, chunk, &images, &labels);
+        }),
+    ];
+    // A budget of one block (8 rows of 48 four-byte elements): the 40 rows do not fit.
+    let budget = 8 * 48 * 4;
+    for (dtype, write) in cases {
+        let src = h5_source(format!("{dtype}_8_rows.h5"));
+        write(&src.images, &[8, 4, 2, 3]);
+        let lazy = UserArrays::open("h5", &src, names3.clone(), sizes.clone())
+            .expect("opens")
+            .with_cache_bytes(budget);
+        assert_eq!(lazy.image_storage(), ImageStorage::Chunked, "{dtype}");
+        let decoded =
+            UserArrays::open_with_row_cache("h5", &src, names3.clone(), sizes.clone(), budget)
+                .expect("opens");
+        assert_eq!(
+            decoded.image_storage(),
+            ImageStorage::DecodedOnce,
+            "{dtype}"
+        );
+        let want = every_row_bits(&lazy, 40);
+        assert_eq!(want.len(), 40 * 48, "{dtype}");
+        assert_eq!(every_row_bits(&decoded, 40), want, "{dtype}");
+        assert!(lazy.blocks_decoded() > 5, "{dtype}: the lazy path missed");
+        assert_eq!(
+            decoded.blocks_decoded(),
+            0,
+            "{dtype}: read from the decoded file"
+        );
+
+        // One-row chunks: a random row costs one row's inflate, so it stays lazy.
+        let src = h5_source(format!("{dtype}_1_row.h5"));
+        write(&src.images, &[1, 4, 4, 3]);
+        let rows =
+            UserArrays::open_with_row_cache("h5", &src, names3.clone(), sizes.clone(), budget)
+                .expect("opens");
+        assert_eq!(rows.image_storage(), ImageStorage::Chunked, "{dtype}");
+        assert_eq!(every_row_bits(&rows, 40), want, "{dtype}");
+    }
+    // A contiguous (unchunked) dataset is read a row at a time: lazy too.
+    let images: Vec<u8> = (0..40 * 48).map(|i| (i * 7 % 251) as u8).collect();
+    let src = h5_source("contiguous.h5".to_string());
+    {
+        let file = rust_hdf5::H5File::create(&src.images).expect("h5 create");
+        file.new_dataset::<u8>()
+            .shape(shape)
+            .create("images")
+            .expect("dataset")
+            .write_raw(&images)
+            .expect("write");
+        file.new_dataset::<i64>()
+            .shape([40usize, 3])
+            .create("labels")
+            .expect("dataset")
+            .write_raw(&labels)
+            .expect("write");
+        file.close().expect("close");
+    }
+    let contiguous = UserArrays::open_with_row_cache("h5", &src, names3, sizes, 1).expect("opens");
+    assert_eq!(contiguous.image_storage(), ImageStorage::Chunked);
+    assert_eq!(contiguous.block_rows(), 1);
+}
+
 #[test]
 fn plain_observations_sample_only_rows_that_exist() {
     let dir = temp_dir("arrays-plain");
@@ -363,18 +483,30 @@ fn labels_outside_the_declared_sizes_fail_to_open() {
     assert_eq!(facts.label_ranges, None);
 }
 
+/// How [`arrays_throughput`] opens a dataset.
+#[derive(Clone, Copy)]
+enum Opening {
+    /// As a job does ([`UserArrays::open`]).
+    AsAJob,
+    /// HDF5 read lazily whatever its size (the only way before datasets larger than the cache were
+    /// decoded once), through a cache of this many bytes.
+    Lazy(usize),
+}
+
 /// The throughput of random row reads on a user-sized file, in every format: `cargo test -p
-/// disc-data --release arrays_throughput -- --nocapture` prints images/s for a 4,096-row grid of
-/// 64×64×3 `uint8` images (50 MB) as `.npy`, as an `.npz` written by `np.savez` and by
-/// `np.savez_compressed`, and as HDF5 gzip-compressed in h5py's automatic chunks (512 rows × 8 ×
-/// 16 × 1 for this shape) and in one-image chunks. HDF5 is measured twice: with the default cache
-/// (the whole file fits, every chunk is decoded once) and with a cache of one block, which is what
-/// a dataset much larger than the cache sees (nearly every row read decodes its block).
+/// disc-data --release arrays_throughput -- --nocapture` prints images/s for a 6,144-row grid of
+/// 64×64×3 `uint8` images (75 MB, larger than the 64 MiB HDF5 row cache) as `.npy`, as an `.npz`
+/// written by `np.savez` and by `np.savez_compressed`, and as HDF5 gzip-compressed in h5py's
+/// automatic chunks (512 rows × 8 × 16 × 1 for this shape) and in one-image chunks. The h5py
+/// chunks are decoded once as a job opens them (a block is 512 rows and the file is larger than
+/// the cache); they are also read lazily, as before, through the default cache (10 of the 12
+/// blocks fit) and through a cache of one block, which is what a dataset much larger than the
+/// cache sees (nearly every row read decodes its block).
 #[test]
 fn arrays_throughput() {
     let dir = temp_dir("arrays-speed");
-    let rows = 4096u64;
-    let sizes = vec![16u32, 16, 16];
+    let rows = 6144u64;
+    let sizes = vec![24u32, 16, 16];
     // Images with some structure (gradients and noise), so that deflate has realistic work.
     let images: Vec<u8> = (0..rows * 64 * 64 * 3)
         .map(|i| {
@@ -384,6 +516,7 @@ fn arrays_throughput() {
                 .wrapping_add((i.wrapping_mul(2_654_435_761) >> 29) as u8 & 7)
         })
         .collect();
+    assert!(images.len() > crate::h5::ROW_CACHE_BYTES);
     let labels: Vec<i64> = (0..rows as i64)
         .flat_map(|i| [i / 256, (i / 16) % 16, i % 16])
         .collect();
@@ -403,6 +536,7 @@ fn arrays_throughput() {
     write_npz_raw(&npz, &arrays);
     let npz_compressed = dir.join("grid_compressed.npz");
     write_npz_deflated(&npz_compressed, &arrays);
+    drop(arrays);
     let shape = [rows as usize, 64, 64, 3];
     let h5_auto = dir.join("auto.h5");
     write_h5_chunked(&h5_auto, &shape, &[512, 8, 16, 1], &images, &labels);
@@ -414,39 +548,71 @@ fn arrays_throughput() {
         src
     };
     let names = vec!["a".to_string(), "b".to_string(), "c".to_string()];
-    let small_cache = Some(512 * 64 * 64 * 3);
-    for (what, src, cache) in [
-        ("npy", source(&npy, &npy_labels), None),
-        ("npz, np.savez", source(&npz, &npz), None),
+    let one_block = 512 * 64 * 64 * 3;
+    let default_cache = crate::h5::ROW_CACHE_BYTES;
+    use ImageStorage::{Chunked, DecodedOnce, InPlace};
+    for (what, src, opening, storage) in [
+        ("npy", source(&npy, &npy_labels), Opening::AsAJob, InPlace),
+        (
+            "npz, np.savez",
+            source(&npz, &npz),
+            Opening::AsAJob,
+            InPlace,
+        ),
         (
             "npz, np.savez_compressed",
             source(&npz_compressed, &npz_compressed),
-            None,
+            Opening::AsAJob,
+            DecodedOnce,
         ),
+        // Larger than the cache in blocks of 512 rows: a job decodes it once.
         (
             "HDF5 gzip, h5py's chunks (512,8,16,1)",
             h5_source(&h5_auto),
-            None,
+            Opening::AsAJob,
+            DecodedOnce,
         ),
         (
-            "HDF5 gzip, h5py's chunks, one-block cache",
+            "HDF5 gzip, h5py's chunks, lazy, default cache",
             h5_source(&h5_auto),
-            small_cache,
+            Opening::Lazy(default_cache),
+            Chunked,
         ),
-        ("HDF5 gzip, one-image chunks", h5_source(&h5_rows), None),
+        (
+            "HDF5 gzip, h5py's chunks, lazy, one-block cache",
+            h5_source(&h5_auto),
+            Opening::Lazy(one_block),
+            Chunked,
+        ),
+        (
+            "HDF5 gzip, one-image chunks",
+            h5_source(&h5_rows),
+            Opening::AsAJob,
+            Chunked,
+        ),
         (
             "HDF5 gzip, one-image chunks, one-block cache",
             h5_source(&h5_rows),
-            Some(64 * 64 * 3),
+            Opening::Lazy(64 * 64 * 3),
+            Chunked,
         ),
     ] {
-        let opening = std::time::Instant::now();
-        let mut data =
-            UserArrays::open("speed", &src, names.clone(), sizes.clone()).expect("opens");
-        let open_seconds = opening.elapsed().as_secs_f64();
-        if let Some(bytes) = cache {
-            data = data.with_cache_bytes(bytes);
+        let opening_started = std::time::Instant::now();
+        let data = match opening {
+            Opening::AsAJob => UserArrays::open("speed", &src, names.clone(), sizes.clone()),
+            // A budget no file reaches keeps the dataset lazy; the cache is then set alone.
+            Opening::Lazy(bytes) => UserArrays::open_with_row_cache(
+                "speed",
+                &src,
+                names.clone(),
+                sizes.clone(),
+                usize::MAX,
+            )
+            .map(|data| data.with_cache_bytes(bytes)),
         }
+        .expect("opens");
+        let open_seconds = opening_started.elapsed().as_secs_f64();
+        assert_eq!(data.image_storage(), storage, "{what}");
         let mut rng = RandomState::new(0);
         let mut first = Vec::new();
         data.observations(&[vec![3, 4, 5]], &mut rng, &mut first)
@@ -458,14 +624,20 @@ fn arrays_throughput() {
             .collect();
         assert_eq!(first, want, "{what}: row {row}");
         let started = std::time::Instant::now();
-        // A cache of one block decodes a block for nearly every row: fewer rows say as much.
-        let batches = if cache.is_some() { 4 } else { 50 };
+        // A lazy read of 512-row blocks of a file larger than the cache decodes a block for most
+        // rows (a fifth of a second each): a few batches say as much.
+        let batches = match opening {
+            Opening::Lazy(bytes) if bytes == one_block => 1,
+            Opening::Lazy(_) => 4,
+            Opening::AsAJob => 50,
+        };
         for _ in 0..batches {
             sample_batch(&data, 64, &mut rng).expect("samples");
         }
         let per_second = (batches * 64) as f64 / started.elapsed().as_secs_f64();
         eprintln!(
-            "arrays ({what}, 64x64x3 uint8): opened in {open_seconds:.2} s, {per_second:.0} random images/s, {} blocks decoded",
+            "arrays ({what}, 64x64x3 uint8): {:?}, opened in {open_seconds:.2} s, {per_second:.0} random images/s, {} blocks decoded",
+            data.image_storage(),
             data.blocks_decoded()
         );
         assert!(per_second > 0.0);

@@ -158,3 +158,22 @@ fn fuzz_seeds_and_regressions_never_panic() {
         "the committed seeds are missing: found {inputs} inputs"
     );
 }
+
+/// The `.npz` twin of the `.npy` crash #1 (fuzz/README.md): a member whose header claims shape
+/// (2³², 2³², 4) reached npyz's unchecked multiply through `NpzFile`. It is refused by name, by the
+/// fuzz target's reader and by the user-arrays dataset (`disc check`, `disc run`).
+#[test]
+fn an_npz_member_whose_shape_overflows_is_refused_with_file_and_array() {
+    let path = fuzz_dir().join("regressions/npz/shape_count_overflows.npz");
+    let as_target = fuzzing::npz(&path).expect_err("the header overflows");
+    let as_arrays = fuzzing::arrays(&path, &path).expect_err("the header overflows");
+    for error in [as_target, as_arrays] {
+        let message = error.to_string();
+        assert!(
+            message.contains("shape_count_overflows.npz")
+                && message
+                    .contains("array `images` with a shape whose element count fits in 64 bits"),
+            "{message}"
+        );
+    }
+}

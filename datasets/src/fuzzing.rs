@@ -56,9 +56,9 @@ pub fn norb(bytes: &[u8]) -> Result<usize, DataError> {
 }
 
 /// The user's arrays as `disc check` reads them ([`inspect`]) and then as `disc run` opens them
-/// ([`UserArrays::open`], with the factor sizes the labels imply) and reads one observation. The
-/// files are sniffed as the dataset does (`.npy`, `.npz` or HDF5); the arrays inside an `.npz` or
-/// HDF5 file are `images` and `labels`.
+/// ([`UserArrays::open`], with the factor sizes the labels imply; see below for its row cache) and
+/// reads one observation. The files are sniffed as the dataset does (`.npy`, `.npz` or HDF5); the
+/// arrays inside an `.npz` or HDF5 file are `images` and `labels`.
 pub fn arrays(images: &Path, labels: &Path) -> Result<usize, DataError> {
     let source = ArraySource {
         images: images.to_path_buf(),
@@ -78,7 +78,16 @@ pub fn arrays(images: &Path, labels: &Path) -> Result<usize, DataError> {
         })
         .collect();
     let names = (0..sizes.len()).map(|i| format!("factor{i}")).collect();
-    let data = UserArrays::open("fuzz", &source, names, sizes)?;
+    // A job decodes an HDF5 dataset of multi-row chunks that is larger than the row cache once, in
+    // full. A cache of no bytes sends every small such dataset down that path; one whose header
+    // claims more than `MAX_ELEMENTS` (chunks never written read as fill values, so a small file
+    // can claim terabytes) stays lazy, so that no input makes the target write gigabytes.
+    let cache_bytes = if small(&facts.images.shape) {
+        0
+    } else {
+        usize::MAX
+    };
+    let data = UserArrays::open_with_row_cache("fuzz", &source, names, sizes, cache_bytes)?;
     let [h, w, c] = data.observation_shape();
     let pixels = h.checked_mul(w).and_then(|hw| hw.checked_mul(c));
     if pixels.is_none_or(|n| n as u64 > MAX_ELEMENTS) {
@@ -136,7 +145,7 @@ pub fn npy_pair() -> (Vec<u8>, Vec<u8>) {
 /// number of elements when the array is 2-d, as `disc eval` requires.
 pub fn npy_as_eval_reads(bytes: &[u8]) -> std::io::Result<usize> {
     use npyz::{DType, NpyFile, TypeChar};
-    if !crate::arrays::npy_shape_fits(bytes.get(..1 << 20).unwrap_or(bytes)) {
+    if !crate::npy_guard::npy_shape_fits(bytes) {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
             "the header's shape has more elements than fit in 64 bits",

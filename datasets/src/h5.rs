@@ -7,7 +7,8 @@
 //!
 //! The user's own HDF5 files (`arrays(...)`) are read here too: headers, integer labels whole,
 //! and images lazily ([`LazyRows`]: blocks of rows through the hyperslab API, behind an LRU cache
-//! of decoded blocks). This module must not interpret the arrays; the datasets do.
+//! of decoded blocks), or decoded once into a temporary file when the cache cannot work
+//! ([`LazyRows::decode_once_pays`]). This module must not interpret the arrays; the datasets do.
 
 use std::{io::Read, path::Path};
 
@@ -234,6 +235,17 @@ impl RowBlock {
             RowBlock::F32(values) => values.len() * 4,
         }
     }
+
+    /// Writes the elements as little-endian bytes (what [`LazyRows::decode_to_temp_file`] stores).
+    fn write_le(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        match self {
+            RowBlock::U8(values) => out.write_all(values),
+            RowBlock::F32(values) => {
+                let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+                out.write_all(&bytes)
+            }
+        }
+    }
 }
 
 /// The element type a [`LazyRows`] decodes to.
@@ -247,10 +259,21 @@ pub(crate) enum RowElement {
     F64,
 }
 
+impl RowElement {
+    /// Bytes of one element once decoded (`float64` is narrowed to four).
+    fn decoded_width(self) -> u64 {
+        match self {
+            RowElement::U8 => 1,
+            RowElement::F32 | RowElement::F64 => 4,
+        }
+    }
+}
+
 /// Decoded bytes the row cache of one dataset may hold (at least one block is always kept).
 /// A block is the run of rows one chunk spans along the first axis, so a random row costs one
 /// block inflate on a miss and a copy on a hit; 64 MiB holds every row of a 5,000-image 64×64×3
-/// `uint8` set and keeps the working set of a job's batches well under its model's memory.
+/// `uint8` set and keeps the working set of a job's batches well under its model's memory. A
+/// larger dataset of multi-row blocks is decoded once instead ([`LazyRows::decode_once_pays`]).
 pub(crate) const ROW_CACHE_BYTES: usize = 64 << 20;
 
 /// An HDF5 dataset of rows (images) read lazily: rows are read through the crate's hyperslab API
@@ -326,9 +349,15 @@ impl BlockCache {
 }
 
 impl LazyRows {
-    /// Opens dataset `key` of `path` for row reads of `element`s; the caller has checked its
-    /// element type and rank (at least 2: rows and a row's shape).
-    pub(crate) fn open(path: &Path, key: &str, element: RowElement) -> Result<Self, DataError> {
+    /// Opens dataset `key` of `path` for row reads of `element`s, with a cache of `cache_bytes`
+    /// (normally [`ROW_CACHE_BYTES`]); the caller has checked its element type and rank (at least
+    /// 2: rows and a row's shape).
+    pub(crate) fn open(
+        path: &Path,
+        key: &str,
+        element: RowElement,
+        cache_bytes: usize,
+    ) -> Result<Self, DataError> {
         let (file, dataset) = open_dataset(path, key)?;
         let shape = dataset.shape();
         let (rows, row_shape) = match shape.split_first() {
@@ -356,7 +385,7 @@ impl LazyRows {
             block_rows,
             rows,
             row_shape,
-            cache_bytes: ROW_CACHE_BYTES,
+            cache_bytes,
             state: std::sync::Mutex::new(LazyState {
                 _file: file,
                 dataset,
@@ -381,6 +410,42 @@ impl LazyRows {
     /// How many blocks have been decoded so far (each a cache miss).
     pub(crate) fn blocks_decoded(&self) -> u64 {
         self.lock().cache.decoded
+    }
+
+    /// Bytes of the whole dataset once decoded (`float64` narrowed to four bytes an element).
+    fn decoded_bytes(&self) -> u64 {
+        self.rows
+            .saturating_mul(self.row_len as u64)
+            .saturating_mul(self.element.decoded_width())
+    }
+
+    /// Whether the rows are better read from a copy decoded once ([`LazyRows::decode_to_temp_file`])
+    /// than through the cache: when a block holds several rows and the whole dataset does not fit
+    /// the cache. Training reads rows in random order, so the cache then mostly misses and every
+    /// row read decodes its whole block: h5py's automatic chunks of 64×64×3 `uint8` images span
+    /// 512 rows (in 96 chunks): a few random images a second. A dataset that fits the cache
+    /// decodes each block once anyway, and a block of one row costs one row's inflate per read, so
+    /// both stay lazy and need no temporary file.
+    pub(crate) fn decode_once_pays(&self) -> bool {
+        self.block_rows > 1 && self.decoded_bytes() > self.cache_bytes as u64
+    }
+
+    /// Decodes every block once, in order, into an unnamed temporary file ([`crate::decoded`])
+    /// and returns it with its length in bytes: the rows in row-major order as little-endian `u8`
+    /// or `f32` elements, exactly the values [`LazyRows::with_row`] gives (the same block decoder,
+    /// `float64` narrowed the same way). Holds one block in memory at a time; the cache is not
+    /// used.
+    pub(crate) fn decode_to_temp_file(&self) -> Result<(std::fs::File, u64), DataError> {
+        let state = self.lock();
+        let mut writer = crate::decoded::create()?;
+        let mut written = 0u64;
+        for block in 0..self.rows.div_ceil(self.block_rows) {
+            let rows = self.decode_block(&state.dataset, block)?;
+            rows.write_le(&mut writer)
+                .map_err(crate::decoded::temp_error)?;
+            written += rows.bytes() as u64;
+        }
+        Ok((crate::decoded::finish(writer)?, written))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, LazyState> {

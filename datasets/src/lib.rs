@@ -11,6 +11,7 @@
 pub mod arrays;
 pub mod cars3d;
 pub mod config;
+mod decoded;
 pub mod dsprites;
 pub mod error;
 pub mod factors;
@@ -22,6 +23,7 @@ pub mod ground_truth;
 mod h5;
 mod mat;
 pub mod norb;
+pub mod npy_guard;
 mod npz;
 pub mod rng;
 pub mod sample;

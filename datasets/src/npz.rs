@@ -181,11 +181,10 @@ impl NpzFile {
     }
 
     /// Decodes the data of array `key` (any plain dtype, C order) once into an unnamed temporary
-    /// file, streaming (the array is never held in memory), and returns the file with the number
-    /// of data bytes. For a compressed array (`np.savez_compressed`), whose rows cannot be reached
-    /// without inflating everything before them: the job then reads rows from the file by
-    /// position, as from an `.npy`, and the operating system removes it when the job closes it,
-    /// even if the process is killed. It lives in the system's temporary directory (`TMPDIR`).
+    /// file ([`crate::decoded`]), streaming (the array is never held in memory), and returns the
+    /// file with the number of data bytes. For a compressed array (`np.savez_compressed`), whose
+    /// rows cannot be reached without inflating everything before them: the job then reads rows
+    /// from the file by position, as from an `.npy`.
     pub fn array_to_temp_file(&mut self, key: &str) -> Result<(File, u64), DataError> {
         let path = self.path.clone();
         let npy = self.find(key)?;
@@ -218,12 +217,7 @@ impl NpzFile {
                     format!("shape {shape:?}"),
                 )
             })?;
-        let temp_error = |source: std::io::Error| DataError::Io {
-            path: std::env::temp_dir(),
-            source,
-        };
-        let file = tempfile::tempfile().map_err(temp_error)?;
-        let mut writer = std::io::BufWriter::with_capacity(1 << 20, file);
+        let mut writer = crate::decoded::create()?;
         let copied = std::io::copy(&mut npy.into_inner().take(len), &mut writer);
         if !matches!(copied, Ok(n) if n == len) {
             return Err(malformed(
@@ -234,10 +228,7 @@ impl NpzFile {
                 },
             ));
         }
-        let file = writer
-            .into_inner()
-            .map_err(|err| temp_error(err.into_error()))?;
-        Ok((file, len))
+        Ok((crate::decoded::finish(writer)?, len))
     }
 
     /// Where the data of array `key` starts in the archive file, when the array is stored
@@ -285,10 +276,19 @@ impl NpzFile {
         Ok(Some((data_start + header, end)))
     }
 
-    /// The array `key`, or why it is not there.
+    /// The array `key`, or why it is not there (or cannot be read).
     fn find(&mut self, key: &str) -> Result<npyz::NpyFile<impl Read + '_>, DataError> {
         let available = self.array_names();
         let path = self.path.clone();
+        // npyz multiplies the header's shape out unchecked when it parses it (`by_name`).
+        if !crate::npy_guard::npz_member_shape_fits(&mut self.archive, key) {
+            return Err(DataError::Malformed {
+                path,
+                format: "npz",
+                expected: format!("array `{key}` with a shape whose element count fits in 64 bits"),
+                found: "a header whose shape multiplies out past 64 bits".to_string(),
+            });
+        }
         self.archive
             .by_name(key)
             .map_err(|err| DataError::Malformed {

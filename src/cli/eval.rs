@@ -126,6 +126,18 @@ enum EvalError {
     Io { path: PathBuf, source: io::Error },
     #[error("`{}` holds no array named `{name}`", path.display())]
     MissingArray { path: PathBuf, name: String },
+    /// A header whose shape multiplies out past 64 bits, refused before npyz parses it (npyz
+    /// multiplies unchecked). `name` is the array's name in an `.npz`, `None` for a `.npy`.
+    #[error(
+        "`{}`: the {what} array{} has a shape whose element count does not fit in 64 bits",
+        path.display(),
+        name.as_ref().map(|name| format!(" `{name}`")).unwrap_or_default()
+    )]
+    ShapeOverflow {
+        path: PathBuf,
+        what: &'static str,
+        name: Option<String>,
+    },
     #[error("cannot read `{}`", path.display())]
     Data {
         path: PathBuf,
@@ -536,8 +548,16 @@ fn read_array(path: &Path, key: &str, what: &'static str) -> Result<RawArray, Ev
             data,
         });
     }
+    let overflow = |name: Option<&str>| EvalError::ShapeOverflow {
+        path: path.to_path_buf(),
+        what,
+        name: name.map(str::to_string),
+    };
     if is_npz(path) {
         let mut archive = npyz::npz::NpzArchive::open(path).map_err(io_error)?;
+        if !disc_data::npy_guard::npz_member_shape_fits(&mut archive, key) {
+            return Err(overflow(Some(key)));
+        }
         let npy =
             archive
                 .by_name(key)
@@ -549,17 +569,8 @@ fn read_array(path: &Path, key: &str, what: &'static str) -> Result<RawArray, Ev
         decode(path, what, npy)
     } else {
         let mut file = File::open(path).map_err(io_error)?;
-        // npyz multiplies the header's shape out unchecked: refuse a shape that would overflow.
-        let mut head = Vec::new();
-        (&mut file)
-            .take(1 << 20)
-            .read_to_end(&mut head)
-            .map_err(io_error)?;
-        if !disc_data::arrays::npy_shape_fits(&head) {
-            return Err(io_error(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                "the header's shape has more elements than fit in 64 bits",
-            )));
+        if !disc_data::npy_guard::npy_shape_fits(&mut file) {
+            return Err(overflow(None));
         }
         file.seek(std::io::SeekFrom::Start(0)).map_err(io_error)?;
         let npy = NpyFile::new(BufReader::new(file)).map_err(io_error)?;
