@@ -23,9 +23,14 @@
 # term drifted twice as fast (step 3: -0.0152 against disc's -0.0073; with TF1's Adam -0.0067).
 # What remains (2026-12-08, 10 steps): every term of the first discriminator update agrees to the
 # printed 1e-6, but the generator's adversarial term right after that update differs by 3.2e-4
-# (the same with either Adam), 1.8e-3 by step 3 and 0.48 in the generator loss by step 9. So the
-# discriminator's first update differs; the next step is to dump both sides' gradients of that
-# update, parameter by parameter.
+# (the same with either Adam), 1.8e-3 by step 3 and 0.48 in the generator loss by step 9.
+# How much of that is rounding: bench/infogan/noise_floor.py trains the twin against itself in
+# float64 from the same state (2026-12-08): the largest relative difference is 6e-6 at steps 0-1,
+# 3e-5 at step 2, 1e-3 at step 3 and 0.06-0.28 from step 5 on (generator loss -0.36 against -0.08
+# at step 9). This GAN amplifies rounding chaotically from step 3, so a 10-step tolerance of 1e-4
+# cannot hold between any two implementations; but disc's 3.2e-4 at step 0 is 300 times the
+# floor there, so the discriminator's first update really differs. Next: dump both sides'
+# gradients of that update, parameter by parameter, and judge parity on steps 0-2 only.
 #
 # Environment: BENCH_THREADS (default 2), BENCH_SECONDS (time budget per measurement, default
 # 20), BENCH_WINDOWS (default 5), BENCH_PARITY_STEPS (default 0: off), BENCH_PARITY_TOLERANCE
