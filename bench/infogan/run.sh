@@ -28,9 +28,16 @@
 # float64 from the same state (2026-12-08): the largest relative difference is 6e-6 at steps 0-1,
 # 3e-5 at step 2, 1e-3 at step 3 and 0.06-0.28 from step 5 on (generator loss -0.36 against -0.08
 # at step 9). This GAN amplifies rounding chaotically from step 3, so a 10-step tolerance of 1e-4
-# cannot hold between any two implementations; but disc's 3.2e-4 at step 0 is 300 times the
-# floor there, so the discriminator's first update really differs. Next: dump both sides'
-# gradients of that update, parameter by parameter, and judge parity on steps 0-2 only.
+# cannot hold between any two implementations; but disc's 3.2e-4 at step 0 was 300 times the
+# floor there, so the discriminator's first update really differed. The parity mode now also
+# writes disc's weights after step 0 and the twin compares the first update weight by weight:
+# half of the critic's conv-bias updates had the opposite sign. Cause: burn 0.21's leaky_relu has
+# derivative 1 at an exact 0, TF1 and PyTorch the slope, and on mostly black images with zero
+# biases exact zeros are everywhere; runtime/src/model.rs now has TF1's rule. After the fix
+# (10 steps): relative difference 1.7e-5 at steps 0-1 (floor 6e-6 to 9e-6), but 2.6e-3 at step 2
+# (floor 3e-5). What is left: 1,233 of the 32,768 entries of the recognition head's first kernel
+# update the other way; their gradients are 1e-8 to 1e-7, where Adam's epsilon makes the first
+# step a matter of rounding. Not resolved; judge parity on steps 0-2.
 #
 # Environment: BENCH_THREADS (default 2), BENCH_SECONDS (time budget per measurement, default
 # 20), BENCH_WINDOWS (default 5), BENCH_PARITY_STEPS (default 0: off), BENCH_PARITY_TOLERANCE

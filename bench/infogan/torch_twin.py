@@ -290,6 +290,23 @@ PARITY_LAYERS = {
 }
 
 
+def compare_first_update(after_disc, initial):
+    """Prints, per weight, how disc's first update (its weights after step 0) and the twin's differ:
+    the largest difference of the updated values, and how many entries moved by more than half the
+    discriminator's learning rate apart (TF1 Adam's first step moves each entry by about the learning
+    rate, so such an entry was pushed in the opposite direction, or not at all, on one side)."""
+    lr = DISCRIMINATOR_ADAM["lr"]
+    rows = []
+    for name, parameter, theirs in after_disc:
+        ours = parameter.detach()
+        step_ours, step_theirs = ours - initial[name], theirs - initial[name]
+        apart = int(((step_ours - step_theirs).abs() > lr / 2).sum())
+        rows.append((apart, float((ours - theirs).abs().max()), name, ours.numel()))
+    print("first update, weight by weight (entries moved apart by > lr/2, largest |difference|):")
+    for apart, largest, name, size in sorted(rows, reverse=True):
+        print(f"  {name:<40} {apart:>7} of {size:<8} {largest:.3e}")
+
+
 def parity(directory, tolerance):
     """Retraces the steps disc wrote with `bench_infogan --parity DIR`: same initial weights, real batches
     and generator inputs; prints the largest relative difference of the logged terms and fails above
@@ -304,33 +321,46 @@ def parity(directory, tolerance):
     height, width, channels = meta["shape"]
     assert meta["input_width"] == INPUT_WIDTH, meta["input_width"]
     model = InfoGan(channels, adam=Tf1Adam)
-    weights = floats("weights.f32")
-    loaded = set()
-    with torch.no_grad():
-        for entry in json.load(open(os.path.join(directory, "weights.json"))):
+
+    def disc_weights(stem):
+        """(name, PyTorch parameter of the twin, disc's values in PyTorch's layout) per weight."""
+        weights = floats(f"{stem}.f32")
+        for entry in json.load(open(os.path.join(directory, f"{stem}.json"))):
             layer, kind = entry["name"].rsplit("/", 1)
             owner, attribute = PARITY_LAYERS[layer]
             module = getattr(getattr(model, owner), attribute)
             shape = entry["shape"]
             values = weights[entry["offset"]: entry["offset"] + math.prod(shape)].reshape(shape)
             if kind == "bias":
-                module.bias.copy_(values)
+                yield entry["name"], module.bias, values
             elif isinstance(module, nn.Linear):
-                module.weight.copy_(values.t())  # burn's Linear weight is [in, out]
+                yield entry["name"], module.weight, values.t()  # burn's Linear weight is [in, out]
             else:
-                module.weight.copy_(values)  # conv [out, in, k, k], transposed conv [in, out, k, k]
-            loaded.add(entry["name"])
+                yield entry["name"], module.weight, values  # conv [out, in, k, k], transposed [in, out, k, k]
+
+    loaded = set()
+    with torch.no_grad():
+        for name, parameter, values in disc_weights("weights"):
+            parameter.copy_(values)
+            loaded.add(name)
     assert len(loaded) == 2 * len(PARITY_LAYERS), sorted(loaded)
+    initial = {name: values.clone() for name, _, values in disc_weights("weights")}
     # NHWC as disc renders them -> NCHW.
     pool = floats("batches.f32").reshape(pool_size, batch, height, width, channels).permute(0, 1, 4, 2, 3)
     inputs = floats("inputs.f32").reshape(steps, 2, batch, INPUT_WIDTH)
     worst, worst_name = 0.0, None
     for step in range(steps):
         values = model.step(pool[step % pool_size], inputs[step, 0], inputs[step, 1])
+        if step == 0 and os.path.exists(os.path.join(directory, "weights_after_step_0.f32")):
+            compare_first_update(disc_weights("weights_after_step_0"), initial)
+        step_worst, step_name = 0.0, None
         for name, theirs in meta["terms"][step].items():
             difference = abs(values[name] - theirs) / max(abs(theirs), 1.0)
+            if difference > step_worst:
+                step_worst, step_name = difference, name
             if difference > worst:
                 worst, worst_name = difference, f"{name} at step {step}"
+        print(f"step {step}: largest relative difference {step_worst:.2e} ({step_name})")
     first, last = meta["terms"][0], meta["terms"][-1]
     print(f"parity over {steps} steps: disc generator loss {first['generator/loss']:.4f} -> "
           f"{last['generator/loss']:.4f}, pytorch {values['generator/loss']:.4f} at the end; largest "

@@ -274,21 +274,13 @@ fn write(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
     std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
-/// `--parity DIR`: writes the initial weights (`weights.f32` + `weights.json`, burn's layouts),
-/// the real batches (`batches.f32`, NHWC), the generator inputs (`inputs.f32`,
-/// `[steps, 2, batch, input width]`: the discriminator's update, then the generator's) and every
-/// term disc logged at each step (`disc.json`).
-fn parity(options: &Options, directory: &std::path::Path) -> Result<(), String> {
-    let job = infogan_job()?;
-    let spec = gan_spec(&job)?;
-    let batch = job.train.batch_size as usize;
-    let [h, w, c] = job.dataset.observation_shape.map(|v| v as usize);
-    let device = Default::default();
-    let seeds = Seeds::from_job(&job).map_err(|e| e.to_string())?;
-    let mut model = InfoGan::<Train>::build(&job, seeds, &device).map_err(|e| e.to_string())?;
-    std::fs::create_dir_all(directory)
-        .map_err(|e| format!("cannot create {}: {e}", directory.display()))?;
-
+/// Writes every weight of `model` as `STEM.f32` (little-endian, burn's layouts, concatenated) and
+/// `STEM.json` (name, shape and offset of each).
+fn write_weights(
+    model: &InfoGan<Train>,
+    directory: &std::path::Path,
+    stem: &str,
+) -> Result<(), String> {
     let critic = model.critic();
     let mut index = Vec::new();
     let mut weights = Vec::new();
@@ -303,9 +295,28 @@ fn parity(options: &Options, directory: &std::path::Path) -> Result<(), String> 
         index.push(serde_json::json!({"name": name, "shape": shape, "offset": weights.len()}));
         weights.extend(values);
     }
-    write(&directory.join("weights.f32"), &f32_bytes(&weights))?;
+    write(&directory.join(format!("{stem}.f32")), &f32_bytes(&weights))?;
     let index = serde_json::to_string(&index).map_err(|e| e.to_string())?;
-    write(&directory.join("weights.json"), index.as_bytes())?;
+    write(&directory.join(format!("{stem}.json")), index.as_bytes())
+}
+
+/// `--parity DIR`: writes the initial weights (`weights.f32` + `weights.json`, burn's layouts),
+/// the weights after the first step (`weights_after_step_0.*`, the critic's first update), the
+/// real batches (`batches.f32`, NHWC), the generator inputs (`inputs.f32`,
+/// `[steps, 2, batch, input width]`: the discriminator's update, then the generator's) and every
+/// term disc logged at each step (`disc.json`).
+fn parity(options: &Options, directory: &std::path::Path) -> Result<(), String> {
+    let job = infogan_job()?;
+    let spec = gan_spec(&job)?;
+    let batch = job.train.batch_size as usize;
+    let [h, w, c] = job.dataset.observation_shape.map(|v| v as usize);
+    let device = Default::default();
+    let seeds = Seeds::from_job(&job).map_err(|e| e.to_string())?;
+    let mut model = InfoGan::<Train>::build(&job, seeds, &device).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(directory)
+        .map_err(|e| format!("cannot create {}: {e}", directory.display()))?;
+
+    write_weights(&model, directory, "weights")?;
 
     let pool = real_batches(&job, seeds)?;
     write(&directory.join("batches.f32"), &f32_bytes(&pool.concat()))?;
@@ -329,6 +340,12 @@ fn parity(options: &Options, directory: &std::path::Path) -> Result<(), String> 
             .map_err(|e| e.to_string())?;
         model = next;
         logged.push(values.terms);
+        if step == 0 {
+            // After one step: the critic's weights have taken exactly one Adam update (the
+            // generator's update does not touch them), which the twin compares parameter by
+            // parameter to find where the two discriminator updates differ.
+            write_weights(&model, directory, "weights_after_step_0")?;
+        }
     }
     let summary = serde_json::json!({
         "steps": options.parity_steps,

@@ -15,7 +15,7 @@
 use burn::module::{Module, Param};
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::{Initializer, Linear, LinearConfig, PaddingConfig2d};
-use burn::tensor::activation::{leaky_relu, relu, sigmoid, tanh};
+use burn::tensor::activation::{relu, sigmoid, tanh};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
 use disc_compiler::plan::{Activation, Layer, Network, Padding, VaeSpec};
@@ -489,10 +489,23 @@ impl<B: Backend> Net<B> {
 fn activate<B: Backend, const D: usize>(activation: Activation, x: Tensor<B, D>) -> Tensor<B, D> {
     match activation {
         Activation::Relu => relu(x),
-        Activation::LeakyRelu { slope } => leaky_relu(x, slope),
+        Activation::LeakyRelu { slope } => leaky_relu_tf(x, slope),
         Activation::Tanh => tanh(x),
         Activation::Sigmoid => sigmoid(x),
     }
+}
+
+/// TF1's `tf.nn.leaky_relu`, the reference's activation, derivative at 0 included: there it is the
+/// slope, as in TF's `LeakyReluGrad` (`features > 0 ? g : g·alpha`) and PyTorch. burn 0.21's
+/// `leaky_relu` selects on `x < 0`, so its gradient at an exact 0 is 1. Exact zeros are common, not
+/// rare: a dSprites-like image is mostly black, biases start at zero, so every unit whose receptive
+/// field lies on the background has pre-activation 0 at the first steps, and burn's rule flipped the
+/// sign of half the discriminator's first conv-bias updates against the PyTorch twin
+/// (`bench/infogan/run.sh`, parity mode, December 2026).
+fn leaky_relu_tf<B: Backend, const D: usize>(x: Tensor<B, D>, slope: f64) -> Tensor<B, D> {
+    let scaled = x.clone().mul_scalar(slope);
+    let negative_or_zero = x.clone().lower_equal_elem(0.0);
+    x.mask_where(negative_or_zero, scaled)
 }
 
 /// A Gaussian-encoder VAE: encoder image → (μ, log σ²), decoder z → logits.
@@ -563,4 +576,35 @@ pub fn images_to_tensor<B: Backend>(
     device: &B::Device,
 ) -> Tensor<B, 4> {
     Tensor::<B, 4>::from_data(TensorData::new(nhwc, [n, h, w, c]), device).permute([0, 3, 1, 2])
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::backend::{Autodiff, Flex};
+    use burn::tensor::{Tensor, TensorData};
+
+    use super::leaky_relu_tf;
+
+    /// Values and derivatives of TF1's leaky ReLU, at 0 too: the slope there (TF's `LeakyReluGrad`,
+    /// PyTorch), where burn's own `leaky_relu` gives 1.
+    #[test]
+    fn leaky_relu_has_the_slope_as_its_derivative_at_zero() {
+        let device = Default::default();
+        let x = Tensor::<Autodiff<Flex>, 1>::from_data(
+            TensorData::new(vec![-2.0f32, 0.0, 3.0], [3]),
+            &device,
+        )
+        .require_grad();
+        let y = leaky_relu_tf(x.clone(), 0.2);
+        let grads = y.clone().sum().backward();
+        let values: Vec<f32> = y.into_data().to_vec().expect("f32 values");
+        let slopes: Vec<f32> = x
+            .grad(&grads)
+            .expect("x requires a gradient")
+            .into_data()
+            .to_vec()
+            .expect("f32 gradient");
+        assert_eq!(values, vec![-0.4, 0.0, 3.0]);
+        assert_eq!(slopes, vec![0.2, 0.2, 1.0]);
+    }
 }

@@ -70,6 +70,24 @@ fn outcome(
     }
 }
 
+/// Whatever computes y, the bias gradient of `Σ y·r` is r summed over the batch and the pixels:
+/// checked by hand, not only against burn's layers (which a shared mistake would pass).
+fn assert_bias_gradient_is_the_sum_of_r(what: &str, got: &Outcome, r: &Tensor<B, 4>) {
+    let f = r.dims()[1];
+    let by_hand = r
+        .clone()
+        .inner()
+        .sum_dim(0)
+        .sum_dim(2)
+        .sum_dim(3)
+        .reshape([f]);
+    assert_close(
+        &format!("{what}: bias gradient against Σ r"),
+        &got.bias,
+        &host(by_hand),
+    );
+}
+
 fn compare(what: &str, got: Outcome, want: &Outcome) {
     assert_close(&format!("{what}: output"), &got.y, &want.y);
     assert_close(&format!("{what}: input gradient"), &got.x, &want.x);
@@ -125,6 +143,7 @@ fn strided_convolutions_equal_burns() {
                 .expect("the kernel covers this shape")
                 .permute([0, 3, 1, 2])
         });
+        assert_bias_gradient_is_the_sum_of_r(&what, &got, &r);
         compare(&what, got, &want);
     }
 }
@@ -184,6 +203,7 @@ fn transposed_convolutions_equal_burns() {
                 .expect("the kernel covers this shape")
                 .permute([0, 3, 1, 2])
         });
+        assert_bias_gradient_is_the_sum_of_r(&what, &got, &r);
         compare(&what, got, &want);
     }
 }
