@@ -177,3 +177,18 @@ fn an_npz_member_whose_shape_overflows_is_refused_with_file_and_array() {
         );
     }
 }
+
+/// Found by the `hdf5` target (fuzz/README.md, crash #5): a 6×4×4×3 `images` dataset whose layout
+/// declares chunks of 44 GB. rust-hdf5 allocates a chunk's declared size before reading it, so the
+/// 3dshapes reader aborted the process; the chunk layout is now refused, naming the file.
+#[test]
+fn an_hdf5_chunk_larger_than_its_dataset_is_refused_before_allocation() {
+    let path = fuzz_dir().join("regressions/hdf5/chunks_of_44_gb.h5");
+    let message = fuzzing::hdf5(&path, &[6, 4, 4, 3])
+        .expect_err("the chunks are malformed")
+        .to_string();
+    assert!(
+        message.contains("chunks_of_44_gb.h5") && message.contains("chunks of shape"),
+        "{message}"
+    );
+}

@@ -52,14 +52,7 @@ pub(crate) fn read_u8_dataset(
         expected: expected.to_string(),
         found: err.to_string(),
     };
-    check_length(path)?;
-    let file =
-        rust_hdf5::H5File::open(path).map_err(|err| malformed("a readable HDF5 file", err))?;
-    let images = file.dataset(key).map_err(|_| DataError::MissingArray {
-        path: path.to_path_buf(),
-        key: key.to_string(),
-        available: file.dataset_names(),
-    })?;
+    let (_file, images) = open_dataset(path, key)?;
     let shape = images.shape();
     if shape != expected || images.element_size() != 1 {
         return Err(DataError::ArrayShape {
@@ -171,7 +164,38 @@ fn open_dataset(
         key: key.to_string(),
         available: file.dataset_names(),
     })?;
+    check_chunks(path, &dataset)?;
     Ok((file, dataset))
+}
+
+/// Decoded bytes a chunk may declare when its dataset is smaller: small datasets written with
+/// generous chunks stay readable.
+const SMALL_DATASET_CHUNK_BYTES: u128 = 64 << 20;
+
+/// Refuses a chunk layout no writer produces: a chunk of 4 GiB or more (HDF5's own limit) or
+/// larger than its whole dataset (beyond [`SMALL_DATASET_CHUNK_BYTES`]). rust-hdf5 allocates a
+/// chunk's declared decoded size before it reads any of it, so a damaged header could otherwise
+/// ask for any amount of memory: the `hdf5` fuzz target found a 6×4×4×3 dataset declaring chunks
+/// of 44 GB (`fuzz/regressions/hdf5/`).
+fn check_chunks(path: &Path, dataset: &rust_hdf5::H5Dataset) -> Result<(), DataError> {
+    let Some(chunk) = dataset.chunk_dims() else {
+        return Ok(());
+    };
+    let element = dataset.element_size() as u128;
+    let bytes = |dims: &[usize]| dims.iter().map(|&d| d as u128).product::<u128>() * element;
+    let limit = bytes(&dataset.shape()).clamp(SMALL_DATASET_CHUNK_BYTES, (1 << 32) - 1);
+    if bytes(&chunk) > limit {
+        return Err(DataError::Malformed {
+            path: path.to_path_buf(),
+            format: "HDF5",
+            expected: format!(
+                "chunks of at most {limit} bytes (under HDF5's 4 GiB limit, and no larger than \
+                 the dataset)"
+            ),
+            found: format!("chunks of shape {chunk:?}, {} bytes", bytes(&chunk)),
+        });
+    }
+    Ok(())
 }
 
 /// numpy's name of dataset `key`'s element type (`uint8`, `int64`, `float32`, …; anything else
