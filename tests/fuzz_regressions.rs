@@ -88,52 +88,44 @@ fn disc_eval_without_panic(input: &Path, codes: &Path, factors: &Path) -> String
     stderr
 }
 
-/// Every committed `.npz` seed and regression as the codes and as the factors of `disc eval`
-/// (`--codes x.npz` reads its member through npyz, as the `npz` target's reader does): refused or
-/// not, never a panic. The archive whose member claims shape (2³², 2³², 4), which npyz would
-/// multiply out unchecked, is refused with the file and the array named.
-#[test]
-fn disc_eval_never_panics_on_npz_fuzz_inputs() {
-    let inputs: Vec<PathBuf> = fuzz_inputs("seeds", "npz")
+/// Every committed seed and regression of the `target` corpus (`npy` or `npz`) as the codes and as
+/// the factors of `disc eval`: refused or not, never a panic (exit status 101). The input named
+/// `overflow` claims shape (2³², 2³², 4), which npyz would multiply out unchecked; as the codes it
+/// must be refused with `message`.
+fn disc_eval_never_panics_on(target: &str, overflow: &str, message: &str) {
+    let inputs: Vec<PathBuf> = fuzz_inputs("seeds", target)
         .into_iter()
-        .chain(fuzz_inputs("regressions", "npz"))
+        .chain(fuzz_inputs("regressions", target))
         .collect();
-    assert!(!inputs.is_empty(), "fuzz/seeds/npz is missing");
+    assert!(!inputs.is_empty(), "fuzz/seeds/{target} is missing");
     let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/npy");
     let labels = seeds.join("labels_i64.npy");
     let codes = seeds.join("codes_f32.npy");
     for input in &inputs {
         let as_codes = disc_eval_without_panic(input, input, &labels);
         disc_eval_without_panic(input, &codes, input);
-        if input.ends_with("shape_count_overflows.npz") {
-            assert!(
-                as_codes.contains("shape_count_overflows.npz`: the codes array `images` has a shape whose element count does not fit in 64 bits"),
-                "{as_codes}"
-            );
+        if input.ends_with(overflow) {
+            assert!(as_codes.contains(message), "{as_codes}");
         }
     }
 }
 
-/// Every committed `.npy` seed and regression as the codes and as the factors of `disc eval`: the
-/// binary may refuse them, but must never panic (exit status 101).
+/// `--codes x.npz` reads its member through npyz, as the `npz` target's reader does; the overflow
+/// is refused with the file and the array named.
+#[test]
+fn disc_eval_never_panics_on_npz_fuzz_inputs() {
+    disc_eval_never_panics_on(
+        "npz",
+        "shape_count_overflows.npz",
+        "shape_count_overflows.npz`: the codes array `images` has a shape whose element count does not fit in 64 bits",
+    );
+}
+
 #[test]
 fn disc_eval_never_panics_on_npy_fuzz_inputs() {
-    let inputs: Vec<PathBuf> = fuzz_inputs("seeds", "npy")
-        .into_iter()
-        .chain(fuzz_inputs("regressions", "npy"))
-        .collect();
-    assert!(!inputs.is_empty(), "fuzz/seeds/npy is missing");
-    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/npy");
-    let labels = seeds.join("labels_i64.npy");
-    let codes = seeds.join("codes_f32.npy");
-    for input in &inputs {
-        let as_codes = disc_eval_without_panic(input, input, &labels);
-        disc_eval_without_panic(input, &codes, input);
-        if input.ends_with("shape_count_overflows.npy") {
-            assert!(
-                as_codes.contains("shape_count_overflows.npy`: the codes array has a shape whose element count does not fit in 64 bits"),
-                "{as_codes}"
-            );
-        }
-    }
+    disc_eval_never_panics_on(
+        "npy",
+        "shape_count_overflows.npy",
+        "shape_count_overflows.npy`: the codes array has a shape whose element count does not fit in 64 bits",
+    );
 }
